@@ -1,0 +1,78 @@
+using Microsoft.ML.DatasetDistillation.Kernels;
+
+namespace Microsoft.ML.DatasetDistillation.Autodiff;
+
+// Matrix products and per-channel bias.
+public sealed partial class Tensor
+{
+    /// <summary>
+    /// op(a)·op(b) for 2-D tensors, where op transposes when asked: a is [m, k] (or [k, m] with
+    /// <paramref name="transposeA"/>), b is [k, n] (or [n, k] with <paramref name="transposeB"/>); the result is [m, n].
+    /// </summary>
+    public static Tensor MatMul(Tensor a, Tensor b, bool transposeA = false, bool transposeB = false)
+    {
+        if (a.Rank != 2 || b.Rank != 2)
+        {
+            throw new ArgumentException($"MatMul needs 2-D tensors, but got {ShapeText(a.shape)} and {ShapeText(b.shape)}.");
+        }
+
+        int m = transposeA ? a.shape[1] : a.shape[0];
+        int k = transposeA ? a.shape[0] : a.shape[1];
+        int kb = transposeB ? b.shape[1] : b.shape[0];
+        int n = transposeB ? b.shape[0] : b.shape[1];
+        if (k != kb)
+        {
+            throw new ArgumentException(
+                $"MatMul inner sizes differ: {ShapeText(a.shape)}{(transposeA ? "ᵀ" : "")} × {ShapeText(b.shape)}{(transposeB ? "ᵀ" : "")} ({k} vs {kb}).");
+        }
+
+        Tensor y = Uninitialized(m, n);
+        Gemm.Multiply(transposeA, transposeB, m, n, k, 1f, a.Data, a.shape[1], b.Data, b.shape[1], 0f, y.Data, n);
+
+        // C = op(A)·op(B): d op(A) = G·op(B)ᵀ and d op(B) = op(A)ᵀ·G, transposed back to how A and B are stored.
+        return Record("MatMul", [y], [a, b], (g, need) =>
+        [
+            need[0] ? (transposeA ? MatMul(b, g[0]!, transposeB, true) : MatMul(g[0]!, b, false, !transposeB)) : null,
+            need[1] ? (transposeB ? MatMul(g[0]!, a, true, transposeA) : MatMul(a, g[0]!, !transposeA, false)) : null,
+        ]);
+    }
+
+    /// <summary>Adds bias[c] along dimension 1: to rows of [N, F] or to channels of [N, C, H, W].</summary>
+    public static Tensor AddBias(Tensor x, Tensor bias)
+    {
+        var (outer, channels, inner) = BiasLayout(x, bias.Length, bias.Rank == 1, "AddBias");
+        Tensor y = Uninitialized(x.shape);
+        Bias.Add(outer, channels, inner, x.Data, bias.Data, y.Data);
+        return Record("AddBias", [y], [x, bias], (g, need) => [g[0], need[1] ? SumToBias(g[0]!) : null]);
+    }
+
+    /// <summary>Sums over every dimension but dimension 1: the bias gradient of <see cref="AddBias"/>.</summary>
+    public static Tensor SumToBias(Tensor x)
+    {
+        var (outer, channels, inner) = BiasLayout(x, x.Rank > 1 ? x.shape[1] : -1, true, "SumToBias");
+        Tensor y = Uninitialized(channels);
+        Bias.SumTo(outer, channels, inner, x.Data, y.Data);
+        int[] inputShape = x.shape;
+        return Record("SumToBias", [y], [x], (g, _) => [BroadcastBias(g[0]!, inputShape)]);
+    }
+
+    /// <summary>A tensor of <paramref name="shape"/> holding bias[c] along dimension 1: the adjoint of <see cref="SumToBias"/>.</summary>
+    public static Tensor BroadcastBias(Tensor bias, params ReadOnlySpan<int> shape)
+    {
+        Tensor y = Uninitialized(shape);
+        var (outer, channels, inner) = BiasLayout(y, bias.Length, bias.Rank == 1, "BroadcastBias");
+        Bias.Broadcast(outer, channels, inner, bias.Data, y.Data);
+        return Record("BroadcastBias", [y], [bias], (g, _) => [SumToBias(g[0]!)]);
+    }
+
+    private static (int Outer, int Channels, int Inner) BiasLayout(Tensor x, int biasLength, bool biasIsVector, string op)
+    {
+        if (x.Rank < 2 || !biasIsVector || x.shape[1] != biasLength)
+        {
+            throw new ArgumentException(
+                $"{op} needs data of rank ≥ 2 whose dimension 1 matches a bias vector, but got data {ShapeText(x.shape)} and a bias of {biasLength} elements.");
+        }
+
+        return (x.shape[0], x.shape[1], x.Length / Math.Max(1, x.shape[0] * x.shape[1]));
+    }
+}

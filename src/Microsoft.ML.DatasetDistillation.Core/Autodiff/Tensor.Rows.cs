@@ -1,0 +1,92 @@
+using Microsoft.ML.DatasetDistillation.Kernels;
+
+namespace Microsoft.ML.DatasetDistillation.Autodiff;
+
+// Ops along the last axis of a [rows, columns] matrix, and the losses built from them.
+public sealed partial class Tensor
+{
+    /// <summary>Row-wise log-softmax of a [rows, classes] matrix.</summary>
+    public static Tensor LogSoftmax(Tensor x)
+    {
+        CheckMatrix(x, "LogSoftmax");
+        Tensor y = Uninitialized(x.shape);
+        Rows.LogSoftmax(x.shape[0], x.shape[1], x.Data, y.Data);
+
+        // dx = g − softmax(x)·Σ_row g, with softmax = exp(y) kept differentiable.
+        return Record("LogSoftmax", [y], [x], (g, _) => [g[0]! - Exp(y) * BroadcastRows(SumRows(g[0]!), x.shape[1])]);
+    }
+
+    /// <summary>Sums each row of a [rows, columns] matrix into a [rows] vector.</summary>
+    public static Tensor SumRows(Tensor x)
+    {
+        CheckMatrix(x, "SumRows");
+        Tensor y = Uninitialized(x.shape[0]);
+        Rows.Sum(x.shape[0], x.shape[1], x.Data, y.Data);
+        int columns = x.shape[1];
+        return Record("SumRows", [y], [x], (g, _) => [BroadcastRows(g[0]!, columns)]);
+    }
+
+    /// <summary>Repeats each element of a [rows] vector across <paramref name="columns"/> columns.</summary>
+    public static Tensor BroadcastRows(Tensor v, int columns)
+    {
+        if (v.Rank != 1)
+        {
+            throw new ArgumentException($"BroadcastRows needs a 1-D tensor, but got {ShapeText(v.shape)}.", nameof(v));
+        }
+
+        Tensor y = Uninitialized(v.shape[0], columns);
+        Rows.Broadcast(v.shape[0], columns, v.Data, y.Data);
+        return Record("BroadcastRows", [y], [v], (g, _) => [SumRows(g[0]!)]);
+    }
+
+    /// <summary>
+    /// Mean cross-entropy of <paramref name="logits"/> [N, classes] against class indices, −(1/N) Σ log softmax(x)[label].
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> labels)
+    {
+        CheckMatrix(logits, "CrossEntropy");
+        int rows = logits.shape[0], classes = logits.shape[1];
+        if (labels.Length != rows)
+        {
+            throw new ArgumentException($"CrossEntropy got logits {ShapeText(logits.shape)} but {labels.Length} labels.", nameof(labels));
+        }
+
+        Tensor oneHot = Zeros(rows, classes);
+        for (int r = 0; r < rows; r++)
+        {
+            if ((uint)labels[r] >= (uint)classes)
+            {
+                throw new ArgumentOutOfRangeException(nameof(labels), $"Label {labels[r]} at row {r} is outside [0, {classes}).");
+            }
+
+            oneHot.buffer[r * classes + labels[r]] = 1f;
+        }
+
+        return CrossEntropy(logits, oneHot);
+    }
+
+    /// <summary>
+    /// Mean cross-entropy against probability targets [N, classes] (each row sums to 1), −(1/N) Σ p·log softmax(x).
+    /// The targets may themselves require gradients (learned soft labels).
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor logits, Tensor targets)
+    {
+        CheckSameShape(logits, targets, "CrossEntropy");
+        return Sum(LogSoftmax(logits) * targets) * (-1f / logits.shape[0]);
+    }
+
+    /// <summary>Mean squared error, mean((a − b)²).</summary>
+    public static Tensor MeanSquaredError(Tensor a, Tensor b)
+    {
+        Tensor difference = a - b;
+        return Mean(difference * difference);
+    }
+
+    private static void CheckMatrix(Tensor x, string op)
+    {
+        if (x.Rank != 2)
+        {
+            throw new ArgumentException($"{op} needs a 2-D [rows, columns] tensor, but got {ShapeText(x.shape)}.");
+        }
+    }
+}

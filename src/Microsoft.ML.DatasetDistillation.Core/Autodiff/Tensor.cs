@@ -1,0 +1,239 @@
+using System.Runtime.CompilerServices;
+
+namespace Microsoft.ML.DatasetDistillation.Autodiff;
+
+/// <summary>
+/// A dense, contiguous float32 tensor that records how it was computed, so gradients can flow back to its inputs.
+/// </summary>
+/// <remarks>
+/// Tensors are values: no op writes into its inputs. A tensor owns a range of a float array; views made by
+/// <see cref="Reshape"/> and <see cref="Split"/> share the array of their source instead of copying it, which is
+/// safe because of that rule. Only optimisers write in place, into leaves, between gradient computations.
+/// The graph an op records is kept alive only by the tensors that refer to it, so it is freed with them.
+/// </remarks>
+public sealed partial class Tensor
+{
+    private readonly float[] buffer;
+    private readonly int offset;
+    private readonly int[] shape;
+
+    private Tensor(float[] buffer, int offset, int[] shape, int length)
+    {
+        this.buffer = buffer;
+        this.offset = offset;
+        this.shape = shape;
+        Length = length;
+    }
+
+    /// <summary>Number of elements.</summary>
+    public int Length { get; }
+
+    /// <summary>Number of dimensions; 0 for a scalar.</summary>
+    public int Rank => shape.Length;
+
+    /// <summary>The dimensions, outermost first.</summary>
+    public ReadOnlySpan<int> Shape => shape;
+
+    /// <summary>The elements in row-major order. Writing here is for leaves only (see the class remarks).</summary>
+    public Span<float> Data => buffer.AsSpan(offset, Length);
+
+    /// <summary>
+    /// True when gradients with respect to this tensor can be computed: set on leaves by the caller, and on
+    /// results of ops recorded while gradient recording was on and some input required gradients.
+    /// </summary>
+    public bool RequiresGrad { get; private set; }
+
+    /// <summary>The op that produced this tensor, or null for a leaf.</summary>
+    internal GraphNode? Producer { get; private set; }
+
+    /// <summary>Which output of <see cref="Producer"/> this tensor is.</summary>
+    internal int ProducerOutput { get; private set; }
+
+    /// <summary>The size of dimension <paramref name="axis"/>; negative axes count from the end.</summary>
+    public int Dim(int axis) => shape[axis < 0 ? shape.Length + axis : axis];
+
+    /// <summary>The value of a tensor with one element.</summary>
+    public float Item()
+    {
+        if (Length != 1)
+        {
+            throw new InvalidOperationException($"Item() needs a tensor with one element, but the shape is {ShapeText(shape)}.");
+        }
+
+        return buffer[offset];
+    }
+
+    /// <summary>A new zero-filled tensor of the given shape.</summary>
+    public static Tensor Zeros(params ReadOnlySpan<int> shape)
+    {
+        int[] dims = CheckShape(shape);
+        return new Tensor(new float[ElementCount(dims)], 0, dims, ElementCount(dims));
+    }
+
+    /// <summary>A new tensor whose contents are not initialised; every element must be written before it is read.</summary>
+    internal static Tensor Uninitialized(params ReadOnlySpan<int> shape)
+    {
+        int[] dims = CheckShape(shape);
+        int length = ElementCount(dims);
+        return new Tensor(GC.AllocateUninitializedArray<float>(length), 0, dims, length);
+    }
+
+    /// <summary>A new tensor holding a copy of <paramref name="values"/> with the given shape.</summary>
+    public static Tensor FromValues(ReadOnlySpan<float> values, params ReadOnlySpan<int> shape)
+    {
+        int[] dims = CheckShape(shape);
+        int length = ElementCount(dims);
+        if (values.Length != length)
+        {
+            throw new ArgumentException($"Shape {ShapeText(dims)} needs {length} values but {values.Length} were given.", nameof(values));
+        }
+
+        var result = new Tensor(GC.AllocateUninitializedArray<float>(length), 0, dims, length);
+        values.CopyTo(result.Data);
+        return result;
+    }
+
+    /// <summary>Wraps an existing array without copying: the tensor and the caller share it.</summary>
+    public static Tensor Wrap(float[] values, params ReadOnlySpan<int> shape)
+    {
+        ArgumentNullException.ThrowIfNull(values);
+        int[] dims = CheckShape(shape);
+        int length = ElementCount(dims);
+        if (values.Length != length)
+        {
+            throw new ArgumentException($"Shape {ShapeText(dims)} needs {length} values but the array has {values.Length}.", nameof(values));
+        }
+
+        return new Tensor(values, 0, dims, length);
+    }
+
+    /// <summary>A scalar (rank-0) tensor.</summary>
+    public static Tensor Scalar(float value)
+    {
+        var result = new Tensor(new float[1], 0, [], 1);
+        result.buffer[0] = value;
+        return result;
+    }
+
+    /// <summary>Marks this leaf as one whose gradient will be asked for, and returns it.</summary>
+    public Tensor RequireGrad()
+    {
+        if (Producer is not null)
+        {
+            throw new InvalidOperationException("Only leaves can be marked as requiring gradients; use Detach() first.");
+        }
+
+        RequiresGrad = true;
+        return this;
+    }
+
+    /// <summary>A leaf sharing this tensor's storage, cut off from the graph (no copy).</summary>
+    public Tensor Detach() => new(buffer, offset, shape, Length);
+
+    /// <summary>A new leaf holding a copy of this tensor's values.</summary>
+    public Tensor Clone() => FromValues(Data, shape);
+
+    /// <summary>The values as a new array.</summary>
+    public float[] ToArray() => Data.ToArray();
+
+    /// <summary>Same elements, new shape (no copy). One dimension may be -1 to be inferred.</summary>
+    public Tensor Reshape(params ReadOnlySpan<int> newShape)
+    {
+        int[] dims = newShape.ToArray();
+        int inferred = Array.IndexOf(dims, -1);
+        if (inferred >= 0)
+        {
+            int known = 1;
+            for (int i = 0; i < dims.Length; i++)
+            {
+                known *= i == inferred ? 1 : dims[i];
+            }
+
+            dims[inferred] = known == 0 ? 0 : Length / known;
+        }
+
+        CheckShape(dims);
+        if (ElementCount(dims) != Length)
+        {
+            throw new ArgumentException($"Cannot reshape {ShapeText(shape)} ({Length} elements) to {ShapeText(newShape.ToArray())}.", nameof(newShape));
+        }
+
+        var view = new Tensor(buffer, offset, dims, Length);
+        int[] original = shape;
+        return Record("Reshape", [view], [this], (g, _) => [g[0]!.Reshape(original)]);
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"Tensor{ShapeText(shape)}{(RequiresGrad ? " requires grad" : string.Empty)}";
+
+    /// <summary>Formats a shape as "[2, 3]" for messages.</summary>
+    public static string ShapeText(ReadOnlySpan<int> dims) => "[" + string.Join(", ", dims.ToArray()) + "]";
+
+    internal static int ElementCount(ReadOnlySpan<int> dims)
+    {
+        long count = 1;
+        foreach (int d in dims)
+        {
+            count *= d;
+        }
+
+        return checked((int)count);
+    }
+
+    private static int[] CheckShape(ReadOnlySpan<int> dims)
+    {
+        foreach (int d in dims)
+        {
+            if (d < 0)
+            {
+                throw new ArgumentException($"Shape {ShapeText(dims)} has a negative size.", "shape");
+            }
+        }
+
+        return dims.ToArray();
+    }
+
+    /// <summary>A view of <paramref name="length"/> elements starting at <paramref name="start"/>, with the given shape.</summary>
+    private Tensor View(int start, int length, int[] dims) => new(buffer, offset + start, dims, length);
+
+    /// <summary>
+    /// Attaches a graph node to freshly computed <paramref name="outputs"/> when recording is on and an input
+    /// requires gradients. The rule maps the outputs' gradients (null where none flowed) to the inputs' gradients
+    /// (null where not needed), using differentiable ops so that it can itself be differentiated.
+    /// </summary>
+    internal static Tensor Record(string name, Tensor[] outputs, Tensor[] inputs, BackwardRule rule)
+    {
+        RecordMany(name, outputs, inputs, rule);
+        return outputs[0];
+    }
+
+    internal static void RecordMany(string name, Tensor[] outputs, Tensor[] inputs, BackwardRule rule)
+    {
+        if (!Autograd.IsRecording || !AnyRequiresGrad(inputs))
+        {
+            return;
+        }
+
+        var node = new GraphNode(name, inputs, outputs.Length, rule);
+        for (int i = 0; i < outputs.Length; i++)
+        {
+            outputs[i].Producer = node;
+            outputs[i].ProducerOutput = i;
+            outputs[i].RequiresGrad = true;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static bool AnyRequiresGrad(Tensor[] inputs)
+    {
+        foreach (Tensor t in inputs)
+        {
+            if (t.RequiresGrad)
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+}

@@ -1,0 +1,77 @@
+namespace Microsoft.ML.DatasetDistillation.Kernels;
+
+/// <summary>
+/// Per-channel bias kernels on data laid out as [outer, channels, inner]: [N, F] rows have inner = 1,
+/// NCHW images have inner = H·W.
+/// </summary>
+public static class Bias
+{
+    /// <summary>output[o, c, i] = input[o, c, i] + bias[c].</summary>
+    public static void Add(int outer, int channels, int inner, ReadOnlySpan<float> input, ReadOnlySpan<float> bias, Span<float> output)
+    {
+        CheckLengths(outer, channels, inner, input.Length, bias.Length, output.Length);
+        if (inner == 1)
+        {
+            for (int o = 0; o < outer; o++)
+            {
+                int row = o * channels;
+                System.Numerics.Tensors.TensorPrimitives.Add(input.Slice(row, channels), bias, output.Slice(row, channels));
+            }
+
+            return;
+        }
+
+        for (int o = 0; o < outer; o++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                int start = (o * channels + c) * inner;
+                System.Numerics.Tensors.TensorPrimitives.Add(input.Slice(start, inner), bias[c], output.Slice(start, inner));
+            }
+        }
+    }
+
+    /// <summary>output[o, c, i] = bias[c]: the adjoint of <see cref="SumTo"/>.</summary>
+    public static void Broadcast(int outer, int channels, int inner, ReadOnlySpan<float> bias, Span<float> output)
+    {
+        CheckLengths(outer, channels, inner, output.Length, bias.Length, output.Length);
+        for (int o = 0; o < outer; o++)
+        {
+            for (int c = 0; c < channels; c++)
+            {
+                output.Slice((o * channels + c) * inner, inner).Fill(bias[c]);
+            }
+        }
+    }
+
+    /// <summary>biasGradient[c] = Σ over o and i of input[o, c, i], always summed in the same order.</summary>
+    public static void SumTo(int outer, int channels, int inner, ReadOnlySpan<float> input, Span<float> biasGradient)
+    {
+        CheckLengths(outer, channels, inner, input.Length, biasGradient.Length, input.Length);
+        biasGradient.Clear();
+        for (int o = 0; o < outer; o++)
+        {
+            if (inner == 1)
+            {
+                System.Numerics.Tensors.TensorPrimitives.Add(biasGradient, input.Slice(o * channels, channels), biasGradient);
+                continue;
+            }
+
+            for (int c = 0; c < channels; c++)
+            {
+                biasGradient[c] += System.Numerics.Tensors.TensorPrimitives.Sum(input.Slice((o * channels + c) * inner, inner));
+            }
+        }
+    }
+
+    private static void CheckLengths(int outer, int channels, int inner, int dataLength, int biasLength, int outputLength)
+    {
+        long expected = (long)outer * channels * inner;
+        if (outer < 0 || channels < 0 || inner < 0 || dataLength != expected || outputLength != expected || biasLength != channels)
+        {
+            throw new ArgumentException(
+                $"Bias over [outer={outer}, channels={channels}, inner={inner}] needs data of {expected} and a bias of {channels} elements, " +
+                $"but got data {dataLength}, bias {biasLength}, output {outputLength}.");
+        }
+    }
+}

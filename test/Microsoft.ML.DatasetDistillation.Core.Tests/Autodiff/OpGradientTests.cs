@@ -1,0 +1,98 @@
+using Microsoft.ML.DatasetDistillation.Autodiff;
+
+namespace Microsoft.ML.DatasetDistillation.Core.Tests.Autodiff;
+
+/// <summary>Every differentiable op, checked against finite differences to first and second order from one table.</summary>
+[TestClass]
+public sealed class OpGradientTests
+{
+    /// <summary>How an op's test inputs are drawn: kinks (ReLU at 0, ties in max-pooling) must stay farther than the step.</summary>
+    internal enum Inputs { Uniform, AwayFromZero, Positive, Distinct }
+
+    private sealed record OpCase(string Name, int[][] Shapes, Func<Tensor[], Tensor> Apply, Inputs Draw = Inputs.Uniform);
+
+    private static readonly int[] ThreeLabels = [2, 0, 1];
+
+    private static readonly OpCase[] Table =
+    [
+        new("Add", [[2, 3], [2, 3]], t => t[0] + t[1]),
+        new("Subtract", [[2, 3], [2, 3]], t => t[0] - t[1]),
+        new("Multiply", [[2, 3], [2, 3]], t => t[0] * t[1]),
+        new("Negate", [[4]], t => -t[0]),
+        new("Scale", [[2, 2]], t => t[0] * 1.7f),
+        new("AddConstant", [[3]], t => t[0] + 0.3f),
+        new("MultiplyByScalar", [[2, 3], []], t => Tensor.MultiplyByScalar(t[0], t[1])),
+        new("Sum", [[2, 3]], t => Tensor.Sum(t[0] * t[0])),
+        new("Mean", [[5]], t => Tensor.Mean(t[0] * t[0])),
+        new("Expand", [[]], t => Tensor.Expand(t[0], 2, 2) * Tensor.Expand(t[0], 2, 2)),
+        new("Relu", [[3, 4]], t => Tensor.Relu(t[0]), Inputs.AwayFromZero),
+        new("Tanh", [[3, 4]], t => Tensor.Tanh(t[0])),
+        new("Sigmoid", [[3, 4]], t => Tensor.Sigmoid(t[0])),
+        new("Softplus", [[3, 4]], t => Tensor.Softplus(t[0])),
+        new("Exp", [[6]], t => Tensor.Exp(t[0])),
+        new("Pow", [[6]], t => Tensor.Pow(t[0], -0.75f), Inputs.Positive),
+        new("PowCube", [[6]], t => Tensor.Pow(t[0], 3f), Inputs.Positive),
+        new("MatMul", [[3, 4], [4, 2]], t => Tensor.MatMul(t[0], t[1])),
+        new("MatMulTransposeA", [[4, 3], [4, 2]], t => Tensor.MatMul(t[0], t[1], transposeA: true)),
+        new("MatMulTransposeB", [[3, 4], [2, 4]], t => Tensor.MatMul(t[0], t[1], transposeB: true)),
+        new("MatMulTransposeBoth", [[4, 3], [2, 4]], t => Tensor.MatMul(t[0], t[1], true, true)),
+        new("AddBiasRows", [[3, 4], [4]], t => Tensor.AddBias(t[0], t[1])),
+        new("AddBiasChannels", [[2, 3, 2, 2], [3]], t => Tensor.AddBias(t[0], t[1])),
+        new("SumToBias", [[2, 3, 2]], t => Tensor.SumToBias(t[0] * t[0])),
+        new("BroadcastBias", [[3]], t => Tensor.BroadcastBias(t[0], 2, 3, 2) * Tensor.BroadcastBias(t[0], 2, 3, 2)),
+        new("Reshape", [[2, 6]], t => t[0].Reshape(3, -1) * t[0].Reshape(3, 4)),
+        new("SplitConcat", [[10]], t =>
+        {
+            Tensor[] parts = Tensor.Split(t[0], [[2, 3], [4]]);
+            return Tensor.Concat([parts[1] * parts[1], parts[0]]);
+        }),
+        new("LogSoftmax", [[3, 4]], t => Tensor.LogSoftmax(t[0])),
+        new("SumRows", [[3, 4]], t => Tensor.SumRows(t[0] * t[0])),
+        new("BroadcastRows", [[3]], t => Tensor.BroadcastRows(t[0], 2) * Tensor.BroadcastRows(t[0], 2)),
+        new("CrossEntropyLabels", [[3, 4]], t => Tensor.CrossEntropy(t[0], ThreeLabels)),
+        new("CrossEntropySoftTargets", [[3, 4], [3, 4]], t => Tensor.CrossEntropy(t[0], t[1])),
+        new("MeanSquaredError", [[2, 3], [2, 3]], t => Tensor.MeanSquaredError(t[0], t[1])),
+    ];
+
+    public static IEnumerable<object[]> Cases => Table.Select(c => new object[] { c.Name });
+
+    [TestMethod]
+    [DynamicData(nameof(Cases))]
+    public void GradientsMatchFiniteDifferences(string name)
+    {
+        OpCase op = Table.Single(c => c.Name == name);
+        var random = new Random(name.Length * 7919 + name[0]);
+        float[][] values = op.Shapes.Select(s => Draw(random, Tensor.Zeros(s).Length, op.Draw)).ToArray();
+
+        List<string> mismatches = GradientChecker.Check(op.Apply, values, op.Shapes, secondOrder: true);
+
+        Assert.IsEmpty(mismatches, string.Join(Environment.NewLine, mismatches.Take(10)));
+    }
+
+    [TestMethod]
+    public void TableCoversEveryPublicOp()
+    {
+        string[] opNames = typeof(Tensor).GetMethods(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Static)
+            .Where(m => m.ReturnType == typeof(Tensor) || m.ReturnType == typeof(Tensor[]))
+            .Select(m => m.Name)
+            .Distinct()
+            .ToArray();
+        string tableText = string.Join(" ", Table.Select(c => c.Name));
+        string[] notOps = ["Zeros", "FromValues", "Wrap", "Scalar"];
+        string[] operatorCases = ["op_Addition", "op_Subtraction", "op_Multiply", "op_UnaryNegation"];
+        string[] missing = opNames
+            .Where(n => !notOps.Contains(n) && !operatorCases.Contains(n))
+            .Where(n => !tableText.Contains(n, StringComparison.Ordinal))
+            .ToArray();
+
+        Assert.IsEmpty(missing, "Ops without a gradient check: " + string.Join(", ", missing));
+    }
+
+    internal static float[] Draw(Random random, int count, Inputs kind = Inputs.Uniform) => kind switch
+    {
+        Inputs.AwayFromZero => GradientChecker.RandomValues(random, count, 0.1f, 1f).Select(v => random.Next(2) == 0 ? v : -v).ToArray(),
+        Inputs.Positive => GradientChecker.RandomValues(random, count, 0.5f, 1.5f),
+        Inputs.Distinct => Enumerable.Range(0, count).Select(i => -1f + 0.05f * i).OrderBy(_ => random.Next()).ToArray(),
+        _ => GradientChecker.RandomValues(random, count),
+    };
+}
