@@ -1,33 +1,102 @@
+using System.Numerics.Tensors;
+
 namespace Microsoft.ML.DatasetDistillation.Kernels;
 
 /// <summary>Single-precision general matrix multiply on row-major spans.</summary>
-public static class Gemm
+/// <remarks>
+/// Large products go through the packed, cache-blocked path (GotoBLAS/BLIS design, see GemmPacked.cs) with an
+/// AVX2/FMA micro-kernel where the CPU has one and a portable Vector128 micro-kernel elsewhere. Results are
+/// bit-identical whatever <see cref="KernelParallel.MaxThreads"/> is: threads split C along the micro-tile grid
+/// and every element's k-sum is accumulated in the same order.
+/// </remarks>
+public static partial class Gemm
 {
     /// <summary>
     /// Computes C = alpha * op(A) * op(B) + beta * C, where op(X) is X or its transpose, all row-major.
     /// op(A) is m×k, op(B) is k×n and C is m×n. A stored untransposed is m×k with row stride
     /// <paramref name="lda"/>; stored transposed it is k×m. Likewise B. When beta is 0, C is overwritten
-    /// (NaNs in it do not propagate).
+    /// (NaNs in it do not propagate). As in BLAS, when alpha is 0 or k is 0, A and B are not read.
     /// </summary>
+    /// <exception cref="ArgumentException">A size or stride is negative or too small, or a span is too short.</exception>
     public static void Multiply(
         bool transposeA, bool transposeB, int m, int n, int k, float alpha,
         ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
     {
-        // Placeholder reference implementation; replaced by the packed AVX2 kernel.
+        ValidateArguments(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
+        if (m == 0 || n == 0)
+        {
+            return;
+        }
+
+        if (k == 0 || alpha == 0)
+        {
+            ScaleC(m, n, beta, c, ldc);
+            return;
+        }
+
+        MultiplyPacked(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+    }
+
+    /// <summary>C = beta * C, with beta == 0 clearing C so that NaNs do not survive.</summary>
+    private static void ScaleC(int m, int n, float beta, Span<float> c, int ldc)
+    {
+        if (beta == 1)
+        {
+            return;
+        }
+
         for (int i = 0; i < m; i++)
         {
-            for (int j = 0; j < n; j++)
+            Span<float> row = c.Slice(i * ldc, n);
+            if (beta == 0)
             {
-                float sum = 0;
-                for (int p = 0; p < k; p++)
-                {
-                    float av = transposeA ? a[p * lda + i] : a[i * lda + p];
-                    float bv = transposeB ? b[j * ldb + p] : b[p * ldb + j];
-                    sum += av * bv;
-                }
-
-                c[i * ldc + j] = beta == 0 ? alpha * sum : alpha * sum + beta * c[i * ldc + j];
+                row.Clear();
+            }
+            else
+            {
+                TensorPrimitives.Multiply(row, beta, row);
             }
         }
+    }
+
+    private static void ValidateArguments(
+        bool transposeA, bool transposeB, int m, int n, int k,
+        int aLength, int lda, int bLength, int ldb, int cLength, int ldc)
+    {
+        if (m < 0 || n < 0 || k < 0)
+        {
+            throw new ArgumentException($"Sizes must not be negative: m={m}, n={n}, k={k}.");
+        }
+
+        // op(A) is m×k: stored untransposed it has m rows of k, transposed k rows of m.
+        ValidateOperand("A", "lda", transposeA, m, "m", k, "k", aLength, lda);
+        ValidateOperand("B", "ldb", transposeB, k, "k", n, "n", bLength, ldb);
+        ValidateOperand("C", "ldc", transposed: false, m, "m", n, "n", cLength, ldc);
+    }
+
+    /// <summary>Checks one operand whose op() is <paramref name="rows"/>×<paramref name="cols"/>.</summary>
+    private static void ValidateOperand(
+        string name, string strideName, bool transposed, int rows, string rowsName, int cols, string colsName,
+        int length, int stride)
+    {
+        int storedRows = transposed ? cols : rows;
+        int storedCols = transposed ? rows : cols;
+        if (stride < storedCols)
+        {
+            throw new ArgumentException(
+                $"{Describe()} has rows of {storedCols} elements but {strideName}={stride} is smaller.", strideName);
+        }
+
+        long needed = storedRows == 0 || storedCols == 0 ? 0 : (long)(storedRows - 1) * stride + storedCols;
+        if (length < needed)
+        {
+            throw new ArgumentException(
+                $"{Describe()} needs {needed} elements with {strideName}={stride} but has {length}.", name.ToLowerInvariant());
+        }
+
+        // Built only on failure: the checks themselves must not allocate.
+        string Describe() => transposed
+            ? $"{colsName}={storedRows}, {rowsName}={storedCols}: transposed {name}"
+            : $"{rowsName}={storedRows}, {colsName}={storedCols}: {name}";
     }
 }

@@ -52,6 +52,15 @@ public sealed class OpGradientTests
         new("CrossEntropyLabels", [[3, 4]], t => Tensor.CrossEntropy(t[0], ThreeLabels)),
         new("CrossEntropySoftTargets", [[3, 4], [3, 4]], t => Tensor.CrossEntropy(t[0], t[1])),
         new("MeanSquaredError", [[2, 3], [2, 3]], t => Tensor.MeanSquaredError(t[0], t[1])),
+        new("Conv2d", [[2, 2, 5, 5], [3, 2, 3, 3]], t => Tensor.Conv2d(t[0], t[1], padding: 1)),
+        new("Conv2dStride2", [[1, 2, 6, 5], [2, 2, 3, 2]], t => Tensor.Conv2d(t[0], t[1], stride: 2, padding: 1)),
+        new("Conv2dSquared", [[1, 1, 4, 4], [2, 1, 3, 3]], t => Tensor.Conv2d(t[0], t[1]) * Tensor.Conv2d(t[0], t[1])),
+        new("MaxPool2d", [[1, 2, 4, 4]], t => Tensor.MaxPool2d(t[0], 2) * Tensor.MaxPool2d(t[0], 2), Inputs.Distinct),
+        new("MaxPool2dOverlapping", [[1, 2, 5, 5]], t => Tensor.MaxPool2d(t[0], 3, 2, 1) * Tensor.MaxPool2d(t[0], 3, 2, 1), Inputs.Distinct),
+        new("AvgPool2d", [[1, 2, 4, 4]], t => Tensor.AvgPool2d(t[0], 2) * Tensor.AvgPool2d(t[0], 2)),
+        new("AvgPool2dOverlapping", [[2, 1, 5, 5]], t => Tensor.AvgPool2d(t[0], 3, 2, 1) * Tensor.AvgPool2d(t[0], 3, 2, 1)),
+        new("ChannelWindowSum", [[2, 5, 2, 1]], t => Tensor.ChannelWindowSum(t[0], 2, 1) * Tensor.ChannelWindowSum(t[0], 2, 1)),
+        new("LocalResponseNorm", [[2, 5, 2, 2]], t => Tensor.LocalResponseNorm(t[0], 4, alpha: 0.5f, beta: 0.75f, k: 1f)),
     ];
 
     public static IEnumerable<object[]> Cases => Table.Select(c => new object[] { c.Name });

@@ -1,0 +1,259 @@
+using Microsoft.ML.DatasetDistillation.Autodiff;
+using Microsoft.ML.DatasetDistillation.Networks;
+using Microsoft.ML.DatasetDistillation.Optimizers;
+
+namespace Microsoft.ML.DatasetDistillation.Distillation;
+
+/// <summary>Progress of a distillation run, reported once per outer iteration.</summary>
+/// <param name="Iteration">Iterations finished so far.</param>
+/// <param name="TotalIterations">Iterations the run will take.</param>
+/// <param name="Loss">The outer loss L(w_T) on this iteration's real batch, averaged over networks.</param>
+/// <param name="LearningRate">The outer (Adam) learning rate used at this iteration.</param>
+public readonly record struct DistillationProgress(int Iteration, int TotalIterations, double Loss, double LearningRate);
+
+/// <summary>
+/// Dataset Distillation (Wang, Zhu, Torralba and Efros, 2018): learns synthetic examples x̃ and step rates η̃ so that
+/// a few gradient steps on x̃ from an initialisation w₀ ~ p(w₀) give a network that does well on the real data.
+/// </summary>
+/// <remarks>
+/// For t = 0 … T−1, with s = t mod Steps:
+/// <code>
+///   w_{t+1} = w_t − η_t ∇_w ℓ(x̃_s, ỹ_s; w_t),        η_t = softplus(r_t)                 (inner steps)
+///   L(x̃, r) = ℓ(x_real, y_real; w_T)                                                       (outer loss)
+/// </code>
+/// ∇_{x̃, r} L is found by walking the steps backwards. With g_t = η_t ∇_w ℓ(x̃_s; w_t):
+/// <code>
+///   ∂L/∂w_t = ∂L/∂w_{t+1} − (∂g_t/∂w_t)ᵀ ∂L/∂w_{t+1}      (a Hessian-vector product)
+///   ∂L/∂x̃_s += −(∂g_t/∂x̃_s)ᵀ ∂L/∂w_{t+1},   ∂L/∂r_t = −(∂g_t/∂r_t)ᵀ ∂L/∂w_{t+1}
+/// </code>
+/// The forward pass keeps only the weights w_t (memory O(T·|w|)); the backward pass rebuilds one step's graph at a
+/// time, so at most one step's activations are alive. Adam then updates x̃ and r.
+/// </remarks>
+public sealed class DatasetDistiller
+{
+    private readonly Network network;
+    private readonly LabeledExamples real;
+    private readonly DistillationOptions options;
+    private readonly Tensor[] data;          // x̃_s, one leaf per step
+    private readonly int[][] labels;         // ỹ_s, fixed
+    private readonly Tensor[] rawRates;      // r_t, one scalar leaf per inner step
+    private readonly Adam adam;
+    private readonly float[]? fixedWeights;
+    private readonly RealBatches batches;
+
+    /// <summary>Prepares a run: checks the request against the data and draws the initial distilled examples.</summary>
+    public DatasetDistiller(Network network, LabeledExamples real, DistillationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(real);
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        CheckRequest(network, real, options);
+        this.network = network;
+        this.real = real;
+        this.options = options;
+
+        int perStep = real.ClassCount * options.ExamplesPerClassPerStep;
+        int[] stepShape = [perStep, .. real.ExampleShape];
+        int[] stepLabels = Enumerable.Range(0, perStep).Select(i => i / options.ExamplesPerClassPerStep).ToArray();
+        var random = Seeds.Random(options.Seed, Seeds.Stream.DistilledData, 0);
+        data = new Tensor[options.Steps];
+        labels = new int[options.Steps][];
+        for (int s = 0; s < options.Steps; s++)
+        {
+            data[s] = Tensor.Zeros(stepShape).RequireGrad();
+            labels[s] = stepLabels;
+            if (options.InitializeFromRealExamples)
+            {
+                CopyRandomExamplesOfEachClass(data[s].Data, stepLabels, random);
+            }
+            else
+            {
+                Initialization.FillNormal(data[s].Data, 1f, random);
+            }
+        }
+
+        float raw0 = MathF.Log(MathF.Exp(options.InitialStepLearningRate) - 1f); // softplus⁻¹(η₀)
+        rawRates = Enumerable.Range(0, options.TotalSteps).Select(_ => Tensor.Scalar(raw0).RequireGrad()).ToArray();
+        adam = new Adam([.. data, .. rawRates], options.LearningRate, options.AdamBeta1, options.AdamBeta2);
+        if (options.Initialization == InitializationMode.Fixed)
+        {
+            fixedWeights = Initialization.Draw(network, options.InitScheme, Seeds.Random(options.Seed, Seeds.Stream.Initialization, -1));
+        }
+
+        batches = new RealBatches(real.Count, Math.Min(options.RealBatchSize, real.Count), options.Seed);
+    }
+
+    /// <summary>Outer iterations finished so far.</summary>
+    public int Iteration { get; private set; }
+
+    /// <summary>The one reused initialisation in fixed mode, else null.</summary>
+    public float[]? FixedWeights => fixedWeights;
+
+    /// <summary>The learned rates η_t = softplus(r_t).</summary>
+    public float[] LearningRates => rawRates.Select(r => Softplus(r.Item())).ToArray();
+
+    /// <summary>The learned leaves: x̃_0 … x̃_{S−1}, then r_0 … r_{T−1}, in the order of the hypergradient.</summary>
+    internal Tensor[] Parameters => [.. data, .. rawRates];
+
+    /// <summary>Runs the remaining iterations. On cancellation it stops between iterations and throws.</summary>
+    public DistilledDataset Run(IProgress<DistillationProgress>? progress = null, CancellationToken cancellationToken = default)
+    {
+        while (Iteration < options.Iterations)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            double loss = Step();
+            progress?.Report(new DistillationProgress(Iteration, options.Iterations, loss, adam.LearningRate));
+        }
+
+        return Snapshot();
+    }
+
+    /// <summary>One outer iteration: a real batch, the hypergradient averaged over sampled networks, one Adam step.</summary>
+    public double Step()
+    {
+        var (epoch, indices) = batches.Batch(Iteration);
+        var (features, batchLabels) = real.Gather(indices);
+        Tensor realBatch = Tensor.Wrap(features, [indices.Length, .. real.ExampleShape]);
+
+        var gradients = new Tensor[data.Length + rawRates.Length];
+        double loss = 0;
+        for (int k = 0; k < options.NetworksPerIteration; k++)
+        {
+            Tensor w0 = Tensor.Wrap(SampleInitialWeights(k), network.ParameterCount);
+            (double networkLoss, Tensor[] networkGradients) = Hypergradient(w0, realBatch, batchLabels);
+            loss += networkLoss / options.NetworksPerIteration;
+            for (int i = 0; i < gradients.Length; i++)
+            {
+                gradients[i] = gradients[i] is null ? networkGradients[i] : gradients[i] + networkGradients[i];
+            }
+        }
+
+        using (Autograd.NoGrad())
+        {
+            if (options.NetworksPerIteration > 1)
+            {
+                gradients = gradients.Select(g => g * (1f / options.NetworksPerIteration)).ToArray();
+            }
+
+            adam.LearningRate = options.LearningRate * MathF.Pow(options.DecayFactor, epoch / options.DecayEveryEpochs);
+            adam.Step(gradients);
+        }
+
+        Iteration++;
+        return loss;
+    }
+
+    /// <summary>The distilled data as it stands now.</summary>
+    public DistilledDataset Snapshot() => new(
+        data.SelectMany(d => d.ToArray()).ToArray(),
+        labels.SelectMany(l => l).ToArray(),
+        real.ExampleShape, real.ClassCount, options.Steps, options.Epochs, LearningRates);
+
+    /// <summary>L(w_T) and ∂L/∂(x̃_0 … x̃_{S−1}, r_0 … r_{T−1}) for one initialisation w₀.</summary>
+    internal (double Loss, Tensor[] Gradients) Hypergradient(Tensor w0, Tensor realBatch, int[] realLabels)
+    {
+        int steps = options.Steps, total = options.TotalSteps;
+
+        // Forward: w_{t+1} = w_t − η_t ∇_w ℓ(x̃_s; w_t), keeping every w_t and no graph.
+        var w = new Tensor[total + 1];
+        w[0] = w0;
+        for (int t = 0; t < total; t++)
+        {
+            int s = t % steps;
+            Tensor wt = w[t].Detach().RequireGrad();
+            Tensor g = Autograd.Grad(InnerLoss(wt, data[s].Detach(), s), [wt])[0];
+            using (Autograd.NoGrad())
+            {
+                w[t + 1] = wt.Detach() - g * LearningRates[t];
+            }
+        }
+
+        // Outer loss and ∂L/∂w_T.
+        Tensor wT = w[total].Detach().RequireGrad();
+        Tensor outerLoss = Tensor.CrossEntropy(network.Forward(wT, realBatch), realLabels);
+        Tensor dw = Autograd.Grad(outerLoss, [wT])[0];
+
+        // Backward through the steps: one vector-Jacobian product of g_t = η_t ∇_w ℓ per step.
+        var dData = data.Select(d => Tensor.Zeros(d.Shape)).ToArray();
+        var dRaw = new Tensor[total];
+        for (int t = total - 1; t >= 0; t--)
+        {
+            int s = t % steps;
+            Tensor wt = w[t].Detach().RequireGrad();
+            Tensor gradient = Autograd.Grad(InnerLoss(wt, data[s], s), [wt], createGraph: true)[0];
+            Tensor stepTaken = Tensor.MultiplyByScalar(gradient, Tensor.Softplus(rawRates[t]));
+            Tensor[] vjp = Autograd.Grad([stepTaken], [-dw], [wt, data[s], rawRates[t]]);
+            using (Autograd.NoGrad())
+            {
+                dw = dw + vjp[0];
+                dData[s] = dData[s] + vjp[1];
+            }
+
+            dRaw[t] = vjp[2];
+            w[t + 1] = null!; // no longer needed: let it go
+        }
+
+        return (outerLoss.Item(), [.. dData, .. dRaw]);
+    }
+
+    private Tensor InnerLoss(Tensor weights, Tensor stepData, int step) =>
+        Tensor.CrossEntropy(network.Forward(weights, stepData), labels[step]);
+
+    private float[] SampleInitialWeights(int networkIndex)
+    {
+        int draw = Iteration * options.NetworksPerIteration + networkIndex;
+        return options.Initialization switch
+        {
+            InitializationMode.Fixed => fixedWeights!,
+            InitializationMode.Random => Initialization.Draw(network, options.InitScheme, Seeds.Random(options.Seed, Seeds.Stream.Initialization, draw)),
+            _ => options.PretrainedWeights![Seeds.Random(options.Seed, Seeds.Stream.Pretrained, draw).Next(options.PretrainedWeights!.Count)],
+        };
+    }
+
+    private void CopyRandomExamplesOfEachClass(Span<float> target, int[] stepLabels, Random random)
+    {
+        int[][] byClass = Enumerable.Range(0, real.ClassCount).Select(c => Enumerable.Range(0, real.Count).Where(i => real.Labels[i] == c).ToArray()).ToArray();
+        for (int i = 0; i < stepLabels.Length; i++)
+        {
+            int[] pool = byClass[stepLabels[i]];
+            real.Example(pool[random.Next(pool.Length)]).CopyTo(target.Slice(i * real.ExampleSize));
+        }
+    }
+
+    private static void CheckRequest(Network network, LabeledExamples real, DistillationOptions options)
+    {
+        if (real.Count == 0)
+        {
+            throw new ArgumentException("The real data is empty: there is nothing to distil.", nameof(real));
+        }
+
+        if (real.ClassCount < 2 || real.ClassCounts().Count(c => c > 0) < 2)
+        {
+            throw new ArgumentException($"Distillation needs examples of at least 2 classes, but the data has {real.ClassCounts().Count(c => c > 0)}.", nameof(real));
+        }
+
+        if (!network.ExampleShape.SequenceEqual(real.ExampleShape) || network.ClassCount != real.ClassCount)
+        {
+            throw new ArgumentException(
+                $"The network expects examples [{string.Join(", ", network.ExampleShape)}] in {network.ClassCount} classes, " +
+                $"but the data has [{string.Join(", ", real.ExampleShape)}] in {real.ClassCount}.", nameof(network));
+        }
+
+        // A distilled step with more examples of a class than the class has is no distillation.
+        int[] counts = real.ClassCounts();
+        int smallest = Array.IndexOf(counts, counts.Min());
+        if (counts[smallest] < options.ExamplesPerClassPerStep)
+        {
+            throw new ArgumentException(
+                $"{options.ExamplesPerClassPerStep} examples per class were asked for, but class {smallest} has only {counts[smallest]}.", nameof(options));
+        }
+
+        if (options.Initialization == InitializationMode.Pretrained && options.PretrainedWeights!.Any(p => p.Length != network.ParameterCount))
+        {
+            throw new ArgumentException($"Every pretrained network must have {network.ParameterCount} parameters.", nameof(options));
+        }
+    }
+
+    private static float Softplus(float x) => MathF.Max(x, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(x)));
+}

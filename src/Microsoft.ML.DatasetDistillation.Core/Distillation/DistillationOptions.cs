@@ -1,0 +1,103 @@
+using Microsoft.ML.DatasetDistillation.Networks;
+
+namespace Microsoft.ML.DatasetDistillation.Distillation;
+
+/// <summary>Where the initial weights w₀ of each unrolled training run come from.</summary>
+public enum InitializationMode
+{
+    /// <summary>One seeded draw, reused at every iteration: the distilled data may exploit that exact network.</summary>
+    Fixed,
+
+    /// <summary>A fresh draw for every network at every iteration: the data must work for any initialisation.</summary>
+    Random,
+
+    /// <summary>Networks from <see cref="DistillationOptions.PretrainedWeights"/> (one, or a pool sampled uniformly): the paper's adaptation setting.</summary>
+    Pretrained,
+}
+
+/// <summary>The settings of one distillation run. Defaults are the reference's for MNIST.</summary>
+public sealed class DistillationOptions
+{
+    /// <summary>Distilled examples of every class in each step (the paper's images per class).</summary>
+    public int ExamplesPerClassPerStep { get; set; } = 1;
+
+    /// <summary>Distinct gradient-descent steps, each with its own distilled examples.</summary>
+    public int Steps { get; set; } = 10;
+
+    /// <summary>Passes over the steps; the unrolled run takes Steps × Epochs gradient steps.</summary>
+    public int Epochs { get; set; } = 3;
+
+    /// <summary>Outer iterations (one real batch and one Adam update each).</summary>
+    public int Iterations { get; set; } = 1000;
+
+    /// <summary>Real examples per outer iteration.</summary>
+    public int RealBatchSize { get; set; } = 1024;
+
+    /// <summary>Every inner step's learning rate before learning, η = softplus(r) = this value.</summary>
+    public float InitialStepLearningRate { get; set; } = 0.02f;
+
+    /// <summary>Adam's learning rate on the distilled examples and the rates.</summary>
+    public float LearningRate { get; set; } = 0.01f;
+
+    /// <summary>Adam's β₁ (the reference uses 0.5).</summary>
+    public float AdamBeta1 { get; set; } = 0.5f;
+
+    /// <summary>Adam's β₂.</summary>
+    public float AdamBeta2 { get; set; } = 0.999f;
+
+    /// <summary>The outer learning rate is multiplied by <see cref="DecayFactor"/> every this many passes over the real data.</summary>
+    public int DecayEveryEpochs { get; set; } = 40;
+
+    /// <summary>Factor of the step decay of the outer learning rate.</summary>
+    public float DecayFactor { get; set; } = 0.5f;
+
+    /// <summary>Where w₀ comes from.</summary>
+    public InitializationMode Initialization { get; set; } = InitializationMode.Random;
+
+    /// <summary>How fresh weights are drawn (fixed and random modes).</summary>
+    public InitScheme InitScheme { get; set; } = InitScheme.XavierNormal;
+
+    /// <summary>Networks sampled per iteration; their hypergradients are averaged.</summary>
+    public int NetworksPerIteration { get; set; } = 1;
+
+    /// <summary>Flat parameter vectors for <see cref="InitializationMode.Pretrained"/>.</summary>
+    public IReadOnlyList<float[]>? PretrainedWeights { get; set; }
+
+    /// <summary>Start the distilled examples from random real examples of their class instead of N(0, 1) noise.</summary>
+    public bool InitializeFromRealExamples { get; set; }
+
+    /// <summary>Seed of every random choice; the same seed and data give the same distilled data.</summary>
+    public int Seed { get; set; } = 1;
+
+    /// <summary>Inner steps in the unrolled run, T = Steps × Epochs.</summary>
+    public int TotalSteps => Steps * Epochs;
+
+    /// <summary>Throws when a setting is out of range, naming it.</summary>
+    public void Validate()
+    {
+        Positive(ExamplesPerClassPerStep, nameof(ExamplesPerClassPerStep));
+        Positive(Steps, nameof(Steps));
+        Positive(Epochs, nameof(Epochs));
+        Positive(Iterations, nameof(Iterations));
+        Positive(RealBatchSize, nameof(RealBatchSize));
+        Positive(NetworksPerIteration, nameof(NetworksPerIteration));
+        Positive(DecayEveryEpochs, nameof(DecayEveryEpochs));
+        if (!(InitialStepLearningRate > 0) || !(LearningRate > 0))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LearningRate), "Learning rates must be positive.");
+        }
+
+        if (Initialization == InitializationMode.Pretrained && (PretrainedWeights is null || PretrainedWeights.Count == 0))
+        {
+            throw new ArgumentException("Pretrained initialisation needs at least one network in PretrainedWeights.", nameof(PretrainedWeights));
+        }
+    }
+
+    private static void Positive(int value, string name)
+    {
+        if (value < 1)
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1.");
+        }
+    }
+}

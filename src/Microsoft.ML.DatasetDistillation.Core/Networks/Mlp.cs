@@ -1,0 +1,44 @@
+using Microsoft.ML.DatasetDistillation.Autodiff;
+
+namespace Microsoft.ML.DatasetDistillation.Networks;
+
+/// <summary>A multilayer perceptron for plain feature vectors: fully connected layers with ReLU between.</summary>
+public sealed class Mlp : Network
+{
+    /// <summary>Creates an MLP with the given hidden layer widths (none gives multinomial logistic regression).</summary>
+    public Mlp(int featureCount, int classCount, params int[] hiddenSizes)
+        : base([featureCount], classCount, Specs(featureCount, classCount, hiddenSizes))
+    {
+        HiddenSizes = hiddenSizes;
+    }
+
+    /// <summary>The widths of the hidden layers.</summary>
+    public IReadOnlyList<int> HiddenSizes { get; }
+
+    /// <inheritdoc/>
+    protected override Tensor Forward(Tensor[] p, Tensor batch)
+    {
+        Tensor h = batch;
+        for (int layer = 0; layer < p.Length / 2; layer++)
+        {
+            h = Linear(h, p[2 * layer], p[2 * layer + 1]);
+            if (layer < p.Length / 2 - 1)
+            {
+                h = Tensor.Relu(h);
+            }
+        }
+
+        return h;
+    }
+
+    private static List<ParameterSpec> Specs(int features, int classes, int[] hidden)
+    {
+        if (features < 1 || hidden.Any(h => h < 1))
+        {
+            throw new ArgumentException($"An MLP needs at least one feature and positive hidden sizes, but got {features} features and hidden sizes [{string.Join(", ", hidden)}].");
+        }
+
+        int[] widths = [features, .. hidden, classes];
+        return Enumerable.Range(0, widths.Length - 1).SelectMany(i => LinearSpecs($"fc{i + 1}", widths[i], widths[i + 1])).ToList();
+    }
+}

@@ -1,0 +1,101 @@
+using Microsoft.ML.DatasetDistillation.Autodiff;
+
+namespace Microsoft.ML.DatasetDistillation.Optimizers;
+
+/// <summary>
+/// Adam (Kingma and Ba), updating leaf tensors in place, with PyTorch's bias correction and ε placement.
+/// Its moments can be read and restored, so a run can checkpoint and resume exactly.
+/// </summary>
+public sealed class Adam
+{
+    private readonly Tensor[] parameters;
+    private readonly float[][] firstMoments, secondMoments;
+
+    /// <summary>Creates the optimiser for <paramref name="parameters"/> (leaves, updated in place).</summary>
+    public Adam(IReadOnlyList<Tensor> parameters, float learningRate, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f)
+    {
+        this.parameters = [.. parameters];
+        firstMoments = this.parameters.Select(p => new float[p.Length]).ToArray();
+        secondMoments = this.parameters.Select(p => new float[p.Length]).ToArray();
+        LearningRate = learningRate;
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+    }
+
+    /// <summary>The step size; schedules change it between steps.</summary>
+    public float LearningRate { get; set; }
+
+    /// <summary>Decay of the first moment.</summary>
+    public float Beta1 { get; }
+
+    /// <summary>Decay of the second moment.</summary>
+    public float Beta2 { get; }
+
+    /// <summary>Added to the root of the second moment for stability.</summary>
+    public float Epsilon { get; }
+
+    /// <summary>Steps taken so far.</summary>
+    public int StepCount { get; private set; }
+
+    /// <summary>The moment buffers, parameter by parameter: first moments, then second moments (for checkpoints).</summary>
+    public IReadOnlyList<float[]> State => [.. firstMoments, .. secondMoments];
+
+    /// <summary>Restores moments and step count saved from <see cref="State"/> and <see cref="StepCount"/>.</summary>
+    public void Restore(IReadOnlyList<float[]> state, int stepCount)
+    {
+        if (state.Count != 2 * parameters.Length)
+        {
+            throw new ArgumentException($"Adam state has {state.Count} buffers but {2 * parameters.Length} are needed.", nameof(state));
+        }
+
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            CopyChecked(state[i], firstMoments[i]);
+            CopyChecked(state[parameters.Length + i], secondMoments[i]);
+        }
+
+        StepCount = stepCount;
+    }
+
+    /// <summary>One update with the given gradients (same order and shapes as the parameters).</summary>
+    public void Step(IReadOnlyList<Tensor> gradients)
+    {
+        if (gradients.Count != parameters.Length)
+        {
+            throw new ArgumentException($"{gradients.Count} gradients for {parameters.Length} parameters.", nameof(gradients));
+        }
+
+        StepCount++;
+        float correction1 = 1f - MathF.Pow(Beta1, StepCount);
+        float correction2 = 1f - MathF.Pow(Beta2, StepCount);
+        float stepSize = LearningRate / correction1, rootCorrection2 = MathF.Sqrt(correction2);
+        for (int i = 0; i < parameters.Length; i++)
+        {
+            Span<float> p = parameters[i].Data, m = firstMoments[i], v = secondMoments[i];
+            ReadOnlySpan<float> g = gradients[i].Data;
+            if (g.Length != p.Length)
+            {
+                throw new ArgumentException($"Gradient {i} has {g.Length} elements but its parameter has {p.Length}.", nameof(gradients));
+            }
+
+            // m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − (lr/c₁)·m / (√v/√c₂ + ε)
+            for (int j = 0; j < p.Length; j++)
+            {
+                m[j] = Beta1 * m[j] + (1f - Beta1) * g[j];
+                v[j] = Beta2 * v[j] + (1f - Beta2) * g[j] * g[j];
+                p[j] -= stepSize * m[j] / (MathF.Sqrt(v[j]) / rootCorrection2 + Epsilon);
+            }
+        }
+    }
+
+    private static void CopyChecked(float[] source, float[] target)
+    {
+        if (source.Length != target.Length)
+        {
+            throw new ArgumentException($"Adam state buffer has {source.Length} elements but {target.Length} are needed.");
+        }
+
+        source.CopyTo(target, 0);
+    }
+}

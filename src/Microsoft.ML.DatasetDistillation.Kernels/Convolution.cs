@@ -1,0 +1,287 @@
+using System.Buffers;
+
+namespace Microsoft.ML.DatasetDistillation.Kernels;
+
+/// <summary>
+/// 2-D convolution (cross-correlation, as in PyTorch) over NCHW data with weights [O, C, KH, KW], stride and
+/// zero padding from <see cref="Conv2dGeometry"/>, no bias. The three kernels are each other's adjoints, so
+/// every backward rule (including second-order ones) is written with them:
+/// <see cref="Forward"/> is y = W ⋆ x, <see cref="BackwardInput"/> is the transposed convolution Wᵀ ⋆ dy and
+/// <see cref="BackwardWeights"/> is dW = Σ_batch dy ⋆ x.
+/// </summary>
+/// <remarks>
+/// All three run as register-blocked products with an im2col matrix (see <see cref="ConvLayout"/>). At stride 1
+/// that matrix is never built: its rows are shifted views of the zero-padded image, and the transposed
+/// convolution is itself a stride-1 convolution of the padded output gradient with flipped weights. Other
+/// strides unfold the image explicitly. Results are bit-identical for any <see cref="KernelParallel.MaxThreads"/>:
+/// images are independent in the first two kernels, and the batch sum of the third runs over chunks and
+/// groups fixed by the geometry alone, added in group order.
+/// </remarks>
+public static unsafe class Convolution
+{
+    /// <summary>Multiply-adds a thread must get before a second one pays for its hand-off (≈0.1 ms).</summary>
+    private const long MinParallelWork = 1L << 21;
+
+    /// <summary>Target floats of one weight-gradient chunk (sources and gradients of its images): stays in L2.</summary>
+    internal static int ChunkFloats = 1 << 15; // TEMP tuning knob
+    internal static bool ForceUnfold; // TEMP tuning knob
+
+    /// <summary>Fixed partial sums of the weight gradient; enough for even work on up to this many threads.</summary>
+    private const int MaxGroups = 16;
+
+    /// <summary>Overwrites <paramref name="output"/> [N, O, OH, OW] with the convolution of <paramref name="input"/> [N, C, H, W] by <paramref name="weights"/> [O, C, KH, KW].</summary>
+    /// <exception cref="ArgumentException">A size is not positive, a padding is negative, the kernel is larger than the padded input, or a span length does not match the geometry.</exception>
+    public static void Forward(in Conv2dGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output)
+    {
+        Validate(g, input.Length, "input", weights.Length, "weights", output.Length, "output");
+        int reduction = g.InChannels * g.KernelHeight * g.KernelWidth;
+        float[] packed = ArrayPool<float>.Shared.Rent(g.OutChannels * reduction);
+        ConvOffsetGemm.PackRows(weights, g.OutChannels, reduction, packed);
+        Apply(ForceUnfold ? ConvLayout.Unfold(g) : ConvLayout.For(g), g.Batch, g.OutChannels, packed, input, output);
+        ArrayPool<float>.Shared.Return(packed);
+    }
+
+    /// <summary>
+    /// Overwrites <paramref name="inputGradient"/> [N, C, H, W] with the transposed convolution of
+    /// <paramref name="outputGradient"/> [N, O, OH, OW] by <paramref name="weights"/> [O, C, KH, KW]: the adjoint of <see cref="Forward"/> in its input.
+    /// </summary>
+    /// <exception cref="ArgumentException">A size is not positive, a padding is negative, the kernel is larger than the padded input, or a span length does not match the geometry.</exception>
+    public static void BackwardInput(in Conv2dGeometry g, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weights, Span<float> inputGradient)
+    {
+        Validate(g, inputGradient.Length, "inputGradient", weights.Length, "weights", outputGradient.Length, "outputGradient");
+        int outChannels = g.OutChannels, inChannels = g.InChannels, kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth;
+        bool unitStride = g.StrideHeight == 1 && g.StrideWidth == 1;
+        if (!unitStride || g.PadHeight >= kernelHeight || g.PadWidth >= kernelWidth)
+        {
+            BackwardInputUnfolded(g, outputGradient, weights, inputGradient);
+            return;
+        }
+
+        // dx[c, h, w] = Σ dy[o, h + pad − kh, w + pad − kw] · W[o, c, kh, kw]: a stride-1 convolution of dy
+        // padded by K − 1 − pad, with weights W'[c, o, kh', kw'] = W[o, c, K − 1 − kh', K − 1 − kw'].
+        var transposed = new Conv2dGeometry(
+            g.Batch, outChannels, g.OutHeight, g.OutWidth, inChannels, kernelHeight, kernelWidth,
+            1, 1, kernelHeight - 1 - g.PadHeight, kernelWidth - 1 - g.PadWidth);
+        int kernelSize = kernelHeight * kernelWidth;
+        int reduction = outChannels * kernelSize;
+        float[] flipped = ArrayPool<float>.Shared.Rent(inChannels * reduction);
+        float[] packed = ArrayPool<float>.Shared.Rent(inChannels * reduction);
+        for (int o = 0; o < outChannels; o++)
+        {
+            for (int c = 0; c < inChannels; c++)
+            {
+                var from = weights.Slice((o * inChannels + c) * kernelSize, kernelSize);
+                var to = flipped.AsSpan((c * outChannels + o) * kernelSize, kernelSize);
+                for (int i = 0; i < kernelSize; i++)
+                {
+                    to[kernelSize - 1 - i] = from[i];
+                }
+            }
+        }
+
+        ConvOffsetGemm.PackRows(flipped, inChannels, reduction, packed);
+        Apply(ConvLayout.For(transposed), g.Batch, inChannels, packed, outputGradient, inputGradient);
+        ArrayPool<float>.Shared.Return(flipped);
+        ArrayPool<float>.Shared.Return(packed);
+    }
+
+    /// <summary>
+    /// Overwrites <paramref name="weightGradient"/> [O, C, KH, KW] with Σ over the batch of the correlation of
+    /// <paramref name="outputGradient"/> [N, O, OH, OW] with <paramref name="input"/> [N, C, H, W]: the adjoint of <see cref="Forward"/> in its weights.
+    /// </summary>
+    /// <exception cref="ArgumentException">A size is not positive, a padding is negative, the kernel is larger than the padded input, or a span length does not match the geometry.</exception>
+    public static void BackwardWeights(in Conv2dGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> weightGradient)
+    {
+        Validate(g, input.Length, "input", weightGradient.Length, "weightGradient", outputGradient.Length, "outputGradient");
+        var layout = ForceUnfold ? ConvLayout.Unfold(g) : ConvLayout.For(g);
+        int batch = g.Batch, outChannels = g.OutChannels, reduction = layout.Reduction;
+        int pairedK = reduction + (reduction & 1); // the kernel takes reduction rows two at a time
+        int columns = layout.Columns, sourceLength = layout.SourceLength;
+        int gradientLength = outChannels * columns;
+        int inputSize = layout.InputImageSize, outputSize = outChannels * layout.OutputPlaneSize;
+
+        // The chunking decides the summation order, so it depends on the geometry only, never on threads.
+        long workPerImage = (long)outChannels * pairedK * columns;
+        int chunkImages = Math.Clamp(ChunkFloats / (sourceLength + gradientLength), 1, Math.Max(1, (batch + MaxGroups - 1) / MaxGroups));
+        int chunks = (batch + chunkImages - 1) / chunkImages;
+        int groups = (int)Math.Clamp(workPerImage * batch / MinParallelWork, 1, Math.Min(chunks, MaxGroups));
+
+        int[] offsets = ArrayPool<int>.Shared.Rent(pairedK);
+        layout.FillOffsets(offsets);
+        offsets[pairedK - 1] = offsets[reduction - 1]; // a duplicate row whose result is dropped
+        int partialLength = outChannels * pairedK;
+        float[] partials = ArrayPool<float>.Shared.Rent(groups * partialLength);
+        Array.Clear(partials, 0, groups * partialLength);
+
+        fixed (float* inputPointer = input, gradientPointer = outputGradient, partialsPointer = partials)
+        fixed (int* offsetsPointer = offsets)
+        {
+            // Lambdas cannot capture fixed locals; the spans stay pinned until For returns.
+            float* x = inputPointer, dy = gradientPointer, sums = partialsPointer;
+            int* rowOffsets = offsetsPointer;
+            KernelParallel.For(groups, 1, (firstGroup, endGroup) =>
+            {
+                float[] sources = ArrayPool<float>.Shared.Rent(chunkImages * sourceLength);
+                float[] gradients = ArrayPool<float>.Shared.Rent(chunkImages * gradientLength);
+                Array.Clear(sources, 0, chunkImages * sourceLength);
+                Array.Clear(gradients, 0, chunkImages * gradientLength);
+                fixed (float* sourcesPointer = sources, gradientsPointer = gradients)
+                {
+                    for (int group = firstGroup; group < endGroup; group++)
+                    {
+                        int firstChunk = (int)((long)group * chunks / groups), endChunk = (int)((long)(group + 1) * chunks / groups);
+                        for (int chunk = firstChunk; chunk < endChunk; chunk++)
+                        {
+                            int first = chunk * chunkImages, count = Math.Min(chunkImages, batch - first);
+                            for (int i = 0; i < count; i++)
+                            {
+                                int n = first + i;
+                                layout.LoadSource(new ReadOnlySpan<float>(x + (nint)n * inputSize, inputSize), sources.AsSpan(i * sourceLength, sourceLength));
+                                layout.ToColumns(new ReadOnlySpan<float>(dy + (nint)n * outputSize, outputSize), outChannels, gradients.AsSpan(i * gradientLength, gradientLength));
+                            }
+
+                            ConvOffsetGemm.MultiplyTransposed(
+                                gradientsPointer, outChannels, columns, gradientLength, sourcesPointer, sourceLength,
+                                rowOffsets, pairedK, count, sums + (nint)group * partialLength);
+                        }
+                    }
+                }
+
+                ArrayPool<float>.Shared.Return(sources);
+                ArrayPool<float>.Shared.Return(gradients);
+            });
+        }
+
+        for (int o = 0; o < outChannels; o++)
+        {
+            var target = weightGradient.Slice(o * reduction, reduction);
+            partials.AsSpan(o * pairedK, reduction).CopyTo(target);
+            for (int group = 1; group < groups; group++)
+            {
+                var partial = partials.AsSpan(group * partialLength + o * pairedK, reduction);
+                for (int p = 0; p < reduction; p++)
+                {
+                    target[p] += partial[p];
+                }
+            }
+        }
+
+        ArrayPool<int>.Shared.Return(offsets);
+        ArrayPool<float>.Shared.Return(partials);
+    }
+
+    /// <summary>
+    /// output[n] = A · im2col(input[n]) for every image, where the layout defines im2col and A ([m, reduction])
+    /// is packed by <see cref="ConvOffsetGemm.PackRows"/>. Images are independent, so threads split the batch.
+    /// </summary>
+    private static void Apply(ConvLayout layout, int batch, int m, float[] packed, ReadOnlySpan<float> input, Span<float> output)
+    {
+        int reduction = layout.Reduction, columns = layout.Columns, sourceLength = layout.SourceLength;
+        int inputSize = layout.InputImageSize, outputSize = m * layout.OutputPlaneSize;
+        int[] offsets = ArrayPool<int>.Shared.Rent(reduction);
+        layout.FillOffsets(offsets);
+        fixed (float* inputPointer = input, outputPointer = output, packedPointer = packed)
+        fixed (int* offsetsPointer = offsets)
+        {
+            float* x = inputPointer, y = outputPointer, a = packedPointer;
+            int* rowOffsets = offsetsPointer;
+            KernelParallel.For(batch, ImagesPerThread((long)m * reduction * columns), (first, end) =>
+            {
+                float[] source = ArrayPool<float>.Shared.Rent(sourceLength);
+                float[] product = ArrayPool<float>.Shared.Rent(m * columns);
+                Array.Clear(source, 0, sourceLength);
+                fixed (float* sourcePointer = source, productPointer = product)
+                {
+                    for (int n = first; n < end; n++)
+                    {
+                        layout.LoadSource(new ReadOnlySpan<float>(x + (nint)n * inputSize, inputSize), source.AsSpan(0, sourceLength));
+                        ConvOffsetGemm.Multiply(a, m, reduction, sourcePointer, rowOffsets, columns, productPointer);
+                        layout.FromColumns(product, m, new Span<float>(y + (nint)n * outputSize, outputSize));
+                    }
+                }
+
+                ArrayPool<float>.Shared.Return(source);
+                ArrayPool<float>.Shared.Return(product);
+            });
+        }
+
+        ArrayPool<int>.Shared.Return(offsets);
+    }
+
+    /// <summary>Any stride: dcol = Wᵀ · dy per image, then col2im folds dcol into the input gradient.</summary>
+    private static void BackwardInputUnfolded(in Conv2dGeometry g, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weights, Span<float> inputGradient)
+    {
+        var layout = ConvLayout.Unfold(g);
+        int outChannels = g.OutChannels, reduction = layout.Reduction, columns = layout.Columns;
+        int inputSize = layout.InputImageSize, outputSize = outChannels * layout.OutputPlaneSize;
+
+        float[] transposed = ArrayPool<float>.Shared.Rent(reduction * outChannels);
+        float[] packed = ArrayPool<float>.Shared.Rent(reduction * outChannels);
+        for (int o = 0; o < outChannels; o++)
+        {
+            for (int p = 0; p < reduction; p++)
+            {
+                transposed[p * outChannels + o] = weights[o * reduction + p];
+            }
+        }
+
+        ConvOffsetGemm.PackRows(transposed, reduction, outChannels, packed);
+        int[] offsets = ArrayPool<int>.Shared.Rent(outChannels);
+        for (int o = 0; o < outChannels; o++)
+        {
+            offsets[o] = o * columns;
+        }
+
+        fixed (float* gradientPointer = outputGradient, inputGradientPointer = inputGradient, packedPointer = packed)
+        fixed (int* offsetsPointer = offsets)
+        {
+            float* dy = gradientPointer, dx = inputGradientPointer, a = packedPointer;
+            int* rowOffsets = offsetsPointer;
+            KernelParallel.For(g.Batch, ImagesPerThread((long)reduction * outChannels * columns), (first, end) =>
+            {
+                float[] rows = ArrayPool<float>.Shared.Rent(outChannels * columns);
+                float[] unfolded = ArrayPool<float>.Shared.Rent(layout.SourceLength);
+                fixed (float* rowsPointer = rows, unfoldedPointer = unfolded)
+                {
+                    for (int n = first; n < end; n++)
+                    {
+                        layout.ToColumns(new ReadOnlySpan<float>(dy + (nint)n * outputSize, outputSize), outChannels, rows);
+                        ConvOffsetGemm.Multiply(a, reduction, outChannels, rowsPointer, rowOffsets, columns, unfoldedPointer);
+                        layout.FoldSource(unfolded, new Span<float>(dx + (nint)n * inputSize, inputSize));
+                    }
+                }
+
+                ArrayPool<float>.Shared.Return(rows);
+                ArrayPool<float>.Shared.Return(unfolded);
+            });
+        }
+
+        ArrayPool<float>.Shared.Return(transposed);
+        ArrayPool<float>.Shared.Return(packed);
+        ArrayPool<int>.Shared.Return(offsets);
+    }
+
+    private static int ImagesPerThread(long workPerImage) => (int)Math.Clamp(MinParallelWork / Math.Max(1, workPerImage), 1, int.MaxValue);
+
+    private static void Validate(
+        in Conv2dGeometry g, int inputLength, string inputName, int weightsLength, string weightsName, int outputLength, string outputName)
+    {
+        const string owner = nameof(Conv2dGeometry);
+        ConvArgumentChecks.Positive(g.Batch, nameof(g.Batch), owner);
+        ConvArgumentChecks.Positive(g.InChannels, nameof(g.InChannels), owner);
+        ConvArgumentChecks.Positive(g.Height, nameof(g.Height), owner);
+        ConvArgumentChecks.Positive(g.Width, nameof(g.Width), owner);
+        ConvArgumentChecks.Positive(g.OutChannels, nameof(g.OutChannels), owner);
+        ConvArgumentChecks.Positive(g.KernelHeight, nameof(g.KernelHeight), owner);
+        ConvArgumentChecks.Positive(g.KernelWidth, nameof(g.KernelWidth), owner);
+        ConvArgumentChecks.Positive(g.StrideHeight, nameof(g.StrideHeight), owner);
+        ConvArgumentChecks.Positive(g.StrideWidth, nameof(g.StrideWidth), owner);
+        ConvArgumentChecks.NonNegative(g.PadHeight, nameof(g.PadHeight), owner);
+        ConvArgumentChecks.NonNegative(g.PadWidth, nameof(g.PadWidth), owner);
+        ConvArgumentChecks.KernelFits(g.KernelHeight, g.Height, g.PadHeight, "height", owner);
+        ConvArgumentChecks.KernelFits(g.KernelWidth, g.Width, g.PadWidth, "width", owner);
+        ConvArgumentChecks.Length(inputLength, inputName, ("N", g.Batch), ("C", g.InChannels), ("H", g.Height), ("W", g.Width));
+        ConvArgumentChecks.Length(weightsLength, weightsName, ("O", g.OutChannels), ("C", g.InChannels), ("KH", g.KernelHeight), ("KW", g.KernelWidth));
+        ConvArgumentChecks.Length(outputLength, outputName, ("N", g.Batch), ("O", g.OutChannels), ("OH", g.OutHeight), ("OW", g.OutWidth));
+    }
+}

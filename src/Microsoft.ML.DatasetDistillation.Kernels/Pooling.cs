@@ -1,0 +1,278 @@
+namespace Microsoft.ML.DatasetDistillation.Kernels;
+
+/// <summary>
+/// Max and average 2-D pooling over NCHW data with the sizes of <see cref="Pool2dGeometry"/>, and their adjoints.
+/// Planes (one image, one channel) are independent, so threads split planes and results never depend on
+/// <see cref="KernelParallel.MaxThreads"/>. Padding must be at most half the kernel (as in PyTorch), so every
+/// window holds at least one input element.
+/// </summary>
+public static unsafe class Pooling
+{
+    /// <summary>Window elements a thread must visit before a second thread pays for its hand-off.</summary>
+    private const long MinParallelWork = 1L << 18;
+
+    /// <summary>
+    /// Overwrites <paramref name="output"/> [N, C, OH, OW] with the window maxima of <paramref name="input"/>
+    /// [N, C, H, W], padding counting as −∞, and <paramref name="argmax"/> with the flat index into
+    /// <paramref name="input"/> of each chosen element: the first maximum in row-major window order, or the first
+    /// NaN, which wins as in PyTorch.
+    /// </summary>
+    /// <exception cref="ArgumentException">The geometry is invalid or a span length does not match it.</exception>
+    public static void MaxForward(in Pool2dGeometry g, ReadOnlySpan<float> input, Span<float> output, Span<int> argmax)
+    {
+        Validate(g, input.Length, "input", output.Length, "output");
+        ConvArgumentChecks.Length(argmax.Length, "argmax", ("N", g.Batch), ("C", g.Channels), ("OH", g.OutHeight), ("OW", g.OutWidth));
+        var geometry = g;
+        fixed (float* inputPointer = input, outputPointer = output)
+        fixed (int* argmaxPointer = argmax)
+        {
+            float* x = inputPointer, y = outputPointer;
+            int* indices = argmaxPointer;
+            ForEachPlane(geometry, (inputStart, outputStart) =>
+                MaxPlane(geometry, x + inputStart, (int)inputStart, y + outputStart, indices + outputStart));
+        }
+    }
+
+    /// <summary>
+    /// Overwrites <paramref name="inputGradient"/> [N, C, H, W] with zeros, then adds each element of
+    /// <paramref name="outputGradient"/> [N, C, OH, OW] at its <paramref name="argmax"/> index, so overlapping windows add.
+    /// </summary>
+    /// <exception cref="ArgumentException">The geometry is invalid, a span length does not match it, or an argmax index lies outside its own plane.</exception>
+    public static void MaxBackward(in Pool2dGeometry g, ReadOnlySpan<float> outputGradient, ReadOnlySpan<int> argmax, Span<float> inputGradient)
+    {
+        Validate(g, inputGradient.Length, "inputGradient", outputGradient.Length, "outputGradient");
+        ConvArgumentChecks.Length(argmax.Length, "argmax", ("N", g.Batch), ("C", g.Channels), ("OH", g.OutHeight), ("OW", g.OutWidth));
+        var geometry = g;
+        int inputPlane = g.Height * g.Width, outputPlane = g.OutHeight * g.OutWidth;
+        long firstBad = long.MaxValue;
+        fixed (float* gradientPointer = outputGradient, inputGradientPointer = inputGradient)
+        fixed (int* argmaxPointer = argmax)
+        {
+            float* dy = gradientPointer, dx = inputGradientPointer;
+            int* indices = argmaxPointer;
+            ForEachPlane(geometry, (inputStart, outputStart) =>
+            {
+                // Each plane scatters only into itself, which keeps threads apart; a foreign index is an error.
+                var target = new Span<float>(dx + inputStart, inputPlane);
+                target.Clear();
+                for (int i = 0; i < outputPlane; i++)
+                {
+                    long local = indices[outputStart + i] - inputStart;
+                    if ((ulong)local >= (ulong)inputPlane)
+                    {
+                        InterlockedMin(ref firstBad, outputStart + i);
+                        return;
+                    }
+
+                    target[(int)local] += dy[outputStart + i];
+                }
+            });
+        }
+
+        if (firstBad != long.MaxValue)
+        {
+            int plane = (int)(firstBad / outputPlane);
+            throw new ArgumentException(
+                $"argmax[{firstBad}] = {argmax[(int)firstBad]} lies outside plane {plane} of the input, indices [{(long)plane * inputPlane}, {(long)(plane + 1) * inputPlane}).");
+        }
+    }
+
+    /// <summary>
+    /// outputShaped[i] = inputShaped[argmax[i]]: the adjoint of the scatter in <see cref="MaxBackward"/>, used for
+    /// second-order gradients of max pooling.
+    /// </summary>
+    /// <exception cref="ArgumentException">The lengths of <paramref name="argmax"/> and <paramref name="outputShaped"/> differ, or an index is outside <paramref name="inputShaped"/>.</exception>
+    public static void GatherByArgmax(ReadOnlySpan<float> inputShaped, ReadOnlySpan<int> argmax, Span<float> outputShaped)
+    {
+        if (argmax.Length != outputShaped.Length)
+        {
+            throw new ArgumentException($"argmax has {argmax.Length} elements but outputShaped has {outputShaped.Length}; they must match.");
+        }
+
+        for (int i = 0; i < argmax.Length; i++)
+        {
+            int index = argmax[i];
+            if ((uint)index >= (uint)inputShaped.Length)
+            {
+                throw new ArgumentException($"argmax[{i}] = {index} is outside inputShaped, which has {inputShaped.Length} elements.");
+            }
+
+            outputShaped[i] = inputShaped[index];
+        }
+    }
+
+    /// <summary>
+    /// Overwrites <paramref name="output"/> [N, C, OH, OW] with window means of <paramref name="input"/> [N, C, H, W]:
+    /// the divisor is always KernelHeight·KernelWidth, padding counting as zeros (PyTorch's count_include_pad=True).
+    /// </summary>
+    /// <exception cref="ArgumentException">The geometry is invalid or a span length does not match it.</exception>
+    public static void AverageForward(in Pool2dGeometry g, ReadOnlySpan<float> input, Span<float> output)
+    {
+        Validate(g, input.Length, "input", output.Length, "output");
+        var geometry = g;
+        fixed (float* inputPointer = input, outputPointer = output)
+        {
+            float* x = inputPointer, y = outputPointer;
+            ForEachPlane(geometry, (inputStart, outputStart) => AveragePlane(geometry, x + inputStart, y + outputStart));
+        }
+    }
+
+    /// <summary>
+    /// Overwrites <paramref name="inputGradient"/> [N, C, H, W] with the adjoint of <see cref="AverageForward"/>
+    /// applied to <paramref name="outputGradient"/> [N, C, OH, OW]: each output gradient, divided by
+    /// KernelHeight·KernelWidth, is added to every input element of its window.
+    /// </summary>
+    /// <exception cref="ArgumentException">The geometry is invalid or a span length does not match it.</exception>
+    public static void AverageBackward(in Pool2dGeometry g, ReadOnlySpan<float> outputGradient, Span<float> inputGradient)
+    {
+        Validate(g, inputGradient.Length, "inputGradient", outputGradient.Length, "outputGradient");
+        var geometry = g;
+        fixed (float* gradientPointer = outputGradient, inputGradientPointer = inputGradient)
+        {
+            float* dy = gradientPointer, dx = inputGradientPointer;
+            ForEachPlane(geometry, (inputStart, outputStart) => AverageBackwardPlane(geometry, dy + outputStart, dx + inputStart));
+        }
+    }
+
+    private static void MaxPlane(in Pool2dGeometry g, float* x, int planeStart, float* y, int* indices)
+    {
+        int width = g.Width;
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            var (hStart, hEnd) = Window(oh, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
+            for (int ow = 0; ow < g.OutWidth; ow++)
+            {
+                var (wStart, wEnd) = Window(ow, g.StrideWidth, g.PadWidth, g.KernelWidth, width);
+
+                // Start from the window's first element rather than the −∞ padding, so argmax always points
+                // into the input; a NaN replaces any number and then stays.
+                int best = hStart * width + wStart;
+                float max = x[best];
+                for (int h = hStart; h < hEnd; h++)
+                {
+                    for (int w = wStart; w < wEnd; w++)
+                    {
+                        float value = x[h * width + w];
+                        if (value > max || (float.IsNaN(value) && !float.IsNaN(max)))
+                        {
+                            max = value;
+                            best = h * width + w;
+                        }
+                    }
+                }
+
+                int o = oh * g.OutWidth + ow;
+                y[o] = max;
+                indices[o] = planeStart + best;
+            }
+        }
+    }
+
+    private static void AveragePlane(in Pool2dGeometry g, float* x, float* y)
+    {
+        float divisor = g.KernelHeight * g.KernelWidth;
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            var (hStart, hEnd) = Window(oh, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
+            for (int ow = 0; ow < g.OutWidth; ow++)
+            {
+                var (wStart, wEnd) = Window(ow, g.StrideWidth, g.PadWidth, g.KernelWidth, g.Width);
+                float sum = 0;
+                for (int h = hStart; h < hEnd; h++)
+                {
+                    for (int w = wStart; w < wEnd; w++)
+                    {
+                        sum += x[h * g.Width + w];
+                    }
+                }
+
+                y[oh * g.OutWidth + ow] = sum / divisor;
+            }
+        }
+    }
+
+    private static void AverageBackwardPlane(in Pool2dGeometry g, float* dy, float* dx)
+    {
+        float divisor = g.KernelHeight * g.KernelWidth;
+        new Span<float>(dx, g.Height * g.Width).Clear();
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            var (hStart, hEnd) = Window(oh, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
+            for (int ow = 0; ow < g.OutWidth; ow++)
+            {
+                var (wStart, wEnd) = Window(ow, g.StrideWidth, g.PadWidth, g.KernelWidth, g.Width);
+                float share = dy[oh * g.OutWidth + ow] / divisor;
+                for (int h = hStart; h < hEnd; h++)
+                {
+                    for (int w = wStart; w < wEnd; w++)
+                    {
+                        dx[h * g.Width + w] += share;
+                    }
+                }
+            }
+        }
+    }
+
+    /// <summary>The input rows (or columns) [start, end) that window <paramref name="o"/> covers, padding cut off.</summary>
+    private static (int Start, int End) Window(int o, int stride, int pad, int kernel, int size)
+    {
+        int start = o * stride - pad;
+        return (Math.Max(start, 0), Math.Min(start + kernel, size));
+    }
+
+    /// <summary>Runs <paramref name="body"/>(input offset, output offset) for every plane, split over threads.</summary>
+    private static void ForEachPlane(Pool2dGeometry g, Action<long, long> body)
+    {
+        int planes = g.Batch * g.Channels;
+        long inputPlane = (long)g.Height * g.Width, outputPlane = (long)g.OutHeight * g.OutWidth;
+        long workPerPlane = Math.Max(inputPlane, outputPlane * g.KernelHeight * g.KernelWidth);
+        int minPlanes = (int)Math.Clamp(MinParallelWork / workPerPlane, 1, int.MaxValue);
+        KernelParallel.For(planes, minPlanes, (first, end) =>
+        {
+            for (int plane = first; plane < end; plane++)
+            {
+                body(plane * inputPlane, plane * outputPlane);
+            }
+        });
+    }
+
+    private static void InterlockedMin(ref long location, long value)
+    {
+        long current = Volatile.Read(ref location);
+        while (value < current)
+        {
+            long seen = Interlocked.CompareExchange(ref location, value, current);
+            if (seen == current)
+            {
+                return;
+            }
+
+            current = seen;
+        }
+    }
+
+    private static void Validate(in Pool2dGeometry g, int inputLength, string inputName, int outputLength, string outputName)
+    {
+        const string owner = nameof(Pool2dGeometry);
+        ConvArgumentChecks.Positive(g.Batch, nameof(g.Batch), owner);
+        ConvArgumentChecks.Positive(g.Channels, nameof(g.Channels), owner);
+        ConvArgumentChecks.Positive(g.Height, nameof(g.Height), owner);
+        ConvArgumentChecks.Positive(g.Width, nameof(g.Width), owner);
+        ConvArgumentChecks.Positive(g.KernelHeight, nameof(g.KernelHeight), owner);
+        ConvArgumentChecks.Positive(g.KernelWidth, nameof(g.KernelWidth), owner);
+        ConvArgumentChecks.Positive(g.StrideHeight, nameof(g.StrideHeight), owner);
+        ConvArgumentChecks.Positive(g.StrideWidth, nameof(g.StrideWidth), owner);
+        ConvArgumentChecks.NonNegative(g.PadHeight, nameof(g.PadHeight), owner);
+        ConvArgumentChecks.NonNegative(g.PadWidth, nameof(g.PadWidth), owner);
+        if (2 * g.PadHeight > g.KernelHeight || 2 * g.PadWidth > g.KernelWidth)
+        {
+            throw new ArgumentException(
+                $"{owner} padding {g.PadHeight}×{g.PadWidth} is more than half the kernel {g.KernelHeight}×{g.KernelWidth}; windows would hold only padding.");
+        }
+
+        ConvArgumentChecks.KernelFits(g.KernelHeight, g.Height, g.PadHeight, "height", owner);
+        ConvArgumentChecks.KernelFits(g.KernelWidth, g.Width, g.PadWidth, "width", owner);
+        ConvArgumentChecks.Length(inputLength, inputName, ("N", g.Batch), ("C", g.Channels), ("H", g.Height), ("W", g.Width));
+        ConvArgumentChecks.Length(outputLength, outputName, ("N", g.Batch), ("C", g.Channels), ("OH", g.OutHeight), ("OW", g.OutWidth));
+    }
+}

@@ -1,0 +1,144 @@
+using Microsoft.ML.DatasetDistillation.Distillation;
+using Microsoft.ML.DatasetDistillation.Networks;
+
+namespace Microsoft.ML.DatasetDistillation.Core.Tests.Distillation;
+
+[TestClass]
+public sealed class DistillerTests
+{
+    private static readonly int[] Features = [8];
+
+    [TestMethod]
+    public void SameSeedGivesTheSameDistilledData()
+    {
+        DistilledDataset first = Distil(seed: 11), second = Distil(seed: 11), other = Distil(seed: 12);
+
+        CollectionAssert.AreEqual(first.Examples.Features, second.Examples.Features);
+        CollectionAssert.AreEqual(first.LearningRates, second.LearningRates);
+        CollectionAssert.AreNotEqual(first.Examples.Features, other.Examples.Features);
+    }
+
+    [TestMethod]
+    public void DistillingLowersTheOuterLossAndLearnsTheData()
+    {
+        LabeledExamples real = TestData.Blobs(300, Features, 3, seed: 2);
+        var network = new Mlp(8, 3, 16);
+        var options = new DistillationOptions { Steps = 2, Epochs = 1, Iterations = 60, RealBatchSize = 100, InitialStepLearningRate = 0.3f, LearningRate = 0.05f, Initialization = InitializationMode.Random, Seed = 4 };
+        var distiller = new DatasetDistiller(network, real, options);
+        var losses = new List<double>();
+
+        DistilledDataset distilled = distiller.Run(new Collect(losses));
+
+        Assert.HasCount(60, losses);
+        Assert.IsLessThan(losses.Take(10).Average() * 0.5, losses.TakeLast(10).Average());
+        AccuracySummary accuracy = Evaluation.Evaluate(network, distilled, real, Evaluation.RandomInitializations(network, InitScheme.XavierNormal, 9), 5);
+        Assert.IsGreaterThan(0.9, accuracy.Mean, accuracy.ToString());
+    }
+
+    [TestMethod]
+    public void ResultHasOneStepPerStepAndClassesInOrder()
+    {
+        DistilledDataset distilled = Distil(seed: 1);
+
+        Assert.AreEqual(3 * 2 * 2, distilled.Examples.Count);
+        CollectionAssert.AreEqual(new[] { 0, 0, 1, 1, 2, 2, 0, 0, 1, 1, 2, 2 }, distilled.Examples.Labels);
+        CollectionAssert.AreEqual(new[] { 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1 }, Enumerable.Range(0, 12).Select(distilled.StepOf).ToArray());
+        Assert.HasCount(2 * 3, distilled.LearningRates);
+    }
+
+    [TestMethod]
+    public void SaveAndLoadRoundTripExactly()
+    {
+        DistilledDataset distilled = Distil(seed: 1);
+        string path = Path.Combine(Path.GetTempPath(), $"dd-{Guid.NewGuid():N}.mldd");
+        try
+        {
+            distilled.Save(path);
+            DistilledDataset loaded = DistilledDataset.Load(path);
+
+            CollectionAssert.AreEqual(distilled.Examples.Features, loaded.Examples.Features);
+            CollectionAssert.AreEqual(distilled.Examples.Labels, loaded.Examples.Labels);
+            CollectionAssert.AreEqual(distilled.LearningRates, loaded.LearningRates);
+            CollectionAssert.AreEqual(distilled.Examples.ExampleShape, loaded.Examples.ExampleShape);
+            Assert.AreEqual((distilled.Steps, distilled.Epochs, distilled.Examples.ClassCount), (loaded.Steps, loaded.Epochs, loaded.Examples.ClassCount));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void LoadRejectsTruncatedAndForeignFiles()
+    {
+        string path = Path.Combine(Path.GetTempPath(), $"dd-{Guid.NewGuid():N}.mldd");
+        try
+        {
+            Distil(seed: 1).Save(path);
+            byte[] bytes = File.ReadAllBytes(path);
+            File.WriteAllBytes(path, bytes[..^7]);
+            StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => DistilledDataset.Load(path)).Message, "truncated");
+
+            File.WriteAllBytes(path, [.. bytes, 1, 2]);
+            StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => DistilledDataset.Load(path)).Message, "2 unexpected bytes");
+
+            File.WriteAllBytes(path, [(byte)'P', (byte)'K', .. bytes[2..]]);
+            StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => DistilledDataset.Load(path)).Message, "instead of 'MLDD'");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void ImpossibleRequestsAreRefusedWithClearMessages()
+    {
+        LabeledExamples real = TestData.Blobs(30, Features, 3, seed: 2);
+        var network = new Mlp(8, 3, 4);
+
+        string tooMany = Assert.ThrowsExactly<ArgumentException>(() => new DatasetDistiller(network, real, new DistillationOptions { ExamplesPerClassPerStep = 11 })).Message;
+        StringAssert.Contains(tooMany, "11 examples per class were asked for, but class 0 has only 10");
+
+        var oneClass = new LabeledExamples(new float[8 * 4], [1, 1, 1, 1], Features, 3);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new DatasetDistiller(network, oneClass, new DistillationOptions())).Message, "at least 2 classes");
+
+        var empty = new LabeledExamples([], [], Features, 3);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new DatasetDistiller(network, empty, new DistillationOptions())).Message, "empty");
+
+        var images = TestData.Blobs(30, [1, 4, 2], 3, seed: 2);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new DatasetDistiller(network, images, new DistillationOptions())).Message,
+            "expects examples [8] in 3 classes, but the data has [1, 4, 2]");
+
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DatasetDistiller(network, real, new DistillationOptions { Steps = 0 }));
+    }
+
+    [TestMethod]
+    public void CancellationStopsBetweenIterations()
+    {
+        LabeledExamples real = TestData.Blobs(60, Features, 3, seed: 2);
+        var distiller = new DatasetDistiller(new Mlp(8, 3, 4), real, new DistillationOptions { Steps = 1, Epochs = 1, Iterations = 100, RealBatchSize = 30 });
+        using var cancellation = new CancellationTokenSource();
+        var progress = new Collect([], afterReport: count => { if (count == 3) { cancellation.Cancel(); } });
+
+        Assert.ThrowsExactly<OperationCanceledException>(() => distiller.Run(progress, cancellation.Token));
+        Assert.AreEqual(3, distiller.Iteration);
+    }
+
+    private static DistilledDataset Distil(int seed)
+    {
+        LabeledExamples real = TestData.Blobs(90, Features, 3, seed: 2);
+        var options = new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 3, Iterations = 5, RealBatchSize = 32, Seed = seed };
+        return new DatasetDistiller(new Mlp(8, 3, 6), real, options).Run();
+    }
+
+    /// <summary>Records losses synchronously (Progress&lt;T&gt; would post to the thread pool).</summary>
+    private sealed class Collect(List<double> losses, Action<int>? afterReport = null) : IProgress<DistillationProgress>
+    {
+        public void Report(DistillationProgress value)
+        {
+            losses.Add(value.Loss);
+            afterReport?.Invoke(value.Iteration);
+        }
+    }
+}

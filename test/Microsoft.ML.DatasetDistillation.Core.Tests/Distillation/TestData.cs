@@ -1,0 +1,46 @@
+using Microsoft.ML.DatasetDistillation.Autodiff;
+using Microsoft.ML.DatasetDistillation.Networks;
+
+namespace Microsoft.ML.DatasetDistillation.Core.Tests.Distillation;
+
+/// <summary>Small synthetic data and networks for fast distillation tests.</summary>
+internal static class TestData
+{
+    /// <summary>Gaussian blobs: class c is centred at a fixed random mean per class.</summary>
+    public static LabeledExamples Blobs(int count, int[] exampleShape, int classes, int seed)
+    {
+        var random = new Random(seed);
+        int size = exampleShape.Aggregate(1, (a, b) => a * b);
+        float[][] centres = Enumerable.Range(0, classes).Select(_ => Enumerable.Range(0, size).Select(_ => 2f * random.NextSingle() - 1f).ToArray()).ToArray();
+        var features = new float[count * size];
+        var labels = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            labels[i] = i % classes;
+            for (int j = 0; j < size; j++)
+            {
+                features[i * size + j] = centres[labels[i]][j] + 0.5f * (2f * random.NextSingle() - 1f);
+            }
+        }
+
+        return new LabeledExamples(features, labels, exampleShape, classes);
+    }
+
+    /// <summary>
+    /// A smooth convolutional network (tanh, average pooling), so that finite differences of the distillation
+    /// loss are not disturbed by ReLU kinks: conv 3×3 (padding 1) → tanh → avg-pool 2 → linear.
+    /// </summary>
+    public sealed class SmoothConvNet(int channels, int side, int classes)
+        : Network([channels, side, side], classes,
+            [
+                new ParameterSpec("conv.weight", [3, channels, 3, 3], false), new ParameterSpec("conv.bias", [3], true),
+                new ParameterSpec("fc.weight", [classes, 3 * (side / 2) * (side / 2)], false), new ParameterSpec("fc.bias", [classes], true),
+            ])
+    {
+        protected override Tensor Forward(Tensor[] p, Tensor batch)
+        {
+            Tensor h = Tensor.AvgPool2d(Tensor.Tanh(Tensor.AddBias(Tensor.Conv2d(batch, p[0], padding: 1), p[1])), 2);
+            return Linear(h.Reshape(h.Dim(0), -1), p[2], p[3]);
+        }
+    }
+}
