@@ -5,24 +5,24 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// <summary>Element-wise activation kernels that System.Numerics.Tensors.TensorPrimitives does not provide.</summary>
 public static class Activation
 {
-    /// <summary>mask[i] = 1 where input[i] &gt; 0, else 0: the derivative of ReLU.</summary>
-    public static void PositiveMask(ReadOnlySpan<float> input, Span<float> mask)
+    /// <summary>output[i] = values[i] where condition[i] &gt; 0, else 0: ReLU's backward pass.</summary>
+    public static void WherePositive(ReadOnlySpan<float> condition, ReadOnlySpan<float> values, Span<float> output)
     {
-        CheckSameLength(input.Length, mask.Length);
+        CheckSameLength(condition.Length, values.Length);
+        CheckSameLength(condition.Length, output.Length);
         int i = 0;
         if (Vector.IsHardwareAccelerated)
         {
-            var one = Vector<float>.One;
-            for (; i <= input.Length - Vector<float>.Count; i += Vector<float>.Count)
+            for (; i <= condition.Length - Vector<float>.Count; i += Vector<float>.Count)
             {
-                var v = new Vector<float>(input.Slice(i));
-                Vector.ConditionalSelect(Vector.GreaterThan(v, Vector<float>.Zero), one, Vector<float>.Zero).CopyTo(mask.Slice(i));
+                var positive = Vector.GreaterThan(new Vector<float>(condition.Slice(i)), Vector<float>.Zero);
+                Vector.ConditionalSelect(positive, new Vector<float>(values.Slice(i)), Vector<float>.Zero).CopyTo(output.Slice(i));
             }
         }
 
-        for (; i < input.Length; i++)
+        for (; i < condition.Length; i++)
         {
-            mask[i] = input[i] > 0 ? 1f : 0f;
+            output[i] = condition[i] > 0 ? values[i] : 0f;
         }
     }
 

@@ -18,25 +18,29 @@ internal readonly struct ConvLayout
 
     private ConvLayout(in Conv2dGeometry g, bool unfolded)
     {
-        geometry = g;
-        Unfolded = unfolded;
-        int outHeight = g.OutHeight;
-        int outWidth = g.OutWidth;
-        if (unfolded)
+        // Checked: the micro-kernels index raw pointers with these sizes, so an overflow must not slip through.
+        checked
         {
-            RowStride = outWidth;
-            Columns = RoundUp(outHeight * outWidth, ConvMicroKernels.TallWidth);
-            SourceLength = g.InChannels * g.KernelHeight * g.KernelWidth * Columns;
-        }
-        else
-        {
-            // The right padding of one row doubles as the left padding of the next; a row must still hold
-            // a whole output row when the padding is wider than the kernel.
-            RowStride = Math.Max(g.Width + g.PadWidth, outWidth);
-            PlaneSize = (g.Height + 2 * g.PadHeight) * RowStride;
-            Columns = RoundUp(outHeight * RowStride, ConvMicroKernels.TallWidth);
-            int lastOffset = (g.InChannels - 1) * PlaneSize + (g.KernelHeight - 1) * RowStride + g.KernelWidth - 1;
-            SourceLength = lastOffset + Columns;
+            geometry = g;
+            Unfolded = unfolded;
+            int outHeight = g.OutHeight;
+            int outWidth = g.OutWidth;
+            if (unfolded)
+            {
+                RowStride = outWidth;
+                Columns = RoundUp(outHeight * outWidth, ConvMicroKernels.TallWidth);
+                SourceLength = g.InChannels * g.KernelHeight * g.KernelWidth * Columns;
+            }
+            else
+            {
+                // The right padding of one row doubles as the left padding of the next; a row must still hold
+                // a whole output row when the padding is wider than the kernel.
+                RowStride = Math.Max(g.Width + g.PadWidth, outWidth);
+                PlaneSize = (g.Height + 2 * g.PadHeight) * RowStride;
+                Columns = RoundUp(outHeight * RowStride, ConvMicroKernels.TallWidth);
+                int lastOffset = (g.InChannels - 1) * PlaneSize + (g.KernelHeight - 1) * RowStride + g.KernelWidth - 1;
+                SourceLength = lastOffset + Columns;
+            }
         }
     }
 
@@ -68,23 +72,30 @@ internal readonly struct ConvLayout
     public static ConvLayout For(in Conv2dGeometry g) =>
         new(g, unfolded: g.StrideHeight != 1 || g.StrideWidth != 1);
 
-    /// <summary>The unfolded layout, for any stride.</summary>
-    public static ConvLayout Unfold(in Conv2dGeometry g) => new(g, unfolded: true);
+    /// <summary>Distance in the source buffer between the im2col rows of consecutive input channels.</summary>
+    public int ChannelStride => Unfolded ? geometry.KernelHeight * geometry.KernelWidth * Columns : PlaneSize;
+
+    /// <summary>
+    /// Writes the start of im2col row (0, kh, kw) for each tap t = kh·KW + kw; row (c, kh, kw) starts
+    /// <see cref="ChannelStride"/>·c further on.
+    /// </summary>
+    public void FillTapOffsets(Span<int> offsets)
+    {
+        int kernelWidth = geometry.KernelWidth;
+        for (int t = 0; t < geometry.KernelHeight * kernelWidth; t++)
+        {
+            offsets[t] = Unfolded ? t * Columns : t / kernelWidth * RowStride + t % kernelWidth;
+        }
+    }
 
     /// <summary>Writes the start of each im2col row p = (c, kh, kw) in the source buffer.</summary>
     public void FillOffsets(Span<int> offsets)
     {
-        var g = geometry;
-        int p = 0;
-        for (int c = 0; c < g.InChannels; c++)
+        int taps = geometry.KernelHeight * geometry.KernelWidth;
+        FillTapOffsets(offsets[..taps]);
+        for (int p = taps; p < Reduction; p++)
         {
-            for (int kh = 0; kh < g.KernelHeight; kh++)
-            {
-                for (int kw = 0; kw < g.KernelWidth; kw++, p++)
-                {
-                    offsets[p] = Unfolded ? p * Columns : c * PlaneSize + kh * RowStride + kw;
-                }
-            }
+            offsets[p] = offsets[p - taps] + ChannelStride;
         }
     }
 
@@ -140,10 +151,27 @@ internal readonly struct ConvLayout
         }
     }
 
-    /// <summary>Adjoint of <see cref="LoadSource"/> for the unfolded layout: overwrites the image with the col2im sum.</summary>
-    public void FoldSource(ReadOnlySpan<float> source, Span<float> image)
+    /// <summary>
+    /// Overwrites the image with the adjoint of <see cref="LoadSource"/> applied to a source buffer: the data
+    /// positions of the padded image (shifted), or the col2im sum of the im2col matrix (unfolded).
+    /// </summary>
+    public void SourceToImage(ReadOnlySpan<float> source, Span<float> image)
     {
         var g = geometry;
+        if (!Unfolded)
+        {
+            for (int c = 0; c < g.InChannels; c++)
+            {
+                for (int h = 0; h < g.Height; h++)
+                {
+                    source.Slice(c * PlaneSize + (h + g.PadHeight) * RowStride + g.PadWidth, g.Width)
+                        .CopyTo(image.Slice((c * g.Height + h) * g.Width));
+                }
+            }
+
+            return;
+        }
+
         int outHeight = g.OutHeight, outWidth = g.OutWidth;
         image.Clear();
         int p = 0;
@@ -206,5 +234,5 @@ internal readonly struct ConvLayout
         }
     }
 
-    private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
+    private static int RoundUp(int value, int multiple) => checked(value + multiple - 1) / multiple * multiple;
 }

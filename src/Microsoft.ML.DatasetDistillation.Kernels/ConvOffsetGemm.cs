@@ -6,7 +6,8 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// </summary>
 internal static unsafe class ConvOffsetGemm
 {
-    private const int MaxTileRows = 6;
+    /// <summary>The most rows a micro-kernel tile has.</summary>
+    public const int MaxTileRows = 6;
 
     /// <summary>
     /// Packs row-major a[m, k] tile by tile for <see cref="Multiply"/>: the tile of R rows starting at row r0

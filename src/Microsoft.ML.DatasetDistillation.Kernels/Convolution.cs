@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Numerics.Tensors;
 
 namespace Microsoft.ML.DatasetDistillation.Kernels;
 
@@ -11,20 +12,23 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// </summary>
 /// <remarks>
 /// All three run as register-blocked products with an im2col matrix (see <see cref="ConvLayout"/>). At stride 1
-/// that matrix is never built: its rows are shifted views of the zero-padded image, and the transposed
-/// convolution is itself a stride-1 convolution of the padded output gradient with flipped weights. Other
-/// strides unfold the image explicitly. Results are bit-identical for any <see cref="KernelParallel.MaxThreads"/>:
-/// images are independent in the first two kernels, and the batch sum of the third runs over chunks and
-/// groups fixed by the geometry alone, added in group order.
+/// that matrix is never built: its rows are shifted views of the zero-padded image. Other strides unfold the
+/// image explicitly (slower: a scalar copy per element). <see cref="BackwardInput"/> is the exact adjoint of the
+/// same product, so it never multiplies padding. Results are bit-identical for any
+/// <see cref="KernelParallel.MaxThreads"/>: images are independent in the first two kernels, and the batch sum
+/// of the third runs over chunks and groups fixed by the geometry alone, added in group order.
 /// </remarks>
 public static unsafe class Convolution
 {
     /// <summary>Multiply-adds a thread must get before a second one pays for its hand-off (≈0.1 ms).</summary>
     private const long MinParallelWork = 1L << 21;
 
-    /// <summary>Target floats of one weight-gradient chunk (sources and gradients of its images): stays in L2.</summary>
-    internal static int ChunkFloats = 1 << 15; // TEMP tuning knob
-    internal static bool ForceUnfold; // TEMP tuning knob
+    /// <summary>
+    /// Floats of a weight-gradient chunk's working set per micro-kernel call (six gradient rows and two source
+    /// rows per image) that fit in L1 next to the rest: more images per chunk amortise the final lane sums,
+    /// but spilling to L2 costs more (measured: one image for LeNet conv1, about seven for conv2).
+    /// </summary>
+    private const int TileFloatsInL1 = 8192;
 
     /// <summary>Fixed partial sums of the weight gradient; enough for even work on up to this many threads.</summary>
     private const int MaxGroups = 16;
@@ -37,7 +41,7 @@ public static unsafe class Convolution
         int reduction = g.InChannels * g.KernelHeight * g.KernelWidth;
         float[] packed = ArrayPool<float>.Shared.Rent(g.OutChannels * reduction);
         ConvOffsetGemm.PackRows(weights, g.OutChannels, reduction, packed);
-        Apply(ForceUnfold ? ConvLayout.Unfold(g) : ConvLayout.For(g), g.Batch, g.OutChannels, packed, input, output);
+        Apply(ConvLayout.For(g), g.Batch, g.OutChannels, packed, input, output);
         ArrayPool<float>.Shared.Return(packed);
     }
 
@@ -49,40 +53,76 @@ public static unsafe class Convolution
     public static void BackwardInput(in Conv2dGeometry g, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weights, Span<float> inputGradient)
     {
         Validate(g, inputGradient.Length, "inputGradient", weights.Length, "weights", outputGradient.Length, "outputGradient");
-        int outChannels = g.OutChannels, inChannels = g.InChannels, kernelHeight = g.KernelHeight, kernelWidth = g.KernelWidth;
-        bool unitStride = g.StrideHeight == 1 && g.StrideWidth == 1;
-        if (!unitStride || g.PadHeight >= kernelHeight || g.PadWidth >= kernelWidth)
-        {
-            BackwardInputUnfolded(g, outputGradient, weights, inputGradient);
-            return;
-        }
 
-        // dx[c, h, w] = Σ dy[o, h + pad − kh, w + pad − kw] · W[o, c, kh, kw]: a stride-1 convolution of dy
-        // padded by K − 1 − pad, with weights W'[c, o, kh', kw'] = W[o, c, K − 1 − kh', K − 1 − kw'].
-        var transposed = new Conv2dGeometry(
-            g.Batch, outChannels, g.OutHeight, g.OutWidth, inChannels, kernelHeight, kernelWidth,
-            1, 1, kernelHeight - 1 - g.PadHeight, kernelWidth - 1 - g.PadWidth);
-        int kernelSize = kernelHeight * kernelWidth;
-        int reduction = outChannels * kernelSize;
-        float[] flipped = ArrayPool<float>.Shared.Rent(inChannels * reduction);
-        float[] packed = ArrayPool<float>.Shared.Rent(inChannels * reduction);
-        for (int o = 0; o < outChannels; o++)
+        // The exact adjoint of Forward's product: for each tap t = (kh, kw), source row (c, t) += Σ_o W[o, c, t] · dy[o],
+        // then the source buffer maps back to the image. Unlike a convolution of dy padded by K − 1 − pad,
+        // this does no work on padding, which halves the work of an unpadded 5×5 convolution on 14×14.
+        var layout = ConvLayout.For(g);
+        int outChannels = g.OutChannels, inChannels = g.InChannels, taps = g.KernelHeight * g.KernelWidth;
+        int columns = layout.Columns, sourceLength = layout.SourceLength, channelStride = layout.ChannelStride;
+        int inputSize = layout.InputImageSize, outputSize = outChannels * layout.OutputPlaneSize;
+        int tapSize = inChannels * outChannels;
+        int rowsLength = checked(outChannels * columns);
+
+        float[] tapWeights = ArrayPool<float>.Shared.Rent(tapSize);
+        float[] packed = ArrayPool<float>.Shared.Rent(taps * tapSize);
+        for (int t = 0; t < taps; t++)
         {
             for (int c = 0; c < inChannels; c++)
             {
-                var from = weights.Slice((o * inChannels + c) * kernelSize, kernelSize);
-                var to = flipped.AsSpan((c * outChannels + o) * kernelSize, kernelSize);
-                for (int i = 0; i < kernelSize; i++)
+                for (int o = 0; o < outChannels; o++)
                 {
-                    to[kernelSize - 1 - i] = from[i];
+                    tapWeights[c * outChannels + o] = weights[(o * inChannels + c) * taps + t];
                 }
             }
+
+            ConvOffsetGemm.PackRows(tapWeights, inChannels, outChannels, packed.AsSpan(t * tapSize, tapSize));
         }
 
-        ConvOffsetGemm.PackRows(flipped, inChannels, reduction, packed);
-        Apply(ConvLayout.For(transposed), g.Batch, inChannels, packed, outputGradient, inputGradient);
-        ArrayPool<float>.Shared.Return(flipped);
+        int[] tapOffsets = ArrayPool<int>.Shared.Rent(taps);
+        int[] rowOffsets = ArrayPool<int>.Shared.Rent(outChannels);
+        layout.FillTapOffsets(tapOffsets);
+        for (int o = 0; o < outChannels; o++)
+        {
+            rowOffsets[o] = o * columns;
+        }
+
+        fixed (float* gradientPointer = outputGradient, inputGradientPointer = inputGradient, packedPointer = packed)
+        fixed (int* rowOffsetsPointer = rowOffsets)
+        {
+            float* dy = gradientPointer, dx = inputGradientPointer, a = packedPointer;
+            int* gradientRows = rowOffsetsPointer;
+            KernelParallel.For(g.Batch, ImagesPerThread((long)taps * tapSize * columns), (first, end) =>
+            {
+                float[] rows = ArrayPool<float>.Shared.Rent(rowsLength);
+                float[] source = ArrayPool<float>.Shared.Rent(sourceLength);
+                Array.Clear(rows, 0, rowsLength); // junk columns must stay zero: they would scatter
+                fixed (float* rowsPointer = rows, sourcePointer = source)
+                {
+                    for (int n = first; n < end; n++)
+                    {
+                        layout.ToColumns(new ReadOnlySpan<float>(dy + (nint)n * outputSize, outputSize), outChannels, rows);
+                        Array.Clear(source, 0, sourceLength);
+                        for (int t = 0; t < taps; t++)
+                        {
+                            ConvOffsetGemm.Multiply(
+                                a + (nint)t * tapSize, inChannels, outChannels, rowsPointer, gradientRows, columns,
+                                sourcePointer + tapOffsets[t], channelStride, accumulate: true);
+                        }
+
+                        layout.SourceToImage(source, new Span<float>(dx + (nint)n * inputSize, inputSize));
+                    }
+                }
+
+                ArrayPool<float>.Shared.Return(rows);
+                ArrayPool<float>.Shared.Return(source);
+            });
+        }
+
+        ArrayPool<float>.Shared.Return(tapWeights);
         ArrayPool<float>.Shared.Return(packed);
+        ArrayPool<int>.Shared.Return(tapOffsets);
+        ArrayPool<int>.Shared.Return(rowOffsets);
     }
 
     /// <summary>
@@ -93,16 +133,17 @@ public static unsafe class Convolution
     public static void BackwardWeights(in Conv2dGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> outputGradient, Span<float> weightGradient)
     {
         Validate(g, input.Length, "input", weightGradient.Length, "weightGradient", outputGradient.Length, "outputGradient");
-        var layout = ForceUnfold ? ConvLayout.Unfold(g) : ConvLayout.For(g);
+        var layout = ConvLayout.For(g);
         int batch = g.Batch, outChannels = g.OutChannels, reduction = layout.Reduction;
         int pairedK = reduction + (reduction & 1); // the kernel takes reduction rows two at a time
         int columns = layout.Columns, sourceLength = layout.SourceLength;
-        int gradientLength = outChannels * columns;
+        int gradientLength = checked(outChannels * columns);
         int inputSize = layout.InputImageSize, outputSize = outChannels * layout.OutputPlaneSize;
 
         // The chunking decides the summation order, so it depends on the geometry only, never on threads.
         long workPerImage = (long)outChannels * pairedK * columns;
-        int chunkImages = Math.Clamp(ChunkFloats / (sourceLength + gradientLength), 1, Math.Max(1, (batch + MaxGroups - 1) / MaxGroups));
+        int tileFloatsPerImage = (ConvOffsetGemm.MaxTileRows + 2) * columns;
+        int chunkImages = Math.Clamp(TileFloatsInL1 / tileFloatsPerImage, 1, Math.Max(1, (batch + MaxGroups - 1) / MaxGroups));
         int chunks = (batch + chunkImages - 1) / chunkImages;
         int groups = (int)Math.Clamp(workPerImage * batch / MinParallelWork, 1, Math.Min(chunks, MaxGroups));
 
@@ -158,11 +199,7 @@ public static unsafe class Convolution
             partials.AsSpan(o * pairedK, reduction).CopyTo(target);
             for (int group = 1; group < groups; group++)
             {
-                var partial = partials.AsSpan(group * partialLength + o * pairedK, reduction);
-                for (int p = 0; p < reduction; p++)
-                {
-                    target[p] += partial[p];
-                }
+                TensorPrimitives.Add(target, partials.AsSpan(group * partialLength + o * pairedK, reduction), target);
             }
         }
 
@@ -178,6 +215,7 @@ public static unsafe class Convolution
     {
         int reduction = layout.Reduction, columns = layout.Columns, sourceLength = layout.SourceLength;
         int inputSize = layout.InputImageSize, outputSize = m * layout.OutputPlaneSize;
+        int productLength = checked(m * columns);
         int[] offsets = ArrayPool<int>.Shared.Rent(reduction);
         layout.FillOffsets(offsets);
         fixed (float* inputPointer = input, outputPointer = output, packedPointer = packed)
@@ -188,14 +226,14 @@ public static unsafe class Convolution
             KernelParallel.For(batch, ImagesPerThread((long)m * reduction * columns), (first, end) =>
             {
                 float[] source = ArrayPool<float>.Shared.Rent(sourceLength);
-                float[] product = ArrayPool<float>.Shared.Rent(m * columns);
+                float[] product = ArrayPool<float>.Shared.Rent(productLength);
                 Array.Clear(source, 0, sourceLength);
                 fixed (float* sourcePointer = source, productPointer = product)
                 {
                     for (int n = first; n < end; n++)
                     {
                         layout.LoadSource(new ReadOnlySpan<float>(x + (nint)n * inputSize, inputSize), source.AsSpan(0, sourceLength));
-                        ConvOffsetGemm.Multiply(a, m, reduction, sourcePointer, rowOffsets, columns, productPointer);
+                        ConvOffsetGemm.Multiply(a, m, reduction, sourcePointer, rowOffsets, columns, productPointer, columns, accumulate: false);
                         layout.FromColumns(product, m, new Span<float>(y + (nint)n * outputSize, outputSize));
                     }
                 }
@@ -205,59 +243,6 @@ public static unsafe class Convolution
             });
         }
 
-        ArrayPool<int>.Shared.Return(offsets);
-    }
-
-    /// <summary>Any stride: dcol = Wᵀ · dy per image, then col2im folds dcol into the input gradient.</summary>
-    private static void BackwardInputUnfolded(in Conv2dGeometry g, ReadOnlySpan<float> outputGradient, ReadOnlySpan<float> weights, Span<float> inputGradient)
-    {
-        var layout = ConvLayout.Unfold(g);
-        int outChannels = g.OutChannels, reduction = layout.Reduction, columns = layout.Columns;
-        int inputSize = layout.InputImageSize, outputSize = outChannels * layout.OutputPlaneSize;
-
-        float[] transposed = ArrayPool<float>.Shared.Rent(reduction * outChannels);
-        float[] packed = ArrayPool<float>.Shared.Rent(reduction * outChannels);
-        for (int o = 0; o < outChannels; o++)
-        {
-            for (int p = 0; p < reduction; p++)
-            {
-                transposed[p * outChannels + o] = weights[o * reduction + p];
-            }
-        }
-
-        ConvOffsetGemm.PackRows(transposed, reduction, outChannels, packed);
-        int[] offsets = ArrayPool<int>.Shared.Rent(outChannels);
-        for (int o = 0; o < outChannels; o++)
-        {
-            offsets[o] = o * columns;
-        }
-
-        fixed (float* gradientPointer = outputGradient, inputGradientPointer = inputGradient, packedPointer = packed)
-        fixed (int* offsetsPointer = offsets)
-        {
-            float* dy = gradientPointer, dx = inputGradientPointer, a = packedPointer;
-            int* rowOffsets = offsetsPointer;
-            KernelParallel.For(g.Batch, ImagesPerThread((long)reduction * outChannels * columns), (first, end) =>
-            {
-                float[] rows = ArrayPool<float>.Shared.Rent(outChannels * columns);
-                float[] unfolded = ArrayPool<float>.Shared.Rent(layout.SourceLength);
-                fixed (float* rowsPointer = rows, unfoldedPointer = unfolded)
-                {
-                    for (int n = first; n < end; n++)
-                    {
-                        layout.ToColumns(new ReadOnlySpan<float>(dy + (nint)n * outputSize, outputSize), outChannels, rows);
-                        ConvOffsetGemm.Multiply(a, reduction, outChannels, rowsPointer, rowOffsets, columns, unfoldedPointer);
-                        layout.FoldSource(unfolded, new Span<float>(dx + (nint)n * inputSize, inputSize));
-                    }
-                }
-
-                ArrayPool<float>.Shared.Return(rows);
-                ArrayPool<float>.Shared.Return(unfolded);
-            });
-        }
-
-        ArrayPool<float>.Shared.Return(transposed);
-        ArrayPool<float>.Shared.Return(packed);
         ArrayPool<int>.Shared.Return(offsets);
     }
 

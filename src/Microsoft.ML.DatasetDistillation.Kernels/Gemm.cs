@@ -11,6 +11,9 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// </remarks>
 public static partial class Gemm
 {
+    /// <summary>Up to this many multiply-adds the direct path beats packing (measured on Zen 5).</summary>
+    private const long SmallPathMaxMultiplyAdds = 64 * 64 * 64;
+
     /// <summary>
     /// Computes C = alpha * op(A) * op(B) + beta * C, where op(X) is X or its transpose, all row-major.
     /// op(A) is m×k, op(B) is k×n and C is m×n. A stored untransposed is m×k with row stride
@@ -34,8 +37,31 @@ public static partial class Gemm
             return;
         }
 
-        MultiplyPacked(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
+        unsafe
+        {
+            fixed (float* aPointer = a, bPointer = b, cPointer = c)
+            {
+                if (UseSmallPath(m, n, k))
+                {
+                    MultiplySmall(transposeA, transposeB, m, n, k, alpha, aPointer, lda, bPointer, ldb, beta, cPointer, ldc);
+                }
+                else
+                {
+                    MultiplyPacked(transposeA, transposeB, m, n, k, alpha, aPointer, lda, bPointer, ldb, beta, cPointer, ldc);
+                }
+            }
+        }
     }
+
+    /// <summary>Which path to take: <see cref="GemmPath.Automatic"/> except in tests and benchmarks.</summary>
+    internal static GemmPath ForcedPath { get; set; }
+
+    private static bool UseSmallPath(int m, int n, int k) => ForcedPath switch
+    {
+        GemmPath.Small => true,
+        GemmPath.Packed => false,
+        _ => (long)m * n * k <= SmallPathMaxMultiplyAdds,
+    };
 
     /// <summary>C = beta * C, with beta == 0 clearing C so that NaNs do not survive.</summary>
     private static void ScaleC(int m, int n, float beta, Span<float> c, int ldc)
@@ -99,4 +125,17 @@ public static partial class Gemm
             ? $"{colsName}={storedRows}, {rowsName}={storedCols}: transposed {name}"
             : $"{rowsName}={storedRows}, {colsName}={storedCols}: {name}";
     }
+}
+
+/// <summary>The two ways through <see cref="Gemm.Multiply"/>.</summary>
+internal enum GemmPath
+{
+    /// <summary>Chosen by problem size.</summary>
+    Automatic,
+
+    /// <summary>Packed panels and micro-kernels (GemmPacked.cs).</summary>
+    Packed,
+
+    /// <summary>Straight from the operands, for small products (GemmSmall.cs).</summary>
+    Small,
 }

@@ -12,6 +12,7 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 public static partial class Gemm
 {
     /// <summary>6×16 tile in 12 Vector256 accumulators; per k step 2 loads of B, 6 broadcasts of A, 12 FMAs.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MicroKernelAvx2(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
@@ -79,6 +80,7 @@ public static partial class Gemm
     /// 6×16 tile in 24 Vector128 accumulators, for CPUs without AVX2/FMA (ARM64 has the 32 registers this needs).
     /// MultiplyAddEstimate fuses where the hardware can and multiplies then adds where it cannot.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void MicroKernelPortable(int kc, float* a, float* b, float* c, int ldc, float alpha, float beta)
     {
         Vector128<float> c00 = default, c01 = default, c02 = default, c03 = default;

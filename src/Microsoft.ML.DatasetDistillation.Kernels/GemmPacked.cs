@@ -8,7 +8,8 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// packed into NR-column micro-panels (meant to stay in L3, one micro-panel in L1); for each MC-tall row
 /// block op(A) is packed into MR-row micro-panels (meant to stay in L2); the micro-kernel then multiplies one
 /// A micro-panel by one B micro-panel into an MR×NR tile of C held in registers. Edge panels are zero-padded,
-/// so the micro-kernel always computes a full tile.
+/// so the micro-kernel always computes a full tile. The hot loops are marked AggressiveOptimization because
+/// their unoptimised first-tier code is many times slower and a single large multiply would run in it.
 /// </summary>
 public static partial class Gemm
 {
@@ -46,21 +47,17 @@ public static partial class Gemm
 
     private static unsafe void MultiplyPacked(
         bool transposeA, bool transposeB, int m, int n, int k, float alpha,
-        ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> b, int ldb, float beta, Span<float> c, int ldc)
+        float* a, int lda, float* b, int ldb, float beta, float* c, int ldc)
     {
-        fixed (float* aPtr = a, bPtr = b, cPtr = c)
+        var problem = new PackedProblem(transposeA, transposeB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, UseAvx2);
+        long multiplyAdds = (long)m * n * k;
+        if (KernelParallel.MaxThreads == 1 || multiplyAdds < 2 * MinMultiplyAddsPerThread)
         {
-            var problem = new PackedProblem(
-                transposeA, transposeB, m, n, k, alpha, aPtr, lda, bPtr, ldb, beta, cPtr, ldc, UseAvx2);
-            long multiplyAdds = (long)m * n * k;
-            if (KernelParallel.MaxThreads == 1 || multiplyAdds < 2 * MinMultiplyAddsPerThread)
-            {
-                problem.Run(0, m, 0, n);
-            }
-            else
-            {
-                RunParallel(problem, multiplyAdds);
-            }
+            problem.Run(0, m, 0, n);
+        }
+        else
+        {
+            RunParallel(problem, multiplyAdds);
         }
     }
 
@@ -146,6 +143,7 @@ public static partial class Gemm
         }
 
         /// <summary>Multiplies a packed mc×kc block of A by a packed kc×nc block of B into C, tile by tile.</summary>
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         private void MultiplyBlock(int mc, int nc, int kc, float* packedA, float* packedB, float* cBlock, float sliceBeta, float* tile)
         {
             for (int jr = 0; jr < nc; jr += NR)

@@ -16,6 +16,7 @@ public static partial class Gemm
     /// Packs op(A)[ic..ic+mc, pc..pc+kc] into MR-row micro-panels: panel by panel, for each p the MR values
     /// of column p, rows past mc zero-filled.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PackA(bool transposeA, float* a, int lda, int ic, int mc, int pc, int kc, float* packed, bool useAvx)
     {
         if (transposeA)
@@ -48,6 +49,7 @@ public static partial class Gemm
     /// Packs op(B)[pc..pc+kc, jc..jc+nc] into NR-column micro-panels: panel by panel, for each p the NR values
     /// of row p, columns past nc zero-filled.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PackB(bool transposeB, float* b, int ldb, int pc, int kc, int jc, int nc, float* packed, bool useAvx)
     {
         if (!transposeB)
@@ -91,6 +93,7 @@ public static partial class Gemm
     /// lane l of each <paramref name="width"/>-wide group, for p in [<paramref name="pBegin"/>, kc); lanes past
     /// <paramref name="lines"/> are zero.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void PackInterleaved(float* source, int ld, int lines, int width, int pBegin, int kc, float* panel)
     {
         for (int line = 0; line < width; line++)
@@ -133,6 +136,7 @@ public static partial class Gemm
     /// Packs six rows (stride <paramref name="lda"/>) into a 6-wide panel, 8 values of k at a time; returns how
     /// many values of k it packed (a multiple of 8), leaving the rest to <see cref="PackInterleaved"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe int PackSixRowsAvx(float* row0, int lda, int kc, float* panel)
     {
         float* row1 = row0 + lda, row2 = row1 + lda, row3 = row2 + lda, row4 = row3 + lda, row5 = row4 + lda;
@@ -186,6 +190,7 @@ public static partial class Gemm
     /// Transposes the 8×8 block at <paramref name="source"/> (row stride <paramref name="ld"/>): source column q
     /// becomes 8 contiguous floats at destination + q·<paramref name="destinationStride"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static unsafe void Transpose8x8Avx(float* source, int ld, float* destination, int destinationStride)
     {
         Vector256<float> r0 = Avx.LoadVector256(source), r1 = Avx.LoadVector256(source + ld);

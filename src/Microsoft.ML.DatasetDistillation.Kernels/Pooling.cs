@@ -136,32 +136,32 @@ public static unsafe class Pooling
 
     private static void MaxPlane(in Pool2dGeometry g, float* x, int planeStart, float* y, int* indices)
     {
-        int width = g.Width;
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        var (width, outHeight, outWidth) = (g.Width, g.OutHeight, g.OutWidth);
+        for (int oh = 0; oh < outHeight; oh++)
         {
             var (hStart, hEnd) = Window(oh, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
-            for (int ow = 0; ow < g.OutWidth; ow++)
+            for (int ow = 0; ow < outWidth; ow++)
             {
                 var (wStart, wEnd) = Window(ow, g.StrideWidth, g.PadWidth, g.KernelWidth, width);
 
                 // Start from the window's first element rather than the −∞ padding, so argmax always points
-                // into the input; a NaN replaces any number and then stays.
+                // into the input; a NaN replaces any number and then stays. Selects, not branches: random
+                // data makes the comparison unpredictable.
                 int best = hStart * width + wStart;
                 float max = x[best];
                 for (int h = hStart; h < hEnd; h++)
                 {
                     for (int w = wStart; w < wEnd; w++)
                     {
-                        float value = x[h * width + w];
-                        if (value > max || (float.IsNaN(value) && !float.IsNaN(max)))
-                        {
-                            max = value;
-                            best = h * width + w;
-                        }
+                        int index = h * width + w;
+                        float value = x[index];
+                        bool take = value > max || (float.IsNaN(value) && !float.IsNaN(max));
+                        best = take ? index : best;
+                        max = take ? value : max;
                     }
                 }
 
-                int o = oh * g.OutWidth + ow;
+                int o = oh * outWidth + ow;
                 y[o] = max;
                 indices[o] = planeStart + best;
             }
@@ -170,43 +170,45 @@ public static unsafe class Pooling
 
     private static void AveragePlane(in Pool2dGeometry g, float* x, float* y)
     {
+        var (width, outHeight, outWidth) = (g.Width, g.OutHeight, g.OutWidth);
         float divisor = g.KernelHeight * g.KernelWidth;
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        for (int oh = 0; oh < outHeight; oh++)
         {
             var (hStart, hEnd) = Window(oh, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
-            for (int ow = 0; ow < g.OutWidth; ow++)
+            for (int ow = 0; ow < outWidth; ow++)
             {
-                var (wStart, wEnd) = Window(ow, g.StrideWidth, g.PadWidth, g.KernelWidth, g.Width);
+                var (wStart, wEnd) = Window(ow, g.StrideWidth, g.PadWidth, g.KernelWidth, width);
                 float sum = 0;
                 for (int h = hStart; h < hEnd; h++)
                 {
                     for (int w = wStart; w < wEnd; w++)
                     {
-                        sum += x[h * g.Width + w];
+                        sum += x[h * width + w];
                     }
                 }
 
-                y[oh * g.OutWidth + ow] = sum / divisor;
+                y[oh * outWidth + ow] = sum / divisor;
             }
         }
     }
 
     private static void AverageBackwardPlane(in Pool2dGeometry g, float* dy, float* dx)
     {
+        var (width, outHeight, outWidth) = (g.Width, g.OutHeight, g.OutWidth);
         float divisor = g.KernelHeight * g.KernelWidth;
-        new Span<float>(dx, g.Height * g.Width).Clear();
-        for (int oh = 0; oh < g.OutHeight; oh++)
+        new Span<float>(dx, g.Height * width).Clear();
+        for (int oh = 0; oh < outHeight; oh++)
         {
             var (hStart, hEnd) = Window(oh, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
-            for (int ow = 0; ow < g.OutWidth; ow++)
+            for (int ow = 0; ow < outWidth; ow++)
             {
-                var (wStart, wEnd) = Window(ow, g.StrideWidth, g.PadWidth, g.KernelWidth, g.Width);
-                float share = dy[oh * g.OutWidth + ow] / divisor;
+                var (wStart, wEnd) = Window(ow, g.StrideWidth, g.PadWidth, g.KernelWidth, width);
+                float share = dy[oh * outWidth + ow] / divisor;
                 for (int h = hStart; h < hEnd; h++)
                 {
                     for (int w = wStart; w < wEnd; w++)
                     {
-                        dx[h * g.Width + w] += share;
+                        dx[h * width + w] += share;
                     }
                 }
             }

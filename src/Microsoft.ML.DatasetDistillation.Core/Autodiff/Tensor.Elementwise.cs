@@ -100,12 +100,18 @@ public sealed partial class Tensor
     {
         Tensor y = Uninitialized(x.shape);
         Max(x.Data, 0f, y.Data);
-        return Record("Relu", [y], [x], (g, _) =>
-        {
-            Tensor mask = Uninitialized(x.shape);
-            Activation.PositiveMask(x.Data, mask.Data);
-            return [g[0]! * mask];
-        });
+        return Record("Relu", [y], [x], (g, _) => [WherePositive(x, g[0]!)]);
+    }
+
+    /// <summary>
+    /// values where <paramref name="condition"/> &gt; 0, else 0: ReLU's backward rule. It is linear in the values and
+    /// constant in the condition almost everywhere, so its own rule masks again and gives the condition nothing.
+    /// </summary>
+    private static Tensor WherePositive(Tensor condition, Tensor values)
+    {
+        Tensor y = Uninitialized(values.shape);
+        Activation.WherePositive(condition.Data, values.Data, y.Data);
+        return Record("WherePositive", [y], [values], (g, _) => [WherePositive(condition, g[0]!)]);
     }
 
     /// <summary>Hyperbolic tangent.</summary>

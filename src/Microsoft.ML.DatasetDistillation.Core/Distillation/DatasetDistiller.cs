@@ -1,4 +1,6 @@
+using System.Text;
 using Microsoft.ML.DatasetDistillation.Autodiff;
+using Microsoft.ML.DatasetDistillation.IO;
 using Microsoft.ML.DatasetDistillation.Networks;
 using Microsoft.ML.DatasetDistillation.Optimizers;
 
@@ -149,6 +151,92 @@ public sealed class DatasetDistiller
         data.SelectMany(d => d.ToArray()).ToArray(),
         labels.SelectMany(l => l).ToArray(),
         real.ExampleShape, real.ClassCount, options.Steps, options.Epochs, LearningRates);
+
+    /// <summary>
+    /// Writes everything needed to continue this run exactly: the iteration, x̃, r and Adam's moments, plus the
+    /// settings that must match on resume ("MLDC" format, little-endian, written atomically).
+    /// </summary>
+    public void SaveCheckpoint(string path)
+    {
+        using var file = new AtomicFile(path);
+        using (var writer = new BinaryWriter(file.Stream, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Encoding.ASCII.GetBytes(CheckpointMagic));
+            writer.Write(CheckpointVersion);
+            foreach (int setting in Fingerprint())
+            {
+                writer.Write(setting);
+            }
+
+            writer.Write(Iteration);
+            writer.Write(adam.StepCount);
+            foreach (float[] buffer in Parameters.Select(p => p.ToArray()).Concat(adam.State))
+            {
+                writer.Write(buffer.Length);
+                DistilledDataset.WriteFloats(writer, buffer);
+            }
+        }
+
+        file.Commit();
+    }
+
+    /// <summary>Continues a run from a checkpoint written by <see cref="SaveCheckpoint"/> with the same settings and data.</summary>
+    public void LoadCheckpoint(string path)
+    {
+        using FileStream stream = File.OpenRead(path);
+        using var reader = new BinaryReader(stream, Encoding.UTF8);
+        try
+        {
+            if (Encoding.ASCII.GetString(reader.ReadBytes(4)) != CheckpointMagic || reader.ReadInt32() != CheckpointVersion)
+            {
+                throw new InvalidDataException($"'{path}' is not a distillation checkpoint of format version {CheckpointVersion}.");
+            }
+
+            int[] expected = Fingerprint();
+            int[] found = expected.Select(_ => reader.ReadInt32()).ToArray();
+            if (!found.SequenceEqual(expected))
+            {
+                throw new InvalidDataException(
+                    $"'{path}' was written for other settings or data (steps, epochs, examples per class, classes, example size, seed, init mode: " +
+                    $"[{string.Join(", ", found)}] instead of [{string.Join(", ", expected)}]).");
+            }
+
+            int iteration = reader.ReadInt32(), adamSteps = reader.ReadInt32();
+            Tensor[] leaves = Parameters;
+            var buffers = new float[2 * leaves.Length][];
+            for (int i = 0; i < leaves.Length + buffers.Length; i++)
+            {
+                int length = reader.ReadInt32();
+                if (length != leaves[i % leaves.Length].Length)
+                {
+                    throw new InvalidDataException($"'{path}': buffer {i} has {length} values instead of {leaves[i % leaves.Length].Length}.");
+                }
+
+                float[] values = DistilledDataset.ReadFloats(reader, length);
+                if (i < leaves.Length)
+                {
+                    values.CopyTo(leaves[i].Data);
+                }
+                else
+                {
+                    buffers[i - leaves.Length] = values;
+                }
+            }
+
+            adam.Restore(buffers, adamSteps);
+            Iteration = iteration;
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"'{path}' is truncated.");
+        }
+    }
+
+    private const string CheckpointMagic = "MLDC";
+    private const int CheckpointVersion = 1;
+
+    private int[] Fingerprint() =>
+        [options.Steps, options.Epochs, options.ExamplesPerClassPerStep, real.ClassCount, real.ExampleSize, options.Seed, (int)options.Initialization];
 
     /// <summary>L(w_T) and ∂L/∂(x̃_0 … x̃_{S−1}, r_0 … r_{T−1}) for one initialisation w₀.</summary>
     internal (double Loss, Tensor[] Gradients) Hypergradient(Tensor w0, Tensor realBatch, int[] realLabels)

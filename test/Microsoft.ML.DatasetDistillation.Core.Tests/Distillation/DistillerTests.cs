@@ -125,6 +125,37 @@ public sealed class DistillerTests
         Assert.AreEqual(3, distiller.Iteration);
     }
 
+    [TestMethod]
+    public void ResumingFromACheckpointGivesTheSameResultAsAnUninterruptedRun()
+    {
+        LabeledExamples real = TestData.Blobs(90, Features, 3, seed: 2);
+        var options = new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 2, Iterations = 6, RealBatchSize = 32, Seed = 5 };
+        DistilledDataset uninterrupted = new DatasetDistiller(new Mlp(8, 3, 6), real, options).Run();
+        string path = Path.Combine(Path.GetTempPath(), $"dd-{Guid.NewGuid():N}.mldc");
+        try
+        {
+            var first = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+            first.Step();
+            first.Step();
+            first.SaveCheckpoint(path);
+
+            var resumed = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+            resumed.LoadCheckpoint(path);
+            Assert.AreEqual(2, resumed.Iteration);
+            DistilledDataset result = resumed.Run();
+
+            CollectionAssert.AreEqual(uninterrupted.Examples.Features, result.Examples.Features);
+            CollectionAssert.AreEqual(uninterrupted.LearningRates, result.LearningRates);
+
+            var otherSettings = new DatasetDistiller(new Mlp(8, 3, 6), real, new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 3, RealBatchSize = 32, Seed = 5 });
+            StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => otherSettings.LoadCheckpoint(path)).Message, "other settings");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
     private static DistilledDataset Distil(int seed)
     {
         LabeledExamples real = TestData.Blobs(90, Features, 3, seed: 2);
