@@ -1,0 +1,87 @@
+using Microsoft.ML.Transforms;
+using Microsoft.ML.Transforms.DatasetDistillationInternal;
+
+namespace Microsoft.ML;
+
+/// <summary>Dataset distillation in <c>mlContext.Transforms</c>.</summary>
+public static class DatasetDistillationCatalog
+{
+    /// <summary>
+    /// Learns a small synthetic training set: <paramref name="examplesPerClassPerStep"/> rows of every class for each of
+    /// <paramref name="steps"/> gradient steps, and a learning rate per step, such that a network trained on them does
+    /// well on the input data. Plain features train a multilayer perceptron; give <paramref name="imageShape"/> for LeNet.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="featureColumnName">The known-size vector of Single column of features.</param>
+    /// <param name="labelColumnName">The label column: a key, UInt32, Int32, Single, text or Boolean.</param>
+    /// <param name="examplesPerClassPerStep">Distilled rows of each class in each step.</param>
+    /// <param name="steps">Distinct gradient steps, each with its own rows.</param>
+    /// <param name="epochs">Passes over the steps when training.</param>
+    /// <param name="iterations">Outer iterations of the distillation.</param>
+    /// <param name="imageShape">The image layout of the features (LeNet), or null for plain features (MLP).</param>
+    /// <param name="seed">The seed of every random choice.</param>
+    /// <example>
+    /// <code>
+    /// var distilled = mlContext.Transforms.DistillDataset("Features", "Label", steps: 10, imageShape: new ImageShape(1, 28, 28)).Fit(data);
+    /// IDataView rows = distilled.Transform(data);
+    /// </code>
+    /// </example>
+    public static DatasetDistillationEstimator DistillDataset(
+        this TransformsCatalog catalog,
+        string featureColumnName = "Features",
+        string labelColumnName = "Label",
+        int examplesPerClassPerStep = 1,
+        int steps = 10,
+        int epochs = 3,
+        int iterations = 200,
+        ImageShape? imageShape = null,
+        int seed = 1) =>
+        DistillDataset(catalog, new DatasetDistillationOptions
+        {
+            FeatureColumnName = featureColumnName,
+            LabelColumnName = labelColumnName,
+            ExamplesPerClassPerStep = examplesPerClassPerStep,
+            Steps = steps,
+            Epochs = epochs,
+            Iterations = iterations,
+            ImageShape = imageShape,
+            Seed = seed,
+        });
+
+    /// <summary>Learns a small synthetic training set with every setting of <paramref name="options"/>.</summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="options">The settings.</param>
+    public static DatasetDistillationEstimator DistillDataset(this TransformsCatalog catalog, DatasetDistillationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        ArgumentNullException.ThrowIfNull(options);
+        return new DatasetDistillationEstimator(ChannelLog.TryGetEnvironment(catalog), options);
+    }
+
+    /// <summary>
+    /// Trains the network <paramref name="distillation"/> was learned for with its learned learning-rate schedule on the
+    /// rows given to <c>Fit</c> (the distilled rows, or any rows with a key label of the same classes), and scores data with it.
+    /// </summary>
+    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="distillation">The fitted distillation: the architecture, schedule and initialisation.</param>
+    /// <param name="initializationSeed">Null for the distillation's own initialisation; a value for a fresh random one.</param>
+    /// <param name="featureColumnName">The feature column (default: the distillation's).</param>
+    /// <param name="labelColumnName">The key label column (default: the distillation's).</param>
+    /// <param name="stepColumnName">The step column, used when present (default: the distillation's).</param>
+    /// <param name="scoreColumnName">The output column of class probabilities.</param>
+    /// <param name="predictedLabelColumnName">The output column of predicted keys.</param>
+    public static DistilledNetworkEstimator TrainDistilledNetwork(
+        this TransformsCatalog catalog,
+        DatasetDistillationTransformer distillation,
+        int? initializationSeed = null,
+        string? featureColumnName = null,
+        string? labelColumnName = null,
+        string? stepColumnName = null,
+        string scoreColumnName = "Score",
+        string predictedLabelColumnName = "PredictedLabel")
+    {
+        ArgumentNullException.ThrowIfNull(catalog);
+        return new DistilledNetworkEstimator(ChannelLog.TryGetEnvironment(catalog), distillation, initializationSeed, featureColumnName,
+            labelColumnName, stepColumnName, scoreColumnName, predictedLabelColumnName);
+    }
+}

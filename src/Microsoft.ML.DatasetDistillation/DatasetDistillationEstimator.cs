@@ -1,0 +1,210 @@
+using System.Diagnostics;
+using Microsoft.ML.Data;
+using Microsoft.ML.DatasetDistillation;
+using Microsoft.ML.DatasetDistillation.Distillation;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms.DatasetDistillationInternal;
+
+namespace Microsoft.ML.Transforms;
+
+/// <summary>
+/// Dataset distillation (Wang, Zhu, Torralba and Efros, 2018) as an ML.NET estimator: <see cref="Fit"/> learns a few
+/// synthetic rows per class and step, and a learning rate per training step, such that a network trained on them with
+/// those rates does well on the input data. Made by <c>mlContext.Transforms.DistillDataset(...)</c>.
+/// </summary>
+/// <remarks>
+/// <para>Input: a feature column that is a known-size vector of <see cref="float"/> (dense or sparse) and a label column
+/// that is a key, <see cref="uint"/>, <see cref="int"/>, <see cref="float"/>, text or <see cref="bool"/>.
+/// Labels become classes 0 … C−1 deterministically: a key k is class k − 1 (C is the key count; its key values are
+/// kept); <see cref="uint"/>, <see cref="int"/> and <see cref="float"/> values are numbered in ascending order of their
+/// distinct values (NaN is refused); text in ordinal order of the distinct values; <see cref="bool"/> as false = 0,
+/// true = 1. Every row needs a label (a missing key is refused) and there must be at least two classes, each with at
+/// least <see cref="DatasetDistillationOptions.ExamplesPerClassPerStep"/> rows.</para>
+/// <para>Output: see <see cref="DatasetDistillationTransformer"/>. Progress is reported once per iteration and
+/// messages go to <c>MLContext.Log</c>; cancellation is checked between iterations.</para>
+/// </remarks>
+public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillationTransformer>
+{
+    private readonly IHostEnvironment? environment;
+    private readonly DatasetDistillationOptions options;
+
+    internal DatasetDistillationEstimator(IHostEnvironment? environment, DatasetDistillationOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentException.ThrowIfNullOrEmpty(options.FeatureColumnName, nameof(options.FeatureColumnName));
+        ArgumentException.ThrowIfNullOrEmpty(options.LabelColumnName, nameof(options.LabelColumnName));
+        ArgumentException.ThrowIfNullOrEmpty(options.StepColumnName, nameof(options.StepColumnName));
+        ToCoreOptions(options).Validate();
+        this.environment = environment;
+        this.options = options;
+    }
+
+    /// <summary>
+    /// Checks the input shape and returns the output's: the feature column as it is, the label column as a key, and the
+    /// step column (<see cref="int"/>). Throws <see cref="ArgumentOutOfRangeException"/> naming a column that is missing or
+    /// of the wrong type.
+    /// </summary>
+    /// <remarks>
+    /// ML.NET keeps <see cref="SchemaShape.Column"/>'s constructor internal; the new columns are made through it by
+    /// reflection. Should that fail in some ML.NET version, the shape lists the feature column and a key label column
+    /// taken over from the input only (the check itself still runs).
+    /// </remarks>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        SchemaShape.Column feature = SchemaShapes.Find(inputSchema, options.FeatureColumnName)
+            ?? throw new ArgumentOutOfRangeException(nameof(inputSchema),
+                $"The feature column '{options.FeatureColumnName}' was not found in the input; it must be {LabeledRowReader.ExpectedFeature}.");
+        if (feature.Kind != SchemaShape.Column.VectorKind.Vector || feature.ItemType != NumberDataViewType.Single || feature.IsKey)
+        {
+            string found = feature.Kind == SchemaShape.Column.VectorKind.VariableVector ? "a variable-size vector" : $"{feature.Kind} of {feature.ItemType}";
+            throw new ArgumentOutOfRangeException(nameof(inputSchema),
+                $"The feature column '{options.FeatureColumnName}' must be {LabeledRowReader.ExpectedFeature}, but it is {found}.");
+        }
+
+        SchemaShape.Column label = SchemaShapes.Find(inputSchema, options.LabelColumnName)
+            ?? throw new ArgumentOutOfRangeException(nameof(inputSchema),
+                $"The label column '{options.LabelColumnName}' was not found in the input; it must be {LabeledRowReader.ExpectedLabel}.");
+        DataViewType item = label.ItemType;
+        bool accepted = label.Kind == SchemaShape.Column.VectorKind.Scalar && (label.IsKey || item is TextDataViewType || item is BooleanDataViewType
+            || item == NumberDataViewType.UInt32 || item == NumberDataViewType.Int32 || item == NumberDataViewType.Single);
+        if (!accepted)
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputSchema),
+                $"The label column '{options.LabelColumnName}' must be {LabeledRowReader.ExpectedLabel}, but it is {label.Kind} of {item}.");
+        }
+
+        var columns = new List<SchemaShape.Column> { feature };
+        if (label.IsKey)
+        {
+            columns.Add(label);
+        }
+        else
+        {
+            SchemaShape? annotations = SchemaShapes.TryMakeColumn(KeyValues.AnnotationKind, SchemaShape.Column.VectorKind.Vector, item, false) is { } kv
+                ? new SchemaShape([kv])
+                : null;
+            if (SchemaShapes.TryMakeColumn(options.LabelColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, annotations) is { } key)
+            {
+                columns.Add(key);
+            }
+        }
+
+        if (SchemaShapes.TryMakeColumn(options.StepColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Int32, false) is { } step)
+        {
+            columns.Add(step);
+        }
+
+        return new SchemaShape(columns);
+    }
+
+    /// <summary>Reads the input and runs the distillation. See the class remarks for what the input must hold.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type (the message names it).</exception>
+    /// <exception cref="InvalidOperationException">The data cannot be distilled: no rows, one class, a missing label,
+    /// a class with too few rows (the message names the column).</exception>
+    /// <exception cref="ArgumentException">The image shape does not match the feature vector.</exception>
+    /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled.</exception>
+    public DatasetDistillationTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        options.CancellationToken.ThrowIfCancellationRequested();
+        using IChannel? channel = ChannelLog.TryStart(environment, nameof(DatasetDistillationEstimator));
+        var clock = Stopwatch.StartNew();
+
+        LabeledRows rows = LabeledRowReader.Read(input, options.FeatureColumnName, options.LabelColumnName);
+        NetworkSpec spec = NetworkSpec.Resolve(options, rows.FeatureCount, rows.ClassCount);
+        int[] counts = new int[rows.ClassCount];
+        foreach (int c in rows.Classes)
+        {
+            counts[c]++;
+        }
+
+        int smallest = Array.IndexOf(counts, counts.Min());
+        if (counts[smallest] < options.ExamplesPerClassPerStep)
+        {
+            throw new InvalidOperationException(
+                $"The label column '{options.LabelColumnName}' has {counts[smallest]} rows of class {smallest + 1}{ValueText(rows, smallest)}, " +
+                $"but ExamplesPerClassPerStep = {options.ExamplesPerClassPerStep} needs at least that many rows of every class.");
+        }
+
+        var real = new LabeledExamples(rows.Features, rows.Classes, spec.ExampleShape, rows.ClassCount);
+        var network = spec.Create();
+        DistillationOptions core = ToCoreOptions(options);
+        var distiller = new DatasetDistiller(network, real, core);
+        channel.Log(
+            $"Distilling {real.Count} rows of {real.ExampleSize} features in {real.ClassCount} classes into {options.Steps} steps × " +
+            $"{options.ExamplesPerClassPerStep} rows per class for {spec.Kind} ({network.ParameterCount} parameters), " +
+            $"{options.Iterations} iterations, {options.InitializationMode} initialisation.");
+
+        int reportEvery = Math.Max(1, options.Iterations / 10);
+        var progress = new SynchronousProgress(p =>
+        {
+            options.Progress?.Report(new DatasetDistillationProgress(p.Iteration, p.TotalIterations, p.Loss, p.LearningRate));
+            if (p.Iteration % reportEvery == 0 || p.Iteration == p.TotalIterations)
+            {
+                channel.Log($"Iteration {p.Iteration}/{p.TotalIterations}: loss {p.Loss:G4}, learning rate {p.LearningRate:G3}.");
+            }
+        });
+
+        DistilledDataset result;
+        try
+        {
+            result = distiller.Run(progress, options.CancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            channel.Log($"Distillation cancelled after {distiller.Iteration} of {options.Iterations} iterations.");
+            throw;
+        }
+
+        channel.Log($"Distillation finished in {clock.Elapsed.TotalSeconds:F1} s: {result.Examples.Count} rows, learned rates " +
+                     $"{result.LearningRates.Min():G3} … {result.LearningRates.Max():G3}.");
+
+        string[]? slotNames = ReadSlotNames(input.Schema[options.FeatureColumnName], rows.FeatureCount);
+        float[][]? pretrained = options.InitializationMode == DistillationInitializationMode.Pretrained
+            ? options.PretrainedWeights?.Select(w => (float[])w.Clone()).ToArray()
+            : null;
+        return new DatasetDistillationTransformer(
+            result, options.FeatureColumnName, options.LabelColumnName, options.StepColumnName, slotNames, rows.KeyValues, rows.Kind, spec,
+            options.InitializationMode, options.InitScheme, options.Seed, options.ExamplesPerClassPerStep, distiller.FixedWeights, pretrained);
+    }
+
+    private static string ValueText(LabeledRows rows, int index) =>
+        rows.KeyValues is { } kv && index < kv.Count ? $" (value '{kv.Values.GetValue(index)}')" : string.Empty;
+
+    private static string[]? ReadSlotNames(DataViewSchema.Column column, int size)
+    {
+        DataViewSchema.Column? annotation = column.Annotations.Schema.GetColumnOrNull("SlotNames");
+        if (annotation?.Type is not VectorDataViewType { ItemType: TextDataViewType } type || type.Size != size)
+        {
+            return null;
+        }
+
+        VBuffer<ReadOnlyMemory<char>> names = default;
+        column.Annotations.GetValue("SlotNames", ref names);
+        return names.Length == size ? names.DenseValues().Select(n => n.ToString()).ToArray() : null;
+    }
+
+    private static DistillationOptions ToCoreOptions(DatasetDistillationOptions o) => new()
+    {
+        ExamplesPerClassPerStep = o.ExamplesPerClassPerStep,
+        Steps = o.Steps,
+        Epochs = o.Epochs,
+        Iterations = o.Iterations,
+        RealBatchSize = o.RealBatchSize,
+        LearningRate = o.LearningRate,
+        InitialStepLearningRate = o.InitialStepLearningRate,
+        Initialization = NetworkSpec.ToCore(o.InitializationMode),
+        InitScheme = NetworkSpec.ToCore(o.InitScheme),
+        PretrainedWeights = o.PretrainedWeights,
+        NetworksPerIteration = o.NetworksPerIteration,
+        InitializeFromRealExamples = o.InitializeFromRealExamples,
+        Seed = o.Seed,
+    };
+
+    /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and arrive late).</summary>
+    private sealed class SynchronousProgress(Action<DistillationProgress> report) : IProgress<DistillationProgress>
+    {
+        public void Report(DistillationProgress value) => report(value);
+    }
+}

@@ -1,0 +1,166 @@
+namespace Microsoft.ML.Transforms;
+
+/// <summary>Where the initial weights of each unrolled training run come from while distilling.</summary>
+public enum DistillationInitializationMode
+{
+    /// <summary>One seeded draw, reused at every iteration: the distilled data is tuned to that exact network.</summary>
+    Fixed,
+
+    /// <summary>A fresh draw at every iteration: the distilled data must train any initialisation.</summary>
+    Random,
+
+    /// <summary>Networks from <see cref="DatasetDistillationOptions.PretrainedWeights"/>: the paper's adaptation setting.</summary>
+    Pretrained,
+}
+
+/// <summary>The network the distilled data is learned for.</summary>
+public enum DistillationNetworkKind
+{
+    /// <summary><see cref="LeNet"/> when <see cref="DatasetDistillationOptions.ImageShape"/> is set, else <see cref="Mlp"/>.</summary>
+    Auto,
+
+    /// <summary>LeNet (two convolutions, three fully connected layers); needs an image shape.</summary>
+    LeNet,
+
+    /// <summary>The reference's AlexCifarNet for CIFAR-like images; needs an image shape.</summary>
+    AlexCifarNet,
+
+    /// <summary>A multilayer perceptron over the feature vector, with <see cref="DatasetDistillationOptions.MlpHiddenSizes"/>.</summary>
+    Mlp,
+}
+
+/// <summary>How fresh network weights are drawn (biases always start at zero).</summary>
+public enum DistillationInitScheme
+{
+    /// <summary>Glorot normal: std = √(2 / (fanIn + fanOut)).</summary>
+    XavierNormal,
+
+    /// <summary>Glorot uniform: bound = √(6 / (fanIn + fanOut)).</summary>
+    XavierUniform,
+
+    /// <summary>He normal: std = √(2 / fanIn).</summary>
+    KaimingNormal,
+
+    /// <summary>He uniform: bound = √(6 / fanIn).</summary>
+    KaimingUniform,
+}
+
+/// <summary>
+/// How a feature vector is laid out as an image: <c>Channels × Height × Width</c> values, channel by channel, row by row
+/// (the layout of ML.NET's image pixel extraction with interleaving off, and of MNIST's 784 pixels as 1 × 28 × 28).
+/// </summary>
+public sealed class ImageShape
+{
+    /// <summary>Creates a shape; every dimension must be at least 1.</summary>
+    /// <param name="channels">Colour channels (1 for grey, 3 for RGB).</param>
+    /// <param name="height">Rows of pixels.</param>
+    /// <param name="width">Columns of pixels.</param>
+    public ImageShape(int channels, int height, int width)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(channels, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(height, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
+        Channels = channels;
+        Height = height;
+        Width = width;
+    }
+
+    /// <summary>Colour channels.</summary>
+    public int Channels { get; }
+
+    /// <summary>Rows of pixels.</summary>
+    public int Height { get; }
+
+    /// <summary>Columns of pixels.</summary>
+    public int Width { get; }
+
+    /// <summary>Values in one image: Channels × Height × Width.</summary>
+    public int Size => Channels * Height * Width;
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Channels}×{Height}×{Width}";
+}
+
+/// <summary>Progress of distillation, reported once per outer iteration.</summary>
+/// <param name="Iteration">Iterations finished so far (1 after the first).</param>
+/// <param name="TotalIterations">Iterations the run takes.</param>
+/// <param name="Loss">The loss on the real batch of this iteration of networks trained on the distilled data.</param>
+/// <param name="LearningRate">The outer learning rate used at this iteration.</param>
+public sealed record DatasetDistillationProgress(int Iteration, int TotalIterations, double Loss, double LearningRate);
+
+/// <summary>
+/// Everything <see cref="DatasetDistillationEstimator"/> can be told: the columns, the size of the distilled data,
+/// the network it is learned for and the optimisation. Defaults follow the dataset-distillation paper's MNIST setting,
+/// except <see cref="Iterations"/>, which is smaller.
+/// </summary>
+public sealed class DatasetDistillationOptions
+{
+    /// <summary>The known-size vector of <see cref="float"/> column holding the features. Default "Features".</summary>
+    public string FeatureColumnName { get; set; } = "Features";
+
+    /// <summary>
+    /// The label column: a key, <see cref="uint"/>, <see cref="int"/>, <see cref="float"/>, text or <see cref="bool"/>.
+    /// Default "Label". See <see cref="DatasetDistillationEstimator"/> for how values become classes.
+    /// </summary>
+    public string LabelColumnName { get; set; } = "Label";
+
+    /// <summary>The name of the output column telling each distilled row's step. Default "Step".</summary>
+    public string StepColumnName { get; set; } = "Step";
+
+    /// <summary>Distilled examples of every class in each step (the paper's images per class). Default 1.</summary>
+    public int ExamplesPerClassPerStep { get; set; } = 1;
+
+    /// <summary>Distinct gradient steps, each with its own distilled examples. Default 10.</summary>
+    public int Steps { get; set; } = 10;
+
+    /// <summary>Passes over the steps; training takes Steps × Epochs gradient steps. Default 3.</summary>
+    public int Epochs { get; set; } = 3;
+
+    /// <summary>Outer iterations: one real batch and one update of the distilled data each. Default 200.</summary>
+    public int Iterations { get; set; } = 200;
+
+    /// <summary>Real rows per outer iteration. Default 1024.</summary>
+    public int RealBatchSize { get; set; } = 1024;
+
+    /// <summary>Adam's learning rate on the distilled examples and step rates. Default 0.01.</summary>
+    public float LearningRate { get; set; } = 0.01f;
+
+    /// <summary>Every inner step's learning rate before it is learned. Default 0.02.</summary>
+    public float InitialStepLearningRate { get; set; } = 0.02f;
+
+    /// <summary>Where the initial network weights come from. Default <see cref="DistillationInitializationMode.Random"/>.</summary>
+    public DistillationInitializationMode InitializationMode { get; set; } = DistillationInitializationMode.Random;
+
+    /// <summary>How fresh weights are drawn. Default <see cref="DistillationInitScheme.XavierNormal"/>.</summary>
+    public DistillationInitScheme InitScheme { get; set; } = DistillationInitScheme.XavierNormal;
+
+    /// <summary>
+    /// Flat parameter vectors of pretrained networks of the chosen architecture, for
+    /// <see cref="DistillationInitializationMode.Pretrained"/> (for example <see cref="DistilledNetworkTransformer.GetWeights"/>).
+    /// </summary>
+    public IReadOnlyList<float[]>? PretrainedWeights { get; set; }
+
+    /// <summary>The network. Default <see cref="DistillationNetworkKind.Auto"/>.</summary>
+    public DistillationNetworkKind NetworkKind { get; set; } = DistillationNetworkKind.Auto;
+
+    /// <summary>The image layout of the feature vector; null treats the features as a plain vector (and Auto picks the MLP).</summary>
+    public ImageShape? ImageShape { get; set; }
+
+    /// <summary>Hidden layer widths of the MLP; empty gives multinomial logistic regression. Default one layer of 64.</summary>
+    public int[] MlpHiddenSizes { get; set; } = [64];
+
+    /// <summary>Seed of every random choice: the same seed and data give the same distilled data. Default 1.</summary>
+    public int Seed { get; set; } = 1;
+
+    /// <summary>Networks sampled per iteration, their gradients averaged. Default 1.</summary>
+    public int NetworksPerIteration { get; set; } = 1;
+
+    /// <summary>Start the distilled examples from random real examples of their class instead of noise. Default false.</summary>
+    public bool InitializeFromRealExamples { get; set; }
+
+    /// <summary>Receives one report per outer iteration, synchronously, on the thread running <c>Fit</c>.</summary>
+    public IProgress<DatasetDistillationProgress>? Progress { get; set; }
+
+    /// <summary>Cancels <c>Fit</c>: checked between outer iterations; <c>Fit</c> then throws <see cref="OperationCanceledException"/>.</summary>
+    public CancellationToken CancellationToken { get; set; }
+}

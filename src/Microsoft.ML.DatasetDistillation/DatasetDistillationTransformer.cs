@@ -1,0 +1,399 @@
+using System.Text;
+using Microsoft.ML.Data;
+using Microsoft.ML.DatasetDistillation.Distillation;
+using Microsoft.ML.Transforms.DatasetDistillationInternal;
+
+namespace Microsoft.ML.Transforms;
+
+/// <summary>
+/// The result of <see cref="DatasetDistillationEstimator"/>: a few learned rows per class and step, and a learned
+/// learning rate for each inner training step. <see cref="Transform"/> returns the distilled rows as an
+/// <see cref="IDataView"/>, whatever its input (the distilled data does not depend on it), so this transformer is not
+/// a row-to-row mapper: fit it on its own rather than in a chain that is later applied to test data.
+/// </summary>
+/// <remarks>
+/// <para>The distilled view has three columns:</para>
+/// <list type="bullet">
+/// <item>the feature column: the input's vector type (same size) with the input's slot names;</item>
+/// <item>the label column: a key of <see cref="ClassCount"/> values. A key label keeps its count and key values; other
+/// labels become keys whose "KeyValues" annotation holds the original values in class order (see
+/// <see cref="DatasetDistillationEstimator"/> for the order);</item>
+/// <item>the step column (default "Step"): an <see cref="int"/>, the 0-based step the row is used in.</item>
+/// </list>
+/// <para>Rows come step by step; within a step, class by class, <see cref="ExamplesPerClassPerStep"/> rows per class.
+/// Training runs Steps × Epochs gradient steps: step t uses the rows of step t mod Steps with rate
+/// <see cref="LearningRateSchedule"/>[t].</para>
+/// <para>ML.NET's model files cannot hold a component from outside ML.NET: save with <see cref="SaveTo"/> and load with
+/// <see cref="Load"/>.</para>
+/// </remarks>
+public sealed class DatasetDistillationTransformer : ITransformer
+{
+    private const string Magic = "MLDL";
+    private const int FormatVersion = 1;
+
+    private readonly DistilledDataset data;
+    private readonly string[]? slotNames;
+    private readonly KeyValues? keyValues;
+    private readonly LabelKind labelKind;
+    private readonly float[]? fixedWeights;
+    private readonly float[][]? pretrainedWeights;
+
+    internal DatasetDistillationTransformer(
+        DistilledDataset data, string featureColumnName, string labelColumnName, string stepColumnName, string[]? slotNames,
+        KeyValues? keyValues, LabelKind labelKind, NetworkSpec network, DistillationInitializationMode initializationMode,
+        DistillationInitScheme initScheme, int seed, int examplesPerClassPerStep, float[]? fixedWeights, float[][]? pretrainedWeights)
+    {
+        this.data = data;
+        FeatureColumnName = featureColumnName;
+        LabelColumnName = labelColumnName;
+        StepColumnName = stepColumnName;
+        this.slotNames = slotNames;
+        this.keyValues = keyValues;
+        this.labelKind = labelKind;
+        Network = network;
+        InitializationMode = initializationMode;
+        InitScheme = initScheme;
+        Seed = seed;
+        ExamplesPerClassPerStep = examplesPerClassPerStep;
+        this.fixedWeights = fixedWeights;
+        this.pretrainedWeights = pretrainedWeights;
+        OutputSchema = BuildSchema();
+    }
+
+    /// <summary>The name of the feature column.</summary>
+    public string FeatureColumnName { get; }
+
+    /// <summary>The name of the label column.</summary>
+    public string LabelColumnName { get; }
+
+    /// <summary>The name of the step column.</summary>
+    public string StepColumnName { get; }
+
+    /// <summary>Distinct steps, each with its own rows.</summary>
+    public int Steps => data.Steps;
+
+    /// <summary>Passes over the steps when training.</summary>
+    public int Epochs => data.Epochs;
+
+    /// <summary>Distilled rows of every class in each step.</summary>
+    public int ExamplesPerClassPerStep { get; }
+
+    /// <summary>Number of classes.</summary>
+    public int ClassCount => data.Examples.ClassCount;
+
+    /// <summary>Values in one feature vector.</summary>
+    public int FeatureCount => data.Examples.ExampleSize;
+
+    /// <summary>Rows of the distilled data: ClassCount × ExamplesPerClassPerStep × Steps.</summary>
+    public int RowCount => data.Examples.Count;
+
+    /// <summary>The network the data was distilled for (never <see cref="DistillationNetworkKind.Auto"/>).</summary>
+    public DistillationNetworkKind NetworkKind => Network.Kind;
+
+    /// <summary>The image layout of the features, or null for plain features.</summary>
+    public ImageShape? ImageShape => Network.Image;
+
+    /// <summary>Hidden layer widths of the MLP (empty for the other networks).</summary>
+    public IReadOnlyList<int> MlpHiddenSizes => Network.Kind == DistillationNetworkKind.Mlp ? Network.HiddenSizes : [];
+
+    /// <summary>Where the initial weights came from while distilling.</summary>
+    public DistillationInitializationMode InitializationMode { get; }
+
+    /// <summary>How fresh weights are drawn.</summary>
+    public DistillationInitScheme InitScheme { get; }
+
+    /// <summary>The seed of the distillation.</summary>
+    public int Seed { get; }
+
+    /// <summary>The learned learning rate of each of the Steps × Epochs inner steps (a copy).</summary>
+    public float[] LearningRateSchedule => (float[])data.LearningRates.Clone();
+
+    /// <summary>The distilled features, row after row (a copy of RowCount × FeatureCount values).</summary>
+    public float[] GetFeatures() => (float[])data.Examples.Features.Clone();
+
+    /// <summary>The class of each distilled row, 0-based (the key value minus 1), a copy.</summary>
+    public int[] GetClasses() => (int[])data.Examples.Labels.Clone();
+
+    /// <summary>The 0-based step of each distilled row.</summary>
+    public int[] GetSteps() => Enumerable.Range(0, RowCount).Select(data.StepOf).ToArray();
+
+    /// <summary>Always false: the output is the distilled data, not a function of each input row.</summary>
+    public bool IsRowToRowMapper => false;
+
+    internal NetworkSpec Network { get; }
+
+    internal DistilledDataset Data => data;
+
+    internal KeyValues? LabelKeyValues => keyValues;
+
+    internal DataViewSchema OutputSchema { get; }
+
+    /// <summary>The schema of the distilled data (whatever <paramref name="inputSchema"/> is).</summary>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => OutputSchema;
+
+    /// <summary>Throws <see cref="InvalidOperationException"/>: the distilled rows do not come from the input rows one by one.</summary>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
+        throw new InvalidOperationException(
+            "DatasetDistillationTransformer is not a row-to-row mapper: its output is the distilled data, not a transformation of each input row. " +
+            "Call Transform to get the distilled rows, and train on them (for example with TrainDistilledNetwork).");
+
+    /// <summary>The distilled rows; <paramref name="input"/> is not read.</summary>
+    public IDataView Transform(IDataView input)
+    {
+        int size = FeatureCount;
+        uint[] keys = data.Examples.Labels.Select(c => (uint)(c + 1)).ToArray();
+        return new InMemoryDataView(OutputSchema, RowCount,
+        [
+            new VectorColumn<float>(data.Examples.Features, size),
+            new ScalarColumn<uint>(keys),
+            new ScalarColumn<int>(GetSteps()),
+        ]);
+    }
+
+    /// <summary>
+    /// Throws <see cref="NotSupportedException"/>: ML.NET model files can only hold ML.NET's own components. Save with
+    /// <see cref="SaveTo"/> and load with <see cref="Load"/>.
+    /// </summary>
+    public void Save(ModelSaveContext ctx) =>
+        throw new NotSupportedException(
+            "DatasetDistillationTransformer cannot be saved in an ML.NET model file (ML.NET's model format is closed to outside components). " +
+            "Save it with transformer.SaveTo(path) and load it with DatasetDistillationTransformer.Load(path); the distilled rows themselves " +
+            "can also be saved with mlContext.Data.SaveAsBinary(transformer.Transform(data), stream).");
+
+    /// <summary>
+    /// Trains the network the data was distilled for on the distilled rows with the learned schedule, and returns it as a scorer.
+    /// </summary>
+    /// <param name="initializationSeed">Null starts from the distillation's own initialisation (the fixed network in fixed
+    /// mode, the first pretrained network in pretrained mode, a draw from <see cref="Seed"/> in random mode); a value draws
+    /// fresh weights with it.</param>
+    /// <param name="scoreColumnName">The output column of class probabilities.</param>
+    /// <param name="predictedLabelColumnName">The output column of predicted keys.</param>
+    public DistilledNetworkTransformer TrainNetwork(int? initializationSeed = null, string scoreColumnName = "Score", string predictedLabelColumnName = "PredictedLabel") =>
+        DistilledNetworkEstimator.Train(this, data, initializationSeed, FeatureColumnName, scoreColumnName, predictedLabelColumnName);
+
+    internal float[] InitialWeights(int? initializationSeed)
+    {
+        var network = Network.Create();
+        if (initializationSeed is null)
+        {
+            if (InitializationMode == DistillationInitializationMode.Fixed && fixedWeights is not null)
+            {
+                return fixedWeights;
+            }
+
+            if (InitializationMode == DistillationInitializationMode.Pretrained && pretrainedWeights is { Length: > 0 })
+            {
+                return pretrainedWeights[0];
+            }
+        }
+
+        return Evaluation.RandomInitializations(network, NetworkSpec.ToCore(InitScheme), initializationSeed ?? Seed)(0);
+    }
+
+    /// <summary>
+    /// Writes the transformer to <paramref name="path"/> atomically (a temporary file in the same folder, then a move).
+    /// Format "MLDL" version 1, little-endian: magic, version; feature, label and step column names; slot names (count,
+    /// then strings; 0 for none); label kind and key values (type code, count, values; or −1); the network (kind,
+    /// feature count, class count, image flag and shape, hidden sizes); initialisation mode, scheme, seed, examples
+    /// per class per step; the fixed weights (count or −1, values); the pretrained networks (count, then each as
+    /// count and values); then the Core distilled dataset file ("MLDD") as length and bytes.
+    /// </summary>
+    public void SaveTo(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        string full = Path.GetFullPath(path);
+        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            byte[] core = CoreBytes();
+            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
+            using (var writer = new BinaryWriter(stream, Encoding.UTF8))
+            {
+                writer.Write(Encoding.ASCII.GetBytes(Magic));
+                writer.Write(FormatVersion);
+                writer.Write(FeatureColumnName);
+                writer.Write(LabelColumnName);
+                writer.Write(StepColumnName);
+                writer.Write(slotNames?.Length ?? 0);
+                foreach (string name in slotNames ?? [])
+                {
+                    writer.Write(name);
+                }
+
+                writer.Write((int)labelKind);
+                writer.Write(keyValues is null ? 0 : 1);
+                keyValues?.Write(writer);
+                Network.Write(writer);
+                writer.Write((int)InitializationMode);
+                writer.Write((int)InitScheme);
+                writer.Write(Seed);
+                writer.Write(ExamplesPerClassPerStep);
+                WriteWeights(writer, fixedWeights);
+                writer.Write(pretrainedWeights?.Length ?? 0);
+                foreach (float[] weights in pretrainedWeights ?? [])
+                {
+                    WriteWeights(writer, weights);
+                }
+
+                writer.Write(core.Length);
+                writer.Write(core);
+                writer.Flush();
+                stream.Flush(flushToDisk: true);
+            }
+
+            File.Move(temp, full, overwrite: true);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    /// <summary>Reads a transformer written by <see cref="SaveTo"/>, validating the file.</summary>
+    /// <exception cref="InvalidDataException">The file is not such a transformer, is truncated or inconsistent.</exception>
+    public static DatasetDistillationTransformer Load(string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using FileStream stream = File.OpenRead(path);
+        using var reader = new BinaryReader(stream, Encoding.UTF8);
+        try
+        {
+            if (Encoding.ASCII.GetString(reader.ReadBytes(4)) != Magic)
+            {
+                throw new InvalidDataException($"'{path}' is not a saved DatasetDistillationTransformer.");
+            }
+
+            int version = reader.ReadInt32();
+            if (version != FormatVersion)
+            {
+                throw new InvalidDataException($"'{path}' has format version {version}; version {FormatVersion} is supported.");
+            }
+
+            string feature = reader.ReadString(), label = reader.ReadString(), step = reader.ReadString();
+            int slotCount = Count(reader, 1 << 26, "slot name count");
+            string[]? slots = slotCount == 0 ? null : Enumerable.Range(0, slotCount).Select(_ => reader.ReadString()).ToArray();
+            var kind = (LabelKind)reader.ReadInt32();
+            KeyValues? keys = reader.ReadInt32() != 0 ? KeyValues.Read(reader) : null;
+            NetworkSpec network = NetworkSpec.Read(reader);
+            var mode = (DistillationInitializationMode)reader.ReadInt32();
+            var scheme = (DistillationInitScheme)reader.ReadInt32();
+            int seed = reader.ReadInt32();
+            int perClass = Count(reader, 1 << 20, "examples per class");
+            float[]? fixedWeights = ReadWeights(reader);
+            int pretrainedCount = Count(reader, 1 << 16, "pretrained network count");
+            float[][]? pretrained = pretrainedCount == 0 ? null : Enumerable.Range(0, pretrainedCount).Select(_ => ReadWeights(reader)!).ToArray();
+            int coreLength = Count(reader, int.MaxValue, "distilled data length");
+            byte[] core = reader.ReadBytes(coreLength);
+            if (core.Length != coreLength || stream.Position != stream.Length)
+            {
+                throw new InvalidDataException($"'{path}' is truncated or has trailing bytes.");
+            }
+
+            if (!Enum.IsDefined(kind) || !Enum.IsDefined(mode) || !Enum.IsDefined(scheme))
+            {
+                throw new InvalidDataException($"'{path}' holds an unknown label kind, initialisation mode or scheme.");
+            }
+
+            DistilledDataset data = CoreFromBytes(core);
+            if (data.Examples.ExampleSize != network.FeatureCount || data.Examples.ClassCount != network.ClassCount
+                || (slots is not null && slots.Length != network.FeatureCount) || (keys is not null && keys.Count != network.ClassCount)
+                || data.ExamplesPerStep != perClass * network.ClassCount)
+            {
+                throw new InvalidDataException($"'{path}' is inconsistent: its sizes do not agree.");
+            }
+
+            return new DatasetDistillationTransformer(data, feature, label, step, slots, keys, kind, network, mode, scheme, seed, perClass, fixedWeights, pretrained);
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"'{path}' is truncated.");
+        }
+    }
+
+    internal static DataViewSchema.Annotations SlotNameAnnotations(string[]? names)
+    {
+        if (names is null)
+        {
+            return DataViewSchema.Annotations.Empty;
+        }
+
+        var builder = new DataViewSchema.Annotations.Builder();
+        ReadOnlyMemory<char>[] memory = names.Select(n => n.AsMemory()).ToArray();
+        builder.Add("SlotNames", new VectorDataViewType(TextDataViewType.Instance, names.Length), KeyValues.Getter(memory));
+        return builder.ToAnnotations();
+    }
+
+    private DataViewSchema BuildSchema()
+    {
+        var builder = new DataViewSchema.Builder();
+        builder.AddColumn(FeatureColumnName, new VectorDataViewType(NumberDataViewType.Single, FeatureCount), SlotNameAnnotations(slotNames));
+        builder.AddColumn(LabelColumnName, new KeyDataViewType(typeof(uint), ClassCount), keyValues?.ToAnnotations() ?? DataViewSchema.Annotations.Empty);
+        builder.AddColumn(StepColumnName, NumberDataViewType.Int32);
+        return builder.ToSchema();
+    }
+
+    private byte[] CoreBytes()
+    {
+        string temp = Path.Combine(Path.GetTempPath(), $"mldd-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            data.Save(temp);
+            return File.ReadAllBytes(temp);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private static DistilledDataset CoreFromBytes(byte[] bytes)
+    {
+        string temp = Path.Combine(Path.GetTempPath(), $"mldd-{Guid.NewGuid():N}.tmp");
+        try
+        {
+            File.WriteAllBytes(temp, bytes);
+            return DistilledDataset.Load(temp);
+        }
+        finally
+        {
+            File.Delete(temp);
+        }
+    }
+
+    private static void WriteWeights(BinaryWriter writer, float[]? weights)
+    {
+        writer.Write(weights?.Length ?? -1);
+        foreach (float w in weights ?? [])
+        {
+            writer.Write(w);
+        }
+    }
+
+    private static float[]? ReadWeights(BinaryReader reader)
+    {
+        int length = reader.ReadInt32();
+        if (length < -1 || length > 1 << 28)
+        {
+            throw new InvalidDataException($"A weight vector length {length} is out of range.");
+        }
+
+        if (length == -1)
+        {
+            return null;
+        }
+
+        var weights = new float[length];
+        for (int i = 0; i < length; i++)
+        {
+            weights[i] = reader.ReadSingle();
+        }
+
+        return weights;
+    }
+
+    private static int Count(BinaryReader reader, int max, string what)
+    {
+        int value = reader.ReadInt32();
+        return value < 0 || value > max ? throw new InvalidDataException($"The {what} {value} is out of range.") : value;
+    }
+}

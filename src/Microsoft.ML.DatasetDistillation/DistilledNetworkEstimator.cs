@@ -1,0 +1,147 @@
+using Microsoft.ML.Data;
+using Microsoft.ML.DatasetDistillation.Distillation;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms.DatasetDistillationInternal;
+
+namespace Microsoft.ML.Transforms;
+
+/// <summary>
+/// The paper's learner: trains the network a <see cref="DatasetDistillationTransformer"/> was distilled for, with its
+/// learned learning-rate schedule, on labelled rows (usually the distilled rows; any rows with the same columns work, for
+/// example a random sample of real rows as a baseline). Made by <c>mlContext.Transforms.TrainDistilledNetwork(...)</c>.
+/// </summary>
+/// <remarks>
+/// <para>The label column must be a key of <see cref="DatasetDistillationTransformer.ClassCount"/> values (as the
+/// distilled view's is) and the feature column a vector of <see cref="DatasetDistillationTransformer.FeatureCount"/>
+/// <see cref="float"/> values. When the step column is present (<see cref="int"/> or <see cref="uint"/>, 0-based), rows are
+/// grouped by it; otherwise the rows, in order, are split into Steps equal consecutive groups. Every step needs the same
+/// number of rows. Training then takes Steps × Epochs plain gradient steps of the cross-entropy: step t uses group
+/// t mod Steps with rate <see cref="DatasetDistillationTransformer.LearningRateSchedule"/>[t].</para>
+/// <para>The initial weights: with no seed, the distillation's own (the fixed network in fixed mode, the first pretrained
+/// network in pretrained mode, a draw from the distillation seed in random mode); with a seed, a fresh draw.</para>
+/// </remarks>
+public sealed class DistilledNetworkEstimator : IEstimator<DistilledNetworkTransformer>
+{
+    private readonly IHostEnvironment? environment;
+    private readonly DatasetDistillationTransformer distillation;
+    private readonly int? initializationSeed;
+    private readonly string featureColumnName;
+    private readonly string labelColumnName;
+    private readonly string stepColumnName;
+    private readonly string scoreColumnName;
+    private readonly string predictedLabelColumnName;
+
+    internal DistilledNetworkEstimator(
+        IHostEnvironment? environment, DatasetDistillationTransformer distillation, int? initializationSeed, string? featureColumnName,
+        string? labelColumnName, string? stepColumnName, string scoreColumnName, string predictedLabelColumnName)
+    {
+        ArgumentNullException.ThrowIfNull(distillation);
+        ArgumentException.ThrowIfNullOrEmpty(scoreColumnName);
+        ArgumentException.ThrowIfNullOrEmpty(predictedLabelColumnName);
+        this.environment = environment;
+        this.distillation = distillation;
+        this.initializationSeed = initializationSeed;
+        this.featureColumnName = featureColumnName ?? distillation.FeatureColumnName;
+        this.labelColumnName = labelColumnName ?? distillation.LabelColumnName;
+        this.stepColumnName = stepColumnName ?? distillation.StepColumnName;
+        this.scoreColumnName = scoreColumnName;
+        this.predictedLabelColumnName = predictedLabelColumnName;
+    }
+
+    /// <summary>Checks the feature and label columns and adds the score (vector of Single) and predicted label (key) columns.</summary>
+    public SchemaShape GetOutputSchema(SchemaShape inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        SchemaShape.Column feature = SchemaShapes.Find(inputSchema, featureColumnName)
+            ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The feature column '{featureColumnName}' was not found in the input; it must be {LabeledRowReader.ExpectedFeature}.");
+        if (feature.Kind != SchemaShape.Column.VectorKind.Vector || feature.ItemType != NumberDataViewType.Single)
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The feature column '{featureColumnName}' must be {LabeledRowReader.ExpectedFeature}, but it is {feature.Kind} of {feature.ItemType}.");
+        }
+
+        SchemaShape.Column label = SchemaShapes.Find(inputSchema, labelColumnName)
+            ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The label column '{labelColumnName}' was not found in the input; it must be a key.");
+        if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
+        {
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The label column '{labelColumnName}' must be a key, but it is {label.Kind} of {label.ItemType}.");
+        }
+
+        var columns = inputSchema.ToList();
+        if (SchemaShapes.TryMakeColumn(scoreColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false) is { } score)
+        {
+            columns.Add(score);
+        }
+
+        if (SchemaShapes.TryMakeColumn(predictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, label.Annotations) is { } predicted)
+        {
+            columns.Add(predicted);
+        }
+
+        return new SchemaShape(columns);
+    }
+
+    /// <summary>Trains the network on <paramref name="input"/> with the distilled schedule.</summary>
+    public DistilledNetworkTransformer Fit(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        using IChannel? channel = ChannelLog.TryStart(environment, nameof(DistilledNetworkEstimator));
+        DataViewSchema.Column labelColumn = LabeledRowReader.FindColumn(input.Schema, labelColumnName, "label", "a key");
+        if (labelColumn.Type is not KeyDataViewType key || key.Count != (ulong)distillation.ClassCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(input),
+                $"The label column '{labelColumnName}' must be a key of {distillation.ClassCount} values (the distilled classes), but it is {labelColumn.Type}.");
+        }
+
+        LabeledRows rows = LabeledRowReader.Read(input, featureColumnName, labelColumnName, stepColumnName);
+        if (rows.FeatureCount != distillation.FeatureCount)
+        {
+            throw new ArgumentOutOfRangeException(nameof(input),
+                $"The feature column '{featureColumnName}' holds vectors of {rows.FeatureCount}, but the network takes {distillation.FeatureCount}.");
+        }
+
+        int steps = distillation.Steps, count = rows.Classes.Length;
+        int[] stepOf = rows.Steps ?? Enumerable.Range(0, count).Select(i => count % steps == 0 ? i / (count / steps) : -1).ToArray();
+        if (rows.Steps is null && count % steps != 0)
+        {
+            throw new InvalidOperationException($"{count} rows cannot be split into {steps} equal steps, and the input has no step column '{stepColumnName}'.");
+        }
+
+        int[] perStep = new int[steps];
+        foreach (int s in stepOf)
+        {
+            if (s < 0 || s >= steps)
+            {
+                throw new InvalidOperationException($"The step column '{stepColumnName}' holds {s}, outside 0…{steps - 1}.");
+            }
+
+            perStep[s]++;
+        }
+
+        if (perStep.Distinct().Count() != 1)
+        {
+            throw new InvalidOperationException($"Every step needs the same number of rows, but the steps of column '{stepColumnName}' have [{string.Join(", ", perStep)}].");
+        }
+
+        int[] order = Enumerable.Range(0, count).OrderBy(i => stepOf[i]).ToArray();
+        int size = rows.FeatureCount;
+        var features = new float[count * size];
+        var classes = new int[count];
+        for (int i = 0; i < count; i++)
+        {
+            rows.Features.AsSpan(order[i] * size, size).CopyTo(features.AsSpan(i * size));
+            classes[i] = rows.Classes[order[i]];
+        }
+
+        var schedule = new DistilledDataset(features, classes, distillation.Network.ExampleShape, distillation.ClassCount, steps, distillation.Epochs, distillation.LearningRateSchedule);
+        channel.Log($"Training {distillation.NetworkKind} on {count} rows in {steps} steps × {distillation.Epochs} epochs with the distilled learning rates.");
+        return Train(distillation, schedule, initializationSeed, featureColumnName, scoreColumnName, predictedLabelColumnName);
+    }
+
+    internal static DistilledNetworkTransformer Train(
+        DatasetDistillationTransformer distillation, DistilledDataset schedule, int? initializationSeed, string featureColumnName, string scoreColumnName, string predictedLabelColumnName)
+    {
+        var network = distillation.Network.Create();
+        float[] weights = Evaluation.Train(network, schedule, distillation.InitialWeights(initializationSeed));
+        return new DistilledNetworkTransformer(distillation.Network, network, weights, featureColumnName, scoreColumnName, predictedLabelColumnName, distillation.LabelKeyValues);
+    }
+}

@@ -1,0 +1,545 @@
+using System.Diagnostics;
+using Microsoft.ML.Data;
+using Microsoft.ML.Runtime;
+using Microsoft.ML.Transforms;
+
+namespace Microsoft.ML.DatasetDistillation.Tests;
+
+/// <summary>The ML.NET layer, used as a user uses it: through MLContext, IDataView and the catalog.</summary>
+[TestClass]
+public sealed class DatasetDistillationTests
+{
+    private const int FeatureCount = 8;
+    private const int ClassCount = 3;
+
+    // ---- schema and data errors ----
+
+    [TestMethod]
+    public void Fit_MissingFeatureColumn_NamesColumnAndExpectation()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = ml.Data.LoadFromEnumerable(Blobs(30, seed: 1));
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset(featureColumnName: "Pixels").Fit(data));
+        StringAssert.Contains(e.Message, "'Pixels'");
+        StringAssert.Contains(e.Message, "known-size vector of Single");
+    }
+
+    [TestMethod]
+    public void Fit_MissingLabelColumn_NamesColumn()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = ml.Data.LoadFromEnumerable(Blobs(30, seed: 1));
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset(labelColumnName: "Class").Fit(data));
+        StringAssert.Contains(e.Message, "'Class'");
+        StringAssert.Contains(e.Message, "key, UInt32, Int32, Single, String or Boolean");
+    }
+
+    [TestMethod]
+    public void Fit_WrongTypes_NameColumnAndExpectation()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = ml.Data.LoadFromEnumerable(new[] { new OddRow { Scalar = 1, Varying = [1, 2], Weight = 1, Features = new float[FeatureCount] } });
+
+        var scalar = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset("Scalar", "Label").Fit(data));
+        StringAssert.Contains(scalar.Message, "'Scalar'");
+        StringAssert.Contains(scalar.Message, "known-size vector of Single");
+
+        var varying = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset("Varying", "Label").Fit(data));
+        StringAssert.Contains(varying.Message, "'Varying'");
+        StringAssert.Contains(varying.Message, "variable-size");
+
+        var label = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset("Features", "Weight").Fit(data));
+        StringAssert.Contains(label.Message, "'Weight'");
+        StringAssert.Contains(label.Message, "key, UInt32, Int32, Single, String or Boolean");
+    }
+
+    [TestMethod]
+    public void Fit_OneClassOrEmptyOrNaN_Throws_NamingTheColumn()
+    {
+        var ml = new MLContext(seed: 1);
+        BlobRow[] oneClass = Blobs(30, seed: 1).Where(r => r.Label == "b").ToArray();
+        var one = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset().Fit(ml.Data.LoadFromEnumerable(oneClass)));
+        StringAssert.Contains(one.Message, "'Label'");
+        StringAssert.Contains(one.Message, "at least 2 classes");
+
+        var empty = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset().Fit(ml.Data.LoadFromEnumerable(Array.Empty<BlobRow>())));
+        StringAssert.Contains(empty.Message, "no rows");
+        StringAssert.Contains(empty.Message, "'Features'");
+
+        var nan = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset().Fit(ml.Data.LoadFromEnumerable(new[]
+        {
+            new FloatLabelRow { Label = 1, Features = new float[FeatureCount] },
+            new FloatLabelRow { Label = float.NaN, Features = new float[FeatureCount] },
+        })));
+        StringAssert.Contains(nan.Message, "'Label'");
+        StringAssert.Contains(nan.Message, "NaN");
+    }
+
+    [TestMethod]
+    public void Fit_ImageShapeNotMatchingVector_Throws()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = ml.Data.LoadFromEnumerable(Blobs(30, seed: 1));
+        var e = Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(imageShape: new ImageShape(1, 3, 3)).Fit(data));
+        StringAssert.Contains(e.Message, "'Features'");
+        StringAssert.Contains(e.Message, "1×3×3");
+    }
+
+    [TestMethod]
+    public void GetOutputSchema_ValidatesAndAddsKeyLabelAndStep()
+    {
+        var ml = new MLContext(seed: 1);
+        SchemaShape input = new([
+            ShapeColumn("Features", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single),
+            ShapeColumn("Label", SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance),
+            ShapeColumn("Varying", SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Single),
+        ]);
+
+        SchemaShape output = ml.Transforms.DistillDataset().GetOutputSchema(input);
+        CollectionAssert.AreEqual(new[] { "Features", "Label", "Step" }, output.Select(c => c.Name).ToArray());
+        SchemaShape.Column label = output.Single(c => c.Name == "Label");
+        Assert.IsTrue(label.IsKey);
+        SchemaShape.Column step = output.Single(c => c.Name == "Step");
+        Assert.AreEqual<DataViewType>(NumberDataViewType.Int32, step.ItemType);
+
+        var varying = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset("Varying").GetOutputSchema(input));
+        StringAssert.Contains(varying.Message, "'Varying'");
+        StringAssert.Contains(varying.Message, "variable-size");
+        var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset(labelColumnName: "Nope").GetOutputSchema(input));
+        StringAssert.Contains(missing.Message, "'Nope'");
+    }
+
+    [TestMethod]
+    public void Pipeline_MapValueToKeyThenDistill_FitsThroughTheChain()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = ml.Data.LoadFromEnumerable(Blobs(60, seed: 1));
+        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.DistillDataset(SmallOptions(iterations: 2)));
+
+        var model = pipeline.Fit(data);
+        IDataView distilled = model.Transform(data);
+
+        Assert.AreEqual(6L, distilled.GetRowCount());
+        Assert.AreEqual(3UL, (distilled.Schema["Label"].Type as KeyDataViewType)?.Count);
+        Assert.AreEqual(2, model.LastTransformer!.Steps);
+    }
+
+    // ---- progress, cancellation, logging ----
+
+    [TestMethod]
+    public void Progress_IsReportedOncePerIteration()
+    {
+        var ml = new MLContext(seed: 1);
+        var reports = new List<DatasetDistillationProgress>();
+        DatasetDistillationOptions options = SmallOptions(iterations: 5);
+        options.Progress = new Recorder(reports.Add);
+        ml.Transforms.DistillDataset(options).Fit(KeyedBlobs(ml, 60));
+
+        CollectionAssert.AreEqual(new[] { 1, 2, 3, 4, 5 }, reports.Select(r => r.Iteration).ToArray());
+        Assert.IsTrue(reports.All(r => r.TotalIterations == 5 && double.IsFinite(r.Loss) && r.LearningRate > 0));
+    }
+
+    [TestMethod]
+    public void Cancellation_FromProgress_StopsFitPromptly()
+    {
+        var ml = new MLContext(seed: 1);
+        using var cancellation = new CancellationTokenSource();
+        int reports = 0;
+        DatasetDistillationOptions options = SmallOptions(iterations: 100_000);
+        options.CancellationToken = cancellation.Token;
+        options.Progress = new Recorder(p =>
+        {
+            reports++;
+            if (p.Iteration == 2)
+            {
+                cancellation.Cancel();
+            }
+        });
+
+        var clock = Stopwatch.StartNew();
+        Assert.ThrowsExactly<OperationCanceledException>(() => ml.Transforms.DistillDataset(options).Fit(KeyedBlobs(ml, 60)));
+        Assert.AreEqual(2, reports);
+        Assert.IsLessThan(5.0, clock.Elapsed.TotalSeconds);
+    }
+
+    [TestMethod]
+    public void Log_ReceivesTheLayersMessages()
+    {
+        var ml = new MLContext(seed: 1);
+        var messages = new List<LoggingEventArgs>();
+        ml.Log += (_, e) => messages.Add(e);
+
+        ml.Transforms.DistillDataset(SmallOptions(iterations: 3)).Fit(KeyedBlobs(ml, 60));
+
+        List<LoggingEventArgs> ours = messages.Where(m => m.Source?.Contains("DatasetDistillationEstimator", StringComparison.Ordinal) == true && m.Kind == ChannelMessageKind.Info).ToList();
+        Assert.IsTrue(ours.Any(m => m.RawMessage?.StartsWith("Distilling 60 rows of 8 features in 3 classes", StringComparison.Ordinal) == true), string.Join("\n", messages.Select(m => m.Message)));
+        Assert.IsTrue(ours.Any(m => m.RawMessage?.StartsWith("Distillation finished", StringComparison.Ordinal) == true));
+    }
+
+    // ---- the distilled view ----
+
+    [TestMethod]
+    public void DistilledView_SchemaAndContents_AreExact()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView keyed = KeyedBlobs(ml, 60, slotNames: true);
+        DatasetDistillationOptions options = SmallOptions(iterations: 3);
+        options.ExamplesPerClassPerStep = 2;
+        options.Steps = 3;
+        options.Epochs = 2;
+        DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(options).Fit(keyed);
+        IDataView view = distilled.Transform(keyed);
+
+        Assert.IsFalse(view.CanShuffle);
+        Assert.AreEqual(ClassCount * 2L * 3, view.GetRowCount());
+        var features = view.Schema["Features"].Type as VectorDataViewType;
+        Assert.IsNotNull(features);
+        Assert.AreEqual<DataViewType>(NumberDataViewType.Single, features.ItemType);
+        Assert.AreEqual(FeatureCount, features.Size);
+        VBuffer<ReadOnlyMemory<char>> slots = default;
+        view.Schema["Features"].GetSlotNames(ref slots);
+        CollectionAssert.AreEqual(SlotNames, slots.DenseValues().Select(s => s.ToString()).ToArray());
+
+        var key = view.Schema["Label"].Type as KeyDataViewType;
+        Assert.IsNotNull(key);
+        Assert.AreEqual((ulong)ClassCount, key.Count);
+        VBuffer<ReadOnlyMemory<char>> inputValues = default, outputValues = default;
+        keyed.Schema["Label"].GetKeyValues(ref inputValues);
+        view.Schema["Label"].GetKeyValues(ref outputValues);
+        CollectionAssert.AreEqual(inputValues.DenseValues().Select(v => v.ToString()).ToArray(), outputValues.DenseValues().Select(v => v.ToString()).ToArray());
+        Assert.AreEqual<DataViewType>(NumberDataViewType.Int32, view.Schema["Step"].Type);
+
+        List<DistilledRow> rows = ml.Data.CreateEnumerable<DistilledRow>(view, reuseRowObject: false).ToList();
+        Assert.HasCount(18, rows);
+        for (int i = 0; i < rows.Count; i++)
+        {
+            Assert.AreEqual(i / 6, rows[i].Step);
+            Assert.AreEqual((uint)(i % 6 / 2 + 1), rows[i].Label);
+            Assert.HasCount(FeatureCount, rows[i].Features);
+        }
+
+        Assert.HasCount(6, distilled.LearningRateSchedule);
+        Assert.AreEqual(3, distilled.Steps);
+        Assert.AreEqual(2, distilled.Epochs);
+        Assert.AreEqual(2, distilled.ExamplesPerClassPerStep);
+        Assert.AreEqual(DistillationNetworkKind.Mlp, distilled.NetworkKind);
+        CollectionAssert.AreEqual(distilled.GetFeatures(), rows.SelectMany(r => r.Features).ToArray());
+        Assert.IsFalse(distilled.IsRowToRowMapper);
+        var notRowToRow = Assert.ThrowsExactly<InvalidOperationException>(() => distilled.GetRowToRowMapper(keyed.Schema));
+        StringAssert.Contains(notRowToRow.Message, "not a row-to-row mapper");
+        Assert.AreEqual(view.Schema.Count, distilled.GetOutputSchema(keyed.Schema).Count);
+    }
+
+    [TestMethod]
+    public void LabelMapping_IntFloatStringBool_IsSortedAndKeepsValues()
+    {
+        var ml = new MLContext(seed: 1);
+        BlobRow[] blobs = Blobs(60, seed: 2);
+        Dictionary<string, int> asInt = new() { ["a"] = 9, ["b"] = -2, ["c"] = 5 };
+        Dictionary<string, float> asFloat = new() { ["a"] = 2.5f, ["b"] = 0.5f, ["c"] = 1f };
+
+        CollectionAssert.AreEqual(new[] { -2, 5, 9 }, KeyValuesOf<int>(ml, ml.Data.LoadFromEnumerable(blobs.Select(b => new IntLabelRow { Label = asInt[b.Label], Features = b.Features }))));
+        CollectionAssert.AreEqual(new[] { 0.5f, 1f, 2.5f }, KeyValuesOf<float>(ml, ml.Data.LoadFromEnumerable(blobs.Select(b => new FloatLabelRow { Label = asFloat[b.Label], Features = b.Features }))));
+        CollectionAssert.AreEqual(new[] { "a", "b", "c" }, KeyValuesOf<ReadOnlyMemory<char>>(ml, ml.Data.LoadFromEnumerable(blobs)).Select(v => v.ToString()).ToArray());
+        CollectionAssert.AreEqual(new[] { false, true }, KeyValuesOf<bool>(ml, ml.Data.LoadFromEnumerable(blobs.Where(b => b.Label != "c").Select(b => new BoolLabelRow { Label = b.Label == "b", Features = b.Features }))));
+        CollectionAssert.AreEqual(new uint[] { 3, 7 }, KeyValuesOf<uint>(ml, ml.Data.LoadFromEnumerable(blobs.Where(b => b.Label != "c").Select(b => new UIntLabelRow { Label = b.Label == "a" ? 7u : 3u, Features = b.Features }))));
+    }
+
+    [TestMethod]
+    public void SaveTo_Load_RoundTripsEverything()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView keyed = KeyedBlobs(ml, 60, slotNames: true);
+        DatasetDistillationOptions options = SmallOptions(iterations: 3);
+        options.InitializationMode = DistillationInitializationMode.Fixed;
+        DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(options).Fit(keyed);
+        string path = Path.Combine(Path.GetTempPath(), $"distilled-{Guid.NewGuid():N}.mldl");
+        try
+        {
+            distilled.SaveTo(path);
+            DatasetDistillationTransformer loaded = DatasetDistillationTransformer.Load(path);
+
+            CollectionAssert.AreEqual(distilled.GetFeatures(), loaded.GetFeatures());
+            CollectionAssert.AreEqual(distilled.GetClasses(), loaded.GetClasses());
+            CollectionAssert.AreEqual(distilled.LearningRateSchedule, loaded.LearningRateSchedule);
+            Assert.AreEqual(distilled.Steps, loaded.Steps);
+            Assert.AreEqual(distilled.Epochs, loaded.Epochs);
+            Assert.AreEqual(distilled.ExamplesPerClassPerStep, loaded.ExamplesPerClassPerStep);
+            Assert.AreEqual(distilled.NetworkKind, loaded.NetworkKind);
+            CollectionAssert.AreEqual(distilled.MlpHiddenSizes.ToArray(), loaded.MlpHiddenSizes.ToArray());
+            Assert.AreEqual(distilled.InitializationMode, loaded.InitializationMode);
+            Assert.AreEqual(distilled.Seed, loaded.Seed);
+
+            DataViewSchema a = distilled.Transform(keyed).Schema, b = loaded.Transform(keyed).Schema;
+            CollectionAssert.AreEqual(a.Select(c => c.Name).ToArray(), b.Select(c => c.Name).ToArray());
+            CollectionAssert.AreEqual(a.Select(c => c.Type).ToArray(), b.Select(c => c.Type).ToArray());
+            VBuffer<ReadOnlyMemory<char>> slots = default, keys = default;
+            b["Features"].GetSlotNames(ref slots);
+            CollectionAssert.AreEqual(SlotNames, slots.DenseValues().Select(s => s.ToString()).ToArray());
+            b["Label"].GetKeyValues(ref keys);
+            CollectionAssert.AreEqual(new[] { "b", "a", "c" }, keys.DenseValues().Select(s => s.ToString()).ToArray());
+
+            // The fixed initialisation travels too: the same network comes out of training.
+            CollectionAssert.AreEqual(distilled.TrainNetwork().GetWeights(), loaded.TrainNetwork().GetWeights());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void ModelSave_IsRefused_NamingTheSupportedWay()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView keyed = KeyedBlobs(ml, 60);
+        DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(SmallOptions(iterations: 1)).Fit(keyed);
+        using var stream = new MemoryStream();
+        var e = Assert.Throws<NotSupportedException>(() => ml.Model.Save(distilled, keyed.Schema, stream));
+        StringAssert.Contains(e.Message, "SaveTo(path)");
+        StringAssert.Contains(e.Message, "DatasetDistillationTransformer.Load(path)");
+    }
+
+    // ---- the learner ----
+
+    [TestMethod]
+    public void Scorer_OnEasyBlobs_LearnsAndPassesMulticlassEvaluate()
+    {
+        var ml = new MLContext(seed: 1);
+        var toKey = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(Blobs(300, seed: 3)));
+        IDataView train = toKey.Transform(ml.Data.LoadFromEnumerable(Blobs(300, seed: 3)));
+        IDataView test = toKey.Transform(ml.Data.LoadFromEnumerable(Blobs(300, seed: 4)));
+        DatasetDistillationOptions options = SmallOptions(iterations: 40);
+        options.Steps = 2;
+        options.Epochs = 2;
+        DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(options).Fit(train);
+
+        DistilledNetworkTransformer scorer = ml.Transforms.TrainDistilledNetwork(distilled).Fit(distilled.Transform(train));
+        Assert.IsTrue(scorer.IsRowToRowMapper);
+        IDataView scored = scorer.Transform(test);
+        Assert.AreEqual(ClassCount, (scored.Schema["Score"].Type as VectorDataViewType)?.Size);
+        Assert.AreEqual((ulong)ClassCount, (scored.Schema["PredictedLabel"].Type as KeyDataViewType)?.Count);
+        MulticlassClassificationMetrics metrics = ml.MulticlassClassification.Evaluate(scored);
+        Assert.IsGreaterThan(0.9, metrics.MicroAccuracy, $"micro accuracy {metrics.MicroAccuracy}");
+
+        // Probabilities, and the row-to-row mapper agrees with Transform.
+        List<ScoredRow> rows = ml.Data.CreateEnumerable<ScoredRow>(scored, reuseRowObject: false).ToList();
+        Assert.IsTrue(rows.All(r => Math.Abs(r.Score.Sum() - 1) < 1e-4 && r.PredictedLabel == 1 + Array.IndexOf(r.Score, r.Score.Max())));
+        IRowToRowMapper mapper = scorer.GetRowToRowMapper(test.Schema);
+        DataViewSchema.Column score = mapper.OutputSchema["Score"];
+        using DataViewRowCursor cursor = test.GetRowCursor(mapper.GetDependencies([score]));
+        using DataViewRow row = mapper.GetRow(cursor, [score]);
+        ValueGetter<VBuffer<float>> getter = row.GetGetter<VBuffer<float>>(score);
+        Assert.IsTrue(cursor.MoveNext());
+        VBuffer<float> first = default;
+        getter(ref first);
+        CollectionAssert.AreEqual(rows[0].Score, first.DenseValues().ToArray());
+
+        // The same learner on as many random real rows (no step column: split evenly), for comparison.
+        IDataView sample = ml.Data.TakeRows(train, distilled.RowCount);
+        MulticlassClassificationMetrics baseline = ml.MulticlassClassification.Evaluate(ml.Transforms.TrainDistilledNetwork(distilled).Fit(sample).Transform(test));
+        Assert.IsTrue(baseline.MicroAccuracy is >= 0 and <= 1);
+    }
+
+    [TestMethod]
+    public void Fit_ReadsSparseVectorsAsDense()
+    {
+        var ml = new MLContext(seed: 1);
+        BlobRow[] blobs = Blobs(30, seed: 5);
+        // Sparse copies of the same rows: only the non-zero values are stored.
+        SparseRow[] sparse = blobs.Select(b =>
+        {
+            int[] nonZero = Enumerable.Range(0, FeatureCount).Where(i => i % 2 == 0).ToArray();
+            return new SparseRow { Label = b.Label, Features = new VBuffer<float>(FeatureCount, nonZero.Length, nonZero.Select(i => b.Features[i]).ToArray(), nonZero) };
+        }).ToArray();
+        BlobRow[] dense = blobs.Select(b => new BlobRow { Label = b.Label, Features = b.Features.Select((v, i) => i % 2 == 0 ? v : 0f).ToArray() }).ToArray();
+
+        DatasetDistillationTransformer fromSparse = ml.Transforms.DistillDataset(SmallOptions(iterations: 2)).Fit(ml.Data.LoadFromEnumerable(sparse));
+        DatasetDistillationTransformer fromDense = ml.Transforms.DistillDataset(SmallOptions(iterations: 2)).Fit(ml.Data.LoadFromEnumerable(dense));
+
+        CollectionAssert.AreEqual(fromDense.GetFeatures(), fromSparse.GetFeatures());
+        CollectionAssert.AreEqual(fromDense.LearningRateSchedule, fromSparse.LearningRateSchedule);
+    }
+
+    [TestMethod]
+    public void Scorer_RefusesNonKeyLabel_AndRoundTripsThroughSaveTo()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView keyed = KeyedBlobs(ml, 60);
+        DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(SmallOptions(iterations: 2)).Fit(keyed);
+
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.TrainDistilledNetwork(distilled).Fit(ml.Data.LoadFromEnumerable(Blobs(6, seed: 1))));
+        StringAssert.Contains(e.Message, "'Label'");
+        StringAssert.Contains(e.Message, "key of 3 values");
+
+        DistilledNetworkTransformer scorer = distilled.TrainNetwork(initializationSeed: 5);
+        using var stream = new MemoryStream();
+        var refused = Assert.Throws<NotSupportedException>(() => ml.Model.Save(scorer, keyed.Schema, stream));
+        StringAssert.Contains(refused.Message, "DistilledNetworkTransformer.Load(path)");
+
+        string path = Path.Combine(Path.GetTempPath(), $"scorer-{Guid.NewGuid():N}.mldn");
+        try
+        {
+            scorer.SaveTo(path);
+            DistilledNetworkTransformer loaded = DistilledNetworkTransformer.Load(path);
+            CollectionAssert.AreEqual(scorer.GetWeights(), loaded.GetWeights());
+            float[] a = ml.Data.CreateEnumerable<ScoredRow>(scorer.Transform(keyed), reuseRowObject: false).SelectMany(r => r.Score).ToArray();
+            float[] b = ml.Data.CreateEnumerable<ScoredRow>(loaded.Transform(keyed), reuseRowObject: false).SelectMany(r => r.Score).ToArray();
+            CollectionAssert.AreEqual(a, b);
+            VBuffer<ReadOnlyMemory<char>> keys = default;
+            loaded.Transform(keyed).Schema["PredictedLabel"].GetKeyValues(ref keys);
+            CollectionAssert.AreEqual(new[] { "b", "a", "c" }, keys.DenseValues().Select(k => k.ToString()).ToArray());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    // ---- helpers ----
+
+    private static readonly string[] SlotNames = Enumerable.Range(0, FeatureCount).Select(i => $"f{i}").ToArray();
+
+    private static DatasetDistillationOptions SmallOptions(int iterations) => new()
+    {
+        Steps = 2,
+        Epochs = 1,
+        Iterations = iterations,
+        RealBatchSize = 64,
+        MlpHiddenSizes = [16],
+        LearningRate = 0.05f,
+        InitialStepLearningRate = 0.1f,
+    };
+
+    private static T[] KeyValuesOf<T>(MLContext ml, IDataView data)
+    {
+        DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(SmallOptions(iterations: 1)).Fit(data);
+        IDataView view = distilled.Transform(data);
+        VBuffer<T> values = default;
+        view.Schema["Label"].GetKeyValues(ref values);
+        Assert.AreEqual((ulong)values.Length, (view.Schema["Label"].Type as KeyDataViewType)?.Count);
+        return values.DenseValues().ToArray();
+    }
+
+    private static IDataView KeyedBlobs(MLContext ml, int count, bool slotNames = false)
+    {
+        SchemaDefinition definition = SchemaDefinition.Create(typeof(BlobRow));
+        if (slotNames)
+        {
+            definition["Features"]!.AddAnnotation("SlotNames",
+                new VBuffer<ReadOnlyMemory<char>>(FeatureCount, SlotNames.Select(s => s.AsMemory()).ToArray()),
+                new VectorDataViewType(TextDataViewType.Instance, FeatureCount));
+        }
+
+        IDataView data = ml.Data.LoadFromEnumerable(Blobs(count, seed: 1), definition);
+        return ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+    }
+
+    /// <summary>Gaussian blobs in 8 features, classes "b", "a", "c" in turn (so MapValueToKey gives b=1, a=2, c=3).</summary>
+    private static BlobRow[] Blobs(int count, int seed)
+    {
+        var random = new Random(seed);
+        string[] names = ["b", "a", "c"];
+        return Enumerable.Range(0, count).Select(i =>
+        {
+            int c = i % ClassCount;
+            float[] features = new float[FeatureCount];
+            for (int f = 0; f < FeatureCount; f++)
+            {
+                double normal = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble())) * Math.Cos(2 * Math.PI * random.NextDouble());
+                features[f] = (float)((f % ClassCount == c ? 2.0 : 0.0) + 0.7 * normal);
+            }
+
+            return new BlobRow { Label = names[c], Features = features };
+        }).ToArray();
+    }
+
+    private static SchemaShape.Column ShapeColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType type) =>
+        (SchemaShape.Column)typeof(SchemaShape.Column).GetConstructor(
+            System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic,
+            [typeof(string), typeof(SchemaShape.Column.VectorKind), typeof(DataViewType), typeof(bool), typeof(SchemaShape)])!
+        .Invoke([name, kind, type, false, null]);
+
+    private sealed class Recorder(Action<DatasetDistillationProgress> report) : IProgress<DatasetDistillationProgress>
+    {
+        public void Report(DatasetDistillationProgress value) => report(value);
+    }
+
+    public sealed class BlobRow
+    {
+        public string Label { get; set; } = "";
+
+        [VectorType(FeatureCount)]
+        public float[] Features { get; set; } = [];
+    }
+
+    public sealed class SparseRow
+    {
+        public string Label { get; set; } = "";
+
+        [VectorType(FeatureCount)]
+        public VBuffer<float> Features { get; set; }
+    }
+
+    public sealed class IntLabelRow
+    {
+        public int Label { get; set; }
+
+        [VectorType(FeatureCount)]
+        public float[] Features { get; set; } = [];
+    }
+
+    public sealed class UIntLabelRow
+    {
+        public uint Label { get; set; }
+
+        [VectorType(FeatureCount)]
+        public float[] Features { get; set; } = [];
+    }
+
+    public sealed class FloatLabelRow
+    {
+        public float Label { get; set; }
+
+        [VectorType(FeatureCount)]
+        public float[] Features { get; set; } = [];
+    }
+
+    public sealed class BoolLabelRow
+    {
+        public bool Label { get; set; }
+
+        [VectorType(FeatureCount)]
+        public float[] Features { get; set; } = [];
+    }
+
+    public sealed class OddRow
+    {
+        public float Scalar { get; set; }
+
+        public float[] Varying { get; set; } = [];
+
+        public double Weight { get; set; }
+
+        public int Label { get; set; }
+
+        [VectorType(FeatureCount)]
+        public float[] Features { get; set; } = [];
+    }
+
+    public sealed class DistilledRow
+    {
+        public uint Label { get; set; }
+
+        public int Step { get; set; }
+
+        public float[] Features { get; set; } = [];
+    }
+
+    public sealed class ScoredRow
+    {
+        public float[] Score { get; set; } = [];
+
+        public uint PredictedLabel { get; set; }
+    }
+}
