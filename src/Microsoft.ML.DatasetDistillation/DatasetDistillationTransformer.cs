@@ -334,30 +334,15 @@ public sealed class DatasetDistillationTransformer : ITransformer
 
     private byte[] CoreBytes()
     {
-        string temp = Path.Combine(Path.GetTempPath(), $"mldd-{Guid.NewGuid():N}.tmp");
-        try
-        {
-            data.Save(temp);
-            return File.ReadAllBytes(temp);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        using var stream = new MemoryStream();
+        data.Save(stream);
+        return stream.ToArray();
     }
 
     private static DistilledDataset CoreFromBytes(byte[] bytes)
     {
-        string temp = Path.Combine(Path.GetTempPath(), $"mldd-{Guid.NewGuid():N}.tmp");
-        try
-        {
-            File.WriteAllBytes(temp, bytes);
-            return DistilledDataset.Load(temp);
-        }
-        finally
-        {
-            File.Delete(temp);
-        }
+        using var stream = new MemoryStream(bytes, writable: false);
+        return DistilledDataset.Load(stream);
     }
 
     private static void WriteWeights(BinaryWriter writer, float[]? weights)

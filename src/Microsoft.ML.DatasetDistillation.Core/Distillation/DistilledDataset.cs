@@ -60,43 +60,59 @@ public sealed class DistilledDataset
     public ReadOnlySpan<int> StepLabels(int step) => Examples.Labels.AsSpan(step * ExamplesPerStep, ExamplesPerStep);
 
     /// <summary>
-    /// Writes the dataset in its binary format: "MLDD", version, example shape, class count, steps, epochs,
+    /// Writes the dataset to a file in its binary format: "MLDD", version, example shape, class count, steps, epochs,
     /// the learning rates, the labels and the features, little-endian. The file is written to a temporary name
     /// and moved into place, so a reader never sees half a file.
     /// </summary>
     public void Save(string path)
     {
         using var file = new AtomicFile(path);
-        using (var writer = new BinaryWriter(file.Stream, Encoding.UTF8, leaveOpen: true))
-        {
-            Write(writer);
-        }
-
+        Save(file.Stream);
         file.Commit();
     }
 
-    /// <summary>Reads a dataset written by <see cref="Save"/>, validating every field.</summary>
+    /// <summary>Writes the dataset to <paramref name="stream"/> in the format <see cref="Save(string)"/> describes.</summary>
+    public void Save(Stream stream)
+    {
+        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
+        Write(writer);
+    }
+
+    /// <summary>Reads a dataset written by <see cref="Save(string)"/>, validating every field.</summary>
     public static DistilledDataset Load(string path)
     {
         using FileStream stream = File.OpenRead(path);
-        using var reader = new BinaryReader(stream, Encoding.UTF8);
         try
         {
-            DistilledDataset dataset = Read(reader);
+            DistilledDataset dataset = Load(stream);
             if (stream.Position != stream.Length)
             {
-                throw new InvalidDataException($"'{path}' has {stream.Length - stream.Position} unexpected bytes after the dataset.");
+                throw new InvalidDataException($"{stream.Length - stream.Position} unexpected bytes after the dataset.");
             }
 
             return dataset;
         }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"'{path}': {e.Message}", e);
+        }
+    }
+
+    /// <summary>Reads one dataset from <paramref name="stream"/>, leaving the stream just after it.</summary>
+    public static DistilledDataset Load(Stream stream)
+    {
+        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
+        try
+        {
+            return Read(reader);
+        }
         catch (EndOfStreamException)
         {
-            throw new InvalidDataException($"'{path}' is truncated: it ends inside the distilled dataset.");
+            throw new InvalidDataException("The data is truncated: it ends inside the distilled dataset.");
         }
         catch (ArgumentException e)
         {
-            throw new InvalidDataException($"'{path}' holds an inconsistent distilled dataset: {e.Message}", e);
+            throw new InvalidDataException($"Inconsistent distilled dataset: {e.Message}", e);
         }
     }
 
