@@ -66,13 +66,13 @@ public sealed class BaselineOptions
     /// <summary>Throws when a setting is out of range, naming it.</summary>
     public void Validate()
     {
-        Positive(ExamplesPerClassPerStep, nameof(ExamplesPerClassPerStep));
-        Positive(Steps, nameof(Steps));
-        Positive(Epochs, nameof(Epochs));
-        Positive(Candidates, nameof(Candidates));
-        Positive(ScoringSubsetSize, nameof(ScoringSubsetSize));
-        Positive(ScoringNetworks, nameof(ScoringNetworks));
-        Positive(KMeansMaxIterations, nameof(KMeansMaxIterations));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ExamplesPerClassPerStep, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Steps, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Epochs, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Candidates, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ScoringSubsetSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(ScoringNetworks, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(KMeansMaxIterations, 1);
         if (LearningRate is { } rate && !(float.IsFinite(rate) && rate > 0))
         {
             throw new ArgumentOutOfRangeException(nameof(LearningRate), rate, "The learning rate must be a positive finite number.");
@@ -81,14 +81,6 @@ public sealed class BaselineOptions
         if (LearningRateGrid is null || LearningRateGrid.Count == 0 || LearningRateGrid.Any(r => !(float.IsFinite(r) && r > 0)))
         {
             throw new ArgumentException("The learning-rate grid must hold at least one positive finite rate.", nameof(LearningRateGrid));
-        }
-    }
-
-    private static void Positive(int value, string name)
-    {
-        if (value < 1)
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1.");
         }
     }
 }

@@ -75,13 +75,13 @@ public sealed class DistillationOptions
     /// <summary>Throws when a setting is out of range, naming it.</summary>
     public void Validate()
     {
-        Positive(ExamplesPerClassPerStep, nameof(ExamplesPerClassPerStep));
-        Positive(Steps, nameof(Steps));
-        Positive(Epochs, nameof(Epochs));
-        Positive(Iterations, nameof(Iterations));
-        Positive(RealBatchSize, nameof(RealBatchSize));
-        Positive(NetworksPerIteration, nameof(NetworksPerIteration));
-        Positive(DecayEveryEpochs, nameof(DecayEveryEpochs));
+        ArgumentOutOfRangeException.ThrowIfLessThan(ExamplesPerClassPerStep, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Steps, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Epochs, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(Iterations, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(RealBatchSize, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(NetworksPerIteration, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(DecayEveryEpochs, 1);
         if (!(InitialStepLearningRate > 0) || !(LearningRate > 0))
         {
             throw new ArgumentOutOfRangeException(nameof(LearningRate), "Learning rates must be positive.");
@@ -90,14 +90,6 @@ public sealed class DistillationOptions
         if (Initialization == InitializationMode.Pretrained && (PretrainedWeights is null || PretrainedWeights.Count == 0))
         {
             throw new ArgumentException("Pretrained initialisation needs at least one network in PretrainedWeights.", nameof(PretrainedWeights));
-        }
-    }
-
-    private static void Positive(int value, string name)
-    {
-        if (value < 1)
-        {
-            throw new ArgumentOutOfRangeException(name, value, $"{name} must be at least 1.");
         }
     }
 }
