@@ -4,15 +4,16 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 
 /// <summary>Single-precision general matrix multiply on row-major spans.</summary>
 /// <remarks>
-/// Large products go through the packed, cache-blocked path (GotoBLAS/BLIS design, see GemmPacked.cs) with an
-/// AVX2/FMA micro-kernel where the CPU has one and a portable Vector128 micro-kernel elsewhere. Results are
-/// bit-identical whatever <see cref="KernelParallel.MaxThreads"/> is: threads split C along the micro-tile grid
-/// and every element's k-sum is accumulated in the same order.
+/// Products go through the packed, cache-blocked path (GotoBLAS/BLIS design, see GemmPacked.cs) with an
+/// AVX2/FMA micro-kernel where the CPU has one and a portable Vector128 micro-kernel elsewhere; small ones,
+/// where packing does not pay, are computed directly (GemmSmall.cs). Results are bit-identical whatever
+/// <see cref="KernelParallel.MaxThreads"/> is: threads split C along the micro-tile grid and every element's
+/// k-sum is accumulated in the same order; the path depends on the sizes alone.
 /// </remarks>
 public static partial class Gemm
 {
-    /// <summary>Up to this many multiply-adds the direct path beats packing (measured on Zen 5).</summary>
-    private const long SmallPathMaxMultiplyAdds = 64 * 64 * 64;
+    /// <summary>Up to this many multiply-adds the direct path beats packing whatever the shape (measured on Zen 5).</summary>
+    private const long SmallPathMaxMultiplyAdds = 32 * 32 * 32;
 
     /// <summary>
     /// Computes C = alpha * op(A) * op(B) + beta * C, where op(X) is X or its transpose, all row-major.
@@ -60,8 +61,19 @@ public static partial class Gemm
     {
         GemmPath.Small => true,
         GemmPath.Packed => false,
-        _ => (long)m * n * k <= SmallPathMaxMultiplyAdds,
+        _ => IsSmallProblem(m, n, k),
     };
+
+    /// <summary>
+    /// Tiny products, and those with too few rows to share packed B panels or too few columns to fill a tile,
+    /// as long as they are too small to be worth a second thread.
+    /// </summary>
+    private static bool IsSmallProblem(int m, int n, int k)
+    {
+        long multiplyAdds = (long)m * n * k;
+        return multiplyAdds <= SmallPathMaxMultiplyAdds
+            || ((m < 3 * MR || n < 4) && multiplyAdds < 2 * MinMultiplyAddsPerThread);
+    }
 
     /// <summary>C = beta * C, with beta == 0 clearing C so that NaNs do not survive.</summary>
     private static void ScaleC(int m, int n, float beta, Span<float> c, int ldc)

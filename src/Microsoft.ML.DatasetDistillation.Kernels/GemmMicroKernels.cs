@@ -25,7 +25,53 @@ public static partial class Gemm
             Sse.Prefetch0(c + r * ldc + NR - 1);
         }
 
-        for (int p = 0; p < kc; p++, a += MR, b += NR)
+        // Two k steps per iteration: the loop overhead is measurably not free at this size.
+        int p = 0;
+        for (; p <= kc - 2; p += 2, a += 2 * MR, b += 2 * NR)
+        {
+            Vector256<float> b0 = Avx.LoadAlignedVector256(b);
+            Vector256<float> b1 = Avx.LoadAlignedVector256(b + 8);
+            Vector256<float> ai = Avx.BroadcastScalarToVector256(a);
+            c00 = Fma.MultiplyAdd(ai, b0, c00);
+            c01 = Fma.MultiplyAdd(ai, b1, c01);
+            ai = Avx.BroadcastScalarToVector256(a + 1);
+            c10 = Fma.MultiplyAdd(ai, b0, c10);
+            c11 = Fma.MultiplyAdd(ai, b1, c11);
+            ai = Avx.BroadcastScalarToVector256(a + 2);
+            c20 = Fma.MultiplyAdd(ai, b0, c20);
+            c21 = Fma.MultiplyAdd(ai, b1, c21);
+            ai = Avx.BroadcastScalarToVector256(a + 3);
+            c30 = Fma.MultiplyAdd(ai, b0, c30);
+            c31 = Fma.MultiplyAdd(ai, b1, c31);
+            ai = Avx.BroadcastScalarToVector256(a + 4);
+            c40 = Fma.MultiplyAdd(ai, b0, c40);
+            c41 = Fma.MultiplyAdd(ai, b1, c41);
+            ai = Avx.BroadcastScalarToVector256(a + 5);
+            c50 = Fma.MultiplyAdd(ai, b0, c50);
+            c51 = Fma.MultiplyAdd(ai, b1, c51);
+            b0 = Avx.LoadAlignedVector256(b + NR);
+            b1 = Avx.LoadAlignedVector256(b + NR + 8);
+            ai = Avx.BroadcastScalarToVector256(a + MR);
+            c00 = Fma.MultiplyAdd(ai, b0, c00);
+            c01 = Fma.MultiplyAdd(ai, b1, c01);
+            ai = Avx.BroadcastScalarToVector256(a + MR + 1);
+            c10 = Fma.MultiplyAdd(ai, b0, c10);
+            c11 = Fma.MultiplyAdd(ai, b1, c11);
+            ai = Avx.BroadcastScalarToVector256(a + MR + 2);
+            c20 = Fma.MultiplyAdd(ai, b0, c20);
+            c21 = Fma.MultiplyAdd(ai, b1, c21);
+            ai = Avx.BroadcastScalarToVector256(a + MR + 3);
+            c30 = Fma.MultiplyAdd(ai, b0, c30);
+            c31 = Fma.MultiplyAdd(ai, b1, c31);
+            ai = Avx.BroadcastScalarToVector256(a + MR + 4);
+            c40 = Fma.MultiplyAdd(ai, b0, c40);
+            c41 = Fma.MultiplyAdd(ai, b1, c41);
+            ai = Avx.BroadcastScalarToVector256(a + MR + 5);
+            c50 = Fma.MultiplyAdd(ai, b0, c50);
+            c51 = Fma.MultiplyAdd(ai, b1, c51);
+        }
+
+        if (p < kc)
         {
             Vector256<float> b0 = Avx.LoadAlignedVector256(b);
             Vector256<float> b1 = Avx.LoadAlignedVector256(b + 8);

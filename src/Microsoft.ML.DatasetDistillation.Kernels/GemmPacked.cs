@@ -40,7 +40,7 @@ public static partial class Gemm
     [ThreadStatic]
     private static float[]? packedBBuffer;
 
-    /// <summary>Tests set this to run the portable micro-kernel on CPUs that have AVX2.</summary>
+    /// <summary>Tests set this to run the portable micro-kernel and packing on CPUs that have AVX2.</summary>
     internal static bool ForcePortable { get; set; }
 
     private static bool UseAvx2 => !ForcePortable && Avx2.IsSupported && Fma.IsSupported;
@@ -185,7 +185,7 @@ public static partial class Gemm
 
     private static int RoundUp(int value, int multiple) => (value + multiple - 1) / multiple * multiple;
 
-    /// <summary>C = alpha·tile + beta·C over the valid rows×cols corner, rounded like the micro-kernels' own store.</summary>
+    /// <summary>C = alpha·tile + beta·C over the valid rows×cols corner, rounded like the AVX2 micro-kernel's store.</summary>
     private static unsafe void MergeTile(float* tile, float* c, int ldc, int rows, int cols, float alpha, float beta)
     {
         for (int r = 0; r < rows; r++)

@@ -7,8 +7,8 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// <summary>
 /// Packing of op(A) and op(B) into the micro-panel layouts the micro-kernels read. Where the source runs
 /// along the panel's k axis (A untransposed, B transposed) the panel is a transpose of the source; the AVX
-/// paths transpose 8-float blocks in registers, the portable path goes one source row at a time. Walking one
-/// row at a time matters: with power-of-two strides, several rows at once all map to the same L1 set.
+/// paths transpose 8-float blocks in registers, the portable path copies one source row at a time (stepping
+/// through several rows element by element would, with power-of-two strides, thrash a single L1 set).
 /// </summary>
 public static partial class Gemm
 {
@@ -21,14 +21,15 @@ public static partial class Gemm
     {
         if (transposeA)
         {
-            // Stored k×m: row p holds column p of op(A), to be dealt out MR values per panel.
-            for (int p = 0; p < kc; p++)
+            // Stored k×m: row p holds column p of op(A), MR contiguous values per panel.
+            for (int ir = 0; ir < mc; ir += MR)
             {
-                float* source = a + (long)(pc + p) * lda + ic;
-                float* destination = packed + p * MR;
-                for (int ir = 0; ir < mc; ir += MR, destination += (long)MR * kc)
+                int rows = Math.Min(MR, mc - ir);
+                float* source = a + (long)pc * lda + ic + ir;
+                float* panel = packed + (long)ir * kc;
+                for (int p = 0; p < kc; p++, source += lda, panel += MR)
                 {
-                    CopyPadded(source + ir, destination, Math.Min(MR, mc - ir), MR);
+                    CopyPadded(source, panel, rows, MR);
                 }
             }
 

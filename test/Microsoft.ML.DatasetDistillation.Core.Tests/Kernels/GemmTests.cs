@@ -8,6 +8,10 @@ public sealed class GemmTests
     private static readonly (bool TransposeA, bool TransposeB)[] TransposeCombinations =
         [(false, false), (false, true), (true, false), (true, true)];
 
+    // The packed path with each micro-kernel, the direct path for small products, and the automatic choice.
+    private static readonly (GemmPath Path, bool Portable)[] Paths =
+        [(GemmPath.Packed, false), (GemmPath.Packed, true), (GemmPath.Small, false), (GemmPath.Automatic, false)];
+
     private int savedMaxThreads;
 
     [TestInitialize]
@@ -18,6 +22,7 @@ public sealed class GemmTests
     {
         KernelParallel.MaxThreads = savedMaxThreads;
         Gemm.ForcePortable = false;
+        Gemm.ForcedPath = GemmPath.Automatic;
     }
 
     // Sizes straddle the micro-tile (6×16), the k slice (256), the A block (144 rows) and the B block (2048 columns).
@@ -35,13 +40,14 @@ public sealed class GemmTests
     public void MatchesReferenceForEveryTransposeAndPath(int m, int n, int k)
     {
         var problem = Problem.Random(m, n, k, seed: m * 1_000_003 + n * 1009 + k);
-        foreach (bool portable in new[] { false, true })
+        foreach ((GemmPath path, bool portable) in Paths)
         {
+            Gemm.ForcedPath = path;
             Gemm.ForcePortable = portable;
             foreach ((bool transposeA, bool transposeB) in TransposeCombinations)
             {
                 problem.AssertMatchesReference(transposeA, transposeB, alpha: 1.25f, beta: 0.5f, stridePadding: 3,
-                    $"portable={portable}");
+                    $"path={path}, portable={portable}");
             }
         }
     }
@@ -56,12 +62,14 @@ public sealed class GemmTests
     public void AppliesAlphaAndBeta(float alpha, float beta)
     {
         var problem = Problem.Random(23, 37, 41, seed: 7);
-        foreach (bool portable in new[] { false, true })
+        foreach ((GemmPath path, bool portable) in Paths)
         {
+            Gemm.ForcedPath = path;
             Gemm.ForcePortable = portable;
             foreach ((bool transposeA, bool transposeB) in TransposeCombinations)
             {
-                problem.AssertMatchesReference(transposeA, transposeB, alpha, beta, stridePadding: 0, $"portable={portable}");
+                problem.AssertMatchesReference(transposeA, transposeB, alpha, beta, stridePadding: 0,
+                    $"path={path}, portable={portable}");
             }
         }
     }
@@ -106,21 +114,23 @@ public sealed class GemmTests
                 KernelParallel.MaxThreads = 3;
                 float[] three = problem.Multiply(transposeA, transposeB, 0.75f, 0.5f, stridePadding: 1, initialC: 1f);
                 string context = $"portable={portable}, transposeA={transposeA}, transposeB={transposeB}";
-                CollectionAssert.AreEqual(single, two, context);
-                CollectionAssert.AreEqual(single, three, context);
+                CollectionAssert.AreEqual(Bits(single), Bits(two), context);
+                CollectionAssert.AreEqual(Bits(single), Bits(three), context);
             }
         }
     }
 
     [TestMethod]
-    public void SingleThreadedMultiplyDoesNotAllocateOnceWarm()
+    [DataRow(200, 100, 300)]
+    [DataRow(10, 20, 30)]
+    public void SingleThreadedMultiplyDoesNotAllocateOnceWarm(int m, int n, int k)
     {
         KernelParallel.MaxThreads = 1;
-        float[] a = new float[200 * 300], b = new float[300 * 100], c = new float[200 * 100];
-        Gemm.Multiply(false, true, 200, 100, 300, 1f, a, 300, b, 300, 0f, c, 100);
+        float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
+        Gemm.Multiply(true, true, m, n, k, 1f, a, m, b, k, 0f, c, n);
 
         long before = GC.GetAllocatedBytesForCurrentThread();
-        Gemm.Multiply(false, true, 200, 100, 300, 1f, a, 300, b, 300, 0f, c, 100);
+        Gemm.Multiply(true, true, m, n, k, 1f, a, m, b, k, 0f, c, n);
         Assert.AreEqual(before, GC.GetAllocatedBytesForCurrentThread());
     }
 
@@ -163,6 +173,8 @@ public sealed class GemmTests
             () => Gemm.Multiply(false, false, 3, 2, 5, 1f, new float[15], 5, new float[10], 2, 0f, new float[6], 1));
         Assert.Contains("m=3, n=2: C has rows of 2 elements but ldc=1 is smaller", error.Message);
     }
+
+    private static int[] Bits(float[] values) => Array.ConvertAll(values, BitConverter.SingleToInt32Bits);
 
     /// <summary>Logical op(A) (m×k), op(B) (k×n) and a starting C, stored in whichever layout a case asks for.</summary>
     private sealed class Problem(int m, int n, int k, float[] opA, float[] opB, float[] startC)
