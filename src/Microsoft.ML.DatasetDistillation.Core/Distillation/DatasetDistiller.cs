@@ -163,9 +163,9 @@ public sealed class DatasetDistiller
         {
             writer.Write(Encoding.ASCII.GetBytes(CheckpointMagic));
             writer.Write(CheckpointVersion);
-            foreach (int setting in Fingerprint())
+            foreach ((string _, double value) in Fingerprint())
             {
-                writer.Write(setting);
+                writer.Write(value);
             }
 
             writer.Write(Iteration);
@@ -192,13 +192,14 @@ public sealed class DatasetDistiller
                 throw new InvalidDataException($"'{path}' is not a distillation checkpoint of format version {CheckpointVersion}.");
             }
 
-            int[] expected = Fingerprint();
-            int[] found = expected.Select(_ => reader.ReadInt32()).ToArray();
-            if (!found.SequenceEqual(expected))
+            string[] differences = Fingerprint()
+                .Select(setting => (setting.Name, setting.Value, Saved: reader.ReadDouble()))
+                .Where(setting => setting.Saved != setting.Value)
+                .Select(setting => $"{setting.Name} {setting.Value:G7} (checkpoint: {setting.Saved:G7})")
+                .ToArray();
+            if (differences.Length > 0)
             {
-                throw new InvalidDataException(
-                    $"'{path}' was written for other settings or data (steps, epochs, examples per class, classes, example size, seed, init mode: " +
-                    $"[{string.Join(", ", found)}] instead of [{string.Join(", ", expected)}]).");
+                throw new InvalidDataException($"'{path}' was written for other settings or data: {string.Join(", ", differences)}.");
             }
 
             int iteration = reader.ReadInt32(), adamSteps = reader.ReadInt32();
@@ -233,10 +234,20 @@ public sealed class DatasetDistiller
     }
 
     private const string CheckpointMagic = "MLDC";
-    private const int CheckpointVersion = 1;
+    private const int CheckpointVersion = 2;
 
-    private int[] Fingerprint() =>
-        [options.Steps, options.Epochs, options.ExamplesPerClassPerStep, real.ClassCount, real.ExampleSize, options.Seed, (int)options.Initialization];
+    /// <summary>Everything a checkpoint is only valid for (the iteration count may grow on resume).</summary>
+    private (string Name, double Value)[] Fingerprint() =>
+    [
+        (nameof(options.Steps), options.Steps), (nameof(options.Epochs), options.Epochs),
+        (nameof(options.ExamplesPerClassPerStep), options.ExamplesPerClassPerStep), ("classes", real.ClassCount), ("example size", real.ExampleSize),
+        ("real examples", real.Count), (nameof(options.Seed), options.Seed), (nameof(options.Initialization), (int)options.Initialization),
+        (nameof(options.InitScheme), (int)options.InitScheme), (nameof(options.RealBatchSize), options.RealBatchSize),
+        (nameof(options.LearningRate), options.LearningRate), (nameof(options.InitialStepLearningRate), options.InitialStepLearningRate),
+        (nameof(options.AdamBeta1), options.AdamBeta1), (nameof(options.AdamBeta2), options.AdamBeta2),
+        (nameof(options.DecayEveryEpochs), options.DecayEveryEpochs), (nameof(options.DecayFactor), options.DecayFactor),
+        (nameof(options.NetworksPerIteration), options.NetworksPerIteration),
+    ];
 
     /// <summary>L(w_T) and ∂L/∂(x̃_0 … x̃_{S−1}, r_0 … r_{T−1}) for one initialisation w₀.</summary>
     internal (double Loss, Tensor[] Gradients) Hypergradient(Tensor w0, Tensor realBatch, int[] realLabels)

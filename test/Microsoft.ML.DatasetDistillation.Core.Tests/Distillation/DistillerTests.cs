@@ -148,7 +148,7 @@ public sealed class DistillerTests
             CollectionAssert.AreEqual(uninterrupted.LearningRates, result.LearningRates);
 
             var otherSettings = new DatasetDistiller(new Mlp(8, 3, 6), real, new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 3, RealBatchSize = 32, Seed = 5 });
-            StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => otherSettings.LoadCheckpoint(path)).Message, "other settings");
+            StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => otherSettings.LoadCheckpoint(path)).Message, "other settings or data: Epochs 3 (checkpoint: 2)");
         }
         finally
         {

@@ -1,0 +1,250 @@
+using System.Diagnostics;
+using Microsoft.ML.DatasetDistillation;
+using Microsoft.ML.DatasetDistillation.Distillation;
+using Microsoft.ML.DatasetDistillation.IO;
+using Microsoft.ML.DatasetDistillation.Kernels;
+using Microsoft.ML.DatasetDistillation.Networks;
+
+namespace MnistDistillation;
+
+/// <summary>A problem with the arguments or the files they name: reported as one message, exit code 1.</summary>
+internal sealed class SampleException(string message) : Exception(message);
+
+/// <summary>One distillation of MNIST: load, distil (or resume), evaluate, write the outputs.</summary>
+internal sealed class DistillationJob(SampleOptions options, RunConsole console, CancellationToken cancellationToken)
+{
+    public const int Cancelled = 130;
+
+    private readonly Stopwatch wallClock = Stopwatch.StartNew();
+    private readonly List<double> secondsPerIteration = [];
+    private readonly Stopwatch iterationClock = new();
+    private readonly Stopwatch finalTestClock = new();
+    private readonly TrainingCurve curve = new(Path.Combine(options.Out, "curve.csv"));
+    private readonly Network network = new LeNet(1, MnistDataset.ImageSide, MnistDataset.ImageSide, MnistDataset.ClassCount);
+    private LabeledExamples test = null!;
+    private DatasetDistiller distiller = null!;
+    private Func<int, float[]> evaluationWeights = null!;
+
+    /// <summary>Runs the job; returns the exit code (0, or 130 when cancelled).</summary>
+    public int Execute(IReadOnlyList<string> args)
+    {
+        KernelParallel.MaxThreads = options.Threads;
+        if (options.Resume)
+        {
+            CheckResumable(); // before the seconds spent loading MNIST
+        }
+
+        CreateOutputFolder();
+
+        string dataFolder = MnistDataset.FindDataFolder();
+        LabeledExamples train = MnistDataset.Load(dataFolder, MnistSplit.Train);
+        test = MnistDataset.Load(dataFolder, MnistSplit.Test);
+        console.Line($"MNIST: {train.Count} training and {test.Count} test images from {Path.GetRelativePath(Environment.CurrentDirectory, dataFolder)}");
+
+        distiller = new DatasetDistiller(network, train, options.ToDistillationOptions());
+        // Fixed init: the one network the data was distilled for. Random init: held-out draws, another seed than training's.
+        evaluationWeights = options.Init == InitializationMode.Fixed
+            ? _ => distiller.FixedWeights!
+            : Evaluation.RandomInitializations(network, InitScheme.XavierNormal, EvaluationSeed);
+        if (options.Resume)
+        {
+            Resume();
+        }
+        else if (File.Exists(options.CheckpointPath))
+        {
+            console.Line($"Starting afresh: the checkpoint in {options.Out} will be replaced (--resume continues it instead).");
+        }
+
+        int images = options.Steps * options.ImagesPerClass * MnistDataset.ClassCount;
+        console.Line($"Distilling MNIST for LeNet, {Mode} init: {images} images in {options.Steps} steps × {options.Epochs} epochs");
+        console.Line($"  {options.Iterations} iterations of {options.Batch} real images, {options.Threads} thread(s), output in {options.Out}");
+
+        try
+        {
+            AccuracySummary accuracy = console.Show(distiller.Iteration, options.Iterations, DistilAndEvaluate);
+            PrintSummary(accuracy);
+            return 0;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            SaveCheckpoint();
+            console.Line(distiller.Iteration < options.Iterations
+                ? $"Stopped at iteration {distiller.Iteration}/{options.Iterations}; checkpoint written to {options.CheckpointPath}."
+                : $"Stopped during the final evaluation; the distilled data is in {options.Out} and the checkpoint in {options.CheckpointPath}.");
+            console.Line("To continue, run the same command with --resume, e.g. from the repository root:");
+            console.Line($"  dotnet run -c Release --project src/Samples/MnistDistillation -- {ResumeArguments(args)}");
+            return Cancelled;
+        }
+    }
+
+    private string Mode => options.Init.ToString().ToLowerInvariant();
+
+    private int EvaluationSeed => unchecked(options.Seed + 1000);
+
+    private int PeriodicEvaluationNetworks => options.Init == InitializationMode.Fixed ? 1 : Math.Min(SampleOptions.PeriodicEvalNets, options.EvalNets);
+
+    private int FinalEvaluationNetworks => options.Init == InitializationMode.Fixed ? 1 : options.EvalNets;
+
+    private void CreateOutputFolder()
+    {
+        try
+        {
+            Directory.CreateDirectory(options.Out);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SampleException($"--out: cannot create the folder {options.Out}: {e.Message}");
+        }
+    }
+
+    private void CheckResumable()
+    {
+        if (!File.Exists(options.CheckpointPath))
+        {
+            throw new SampleException(
+                $"--resume: there is no checkpoint at {options.CheckpointPath}. Pass the --out (and --init) of the run to continue, or leave out --resume to start afresh.");
+        }
+    }
+
+    private void Resume()
+    {
+        try
+        {
+            distiller.LoadCheckpoint(options.CheckpointPath);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new SampleException($"--resume: {e.Message}");
+        }
+
+        int rows = curve.LoadUpTo(distiller.Iteration);
+        console.Line(distiller.Iteration < options.Iterations
+            ? $"Resuming at iteration {distiller.Iteration}/{options.Iterations} from {options.CheckpointPath} ({rows} curve rows kept)."
+            : $"The checkpoint is at iteration {distiller.Iteration}, --iterations is {options.Iterations}: nothing left to distil; evaluating.");
+    }
+
+    private AccuracySummary DistilAndEvaluate()
+    {
+        iterationClock.Restart();
+        distiller.Run(new SynchronousProgress<DistillationProgress>(OnIteration), cancellationToken);
+        SaveCheckpoint();
+
+        DistilledDataset distilled = distiller.Snapshot();
+        WriteOutputs(distilled);
+        console.Line($"Final test: {Networks(FinalEvaluationNetworks)} trained on the distilled data, {test.Count} test images");
+        finalTestClock.Start();
+        AccuracySummary accuracy = Evaluate(distilled, FinalEvaluationNetworks);
+        finalTestClock.Stop();
+        if (curve.Last is { } last)
+        {
+            last.TestAccuracyMean = accuracy.Mean;
+            last.TestAccuracyStd = accuracy.StandardDeviation;
+        }
+
+        curve.Save();
+        return accuracy;
+    }
+
+    // Runs synchronously on the distilling thread after every outer iteration.
+    private void OnIteration(DistillationProgress progress)
+    {
+        secondsPerIteration.Add(iterationClock.Elapsed.TotalSeconds);
+        var point = CurvePoint.FromFloats(progress.Iteration, progress.Loss, progress.LearningRate);
+        curve.Add(point);
+        console.Iteration(new IterationStatus(progress.Iteration, progress.TotalIterations, progress.Loss, progress.LearningRate, RecentSecondsPerIteration()));
+
+        bool last = progress.Iteration == progress.TotalIterations; // the final evaluation and checkpoint follow
+        if (!last && options.EvalEvery > 0 && progress.Iteration % options.EvalEvery == 0)
+        {
+            AccuracySummary accuracy = Evaluate(distiller.Snapshot(), PeriodicEvaluationNetworks);
+            point.TestAccuracyMean = accuracy.Mean;
+            point.TestAccuracyStd = accuracy.StandardDeviation;
+            console.Line($"iter {progress.Iteration}: loss {progress.Loss:F4}, test accuracy {Describe(accuracy)}");
+        }
+
+        if (!last && options.CheckpointEvery > 0 && progress.Iteration % options.CheckpointEvery == 0)
+        {
+            SaveCheckpoint();
+        }
+
+        iterationClock.Restart(); // s/iter counts the distillation step only, not evaluations or checkpoints
+    }
+
+    private AccuracySummary Evaluate(DistilledDataset distilled, int networks)
+    {
+        var accuracies = new double[networks];
+        for (int i = 0; i < networks; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            console.Evaluating(i, networks);
+            accuracies[i] = Evaluation.Accuracy(network, Evaluation.Train(network, distilled, evaluationWeights(i)), test);
+        }
+
+        console.Evaluating(networks, networks);
+        return AccuracySummary.Of(accuracies);
+    }
+
+    // The checkpoint and curve are written together, so both always belong to the same iteration.
+    private void SaveCheckpoint()
+    {
+        distiller.SaveCheckpoint(options.CheckpointPath);
+        curve.Save();
+    }
+
+    private void WriteOutputs(DistilledDataset distilled)
+    {
+        distilled.Save(Path.Combine(options.Out, "distilled.mldd"));
+
+        // One row per step; within a row, the images of class 0, then class 1, … as the step holds them.
+        ImageGrid.Write(
+            Path.Combine(options.Out, "distilled.png"), distilled.Examples.Features,
+            rows: distilled.Steps, columns: distilled.ExamplesPerStep, channels: 1,
+            height: MnistDataset.ImageSide, width: MnistDataset.ImageSide,
+            PixelScaling.Denormalize(MnistDataset.Mean, MnistDataset.Std), upscale: 2);
+
+        CsvWriter.Write(
+            Path.Combine(options.Out, "learning-rates.csv"), ["step", "lr"],
+            distilled.LearningRates.Select((rate, t) => (IReadOnlyList<double>)[t, CurvePoint.Shortest(rate)]));
+    }
+
+    private void PrintSummary(AccuracySummary accuracy)
+    {
+        console.Line("");
+        console.Line(options.Init == InitializationMode.Fixed
+            ? $"Test accuracy:      {Describe(accuracy)} (the fixed network, trained on the distilled data)"
+            : $"Test accuracy:      {Describe(accuracy)} (held-out random inits)");
+        console.Line($"Wall time:          {RunConsole.Format(wallClock.Elapsed)} (final test {RunConsole.Format(finalTestClock.Elapsed)})");
+        console.Line(secondsPerIteration.Count > 0
+            ? $"Seconds/iteration:  {Median(secondsPerIteration):F3} (median of {secondsPerIteration.Count} iterations)"
+            : "Seconds/iteration:  - (no iterations were run)");
+        console.Line($"Peak working set:   {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0} MiB");
+        console.Line($"Outputs in {options.Out}:");
+        console.Line("  distilled.mldd  distilled.png  curve.csv  learning-rates.csv  checkpoint.mldc");
+    }
+
+    private string Describe(AccuracySummary accuracy) => options.Init == InitializationMode.Fixed
+        ? $"{100 * accuracy.Mean:F2} %"
+        : $"{100 * accuracy.Mean:F2} ± {100 * accuracy.StandardDeviation:F2} % over {Networks(accuracy.Accuracies.Count)}";
+
+    private static string Networks(int count) => count == 1 ? "1 network" : $"{count} networks";
+
+    // The median of the last 25 iterations: steady, yet follows a change of machine load. The first iterations
+    // include the JIT's warm-up, so there is no estimate before the third.
+    private double RecentSecondsPerIteration() =>
+        secondsPerIteration.Count < 3 ? double.NaN : Median(secondsPerIteration.Skip(1).TakeLast(25).ToList());
+
+    private static double Median(IReadOnlyList<double> values)
+    {
+        double[] sorted = [.. values.Order()];
+        int mid = sorted.Length / 2;
+        return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    private static string ResumeArguments(IReadOnlyList<string> args) =>
+        string.Join(' ', args.Where(a => a != "--resume").Select(Quote).Append("--resume"));
+
+    private static string Quote(string argument) =>
+        argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,+@%".Contains(c))
+            ? argument
+            : $"'{argument.Replace("'", "'\\''", StringComparison.Ordinal)}'";
+}

@@ -1,0 +1,151 @@
+using Spectre.Console;
+using Spectre.Console.Rendering;
+
+namespace MnistDistillation;
+
+/// <summary>Where the run stands after an outer iteration; <see cref="SecondsPerIteration"/> is NaN until it is known.</summary>
+internal readonly record struct IterationStatus(int Iteration, int Total, double Loss, double OuterLearningRate, double SecondsPerIteration)
+{
+    /// <summary>"loss 0.4321  0.31 s/iter  ETA 1:23".</summary>
+    public string Numbers => $"loss {Loss:F4}  {Speed}";
+
+    /// <summary>The whole status as one log line.</summary>
+    public string Text =>
+        $"iter {Iteration.ToString().PadLeft(Total.ToString().Length)}/{Total}  loss {Loss:F4}  outer lr {OuterLearningRate:G3}  {Speed}";
+
+    private string Speed => double.IsNaN(SecondsPerIteration)
+        ? "-.-- s/iter  ETA -:--"
+        : $"{SecondsPerIteration:F2} s/iter  ETA {RunConsole.Format(TimeSpan.FromSeconds((Total - Iteration) * SecondsPerIteration))}";
+}
+
+/// <summary>
+/// The console side of a run: a live Spectre.Console progress bar in a terminal, plain log lines when the
+/// output is redirected (CI logs, files), where a live display would only print escape codes or nothing.
+/// </summary>
+internal abstract class RunConsole
+{
+    public static RunConsole Create(int totalIterations)
+    {
+        bool live = !Console.IsOutputRedirected
+            && AnsiConsole.Profile.Capabilities.Interactive
+            && AnsiConsole.Profile.Capabilities.Ansi;
+        // About 20 lines per run in a log, whatever its length.
+        return live ? new LiveConsole() : new PlainConsole(Math.Clamp(totalIterations / 20, 1, 100));
+    }
+
+    /// <summary>Runs <paramref name="body"/> with the progress display up, starting at <paramref name="done"/> of <paramref name="total"/>.</summary>
+    public abstract T Show<T>(int done, int total, Func<T> body);
+
+    /// <summary>Reports a finished outer iteration.</summary>
+    public abstract void Iteration(IterationStatus status);
+
+    /// <summary>Reports an evaluation under way: <paramref name="done"/> of <paramref name="networks"/> networks trained and tested.</summary>
+    public abstract void Evaluating(int done, int networks);
+
+    /// <summary>A message that stays in the output (above the live bar in a terminal).</summary>
+    public abstract void Line(string text);
+
+    public static string Format(TimeSpan time) =>
+        time.TotalHours >= 1 ? $"{(int)time.TotalHours}:{time:mm\\:ss}" : $"{time:m\\:ss}";
+
+    // Fits an 80-column terminal: "iter 120/400 ━━━━━━━━━━━━━━━━━━━━━━━━ loss 0.4321  0.31 s/iter  ETA 1:23".
+    private sealed class LiveConsole : RunConsole
+    {
+        private ProgressTask? task;
+        private volatile string numbers = "";
+        private string iterationNumbers = "";
+
+        public override T Show<T>(int done, int total, Func<T> body) =>
+            AnsiConsole.Progress()
+                .AutoClear(false)
+                .Columns(new TaskDescriptionColumn { Alignment = Justify.Left }, new ProgressBarColumn { Width = 24 }, new TextColumn(() => numbers))
+                .Start(context =>
+                {
+                    task = context.AddTask(Counter(done, total), maxValue: total);
+                    task.Value = done;
+                    try
+                    {
+                        return body();
+                    }
+                    finally
+                    {
+                        task.StopTask();
+                        task = null;
+                        context.Refresh(); // show the last state also when the run stops with an exception (Ctrl+C)
+                    }
+                });
+
+        public override void Iteration(IterationStatus status)
+        {
+            numbers = iterationNumbers = status.Numbers;
+            if (task is not null)
+            {
+                task.Value = status.Iteration;
+                task.Description = Counter(status.Iteration, status.Total);
+            }
+        }
+
+        public override void Evaluating(int done, int networks) =>
+            numbers = done < networks ? $"testing {done}/{networks}" : iterationNumbers;
+
+        // While the bar is up, Spectre must write (it redraws the bar below); otherwise the terminal wraps long lines,
+        // which keeps a printed command copyable.
+        public override void Line(string text)
+        {
+            if (task is not null)
+            {
+                AnsiConsole.WriteLine(text);
+            }
+            else
+            {
+                Console.WriteLine(text);
+            }
+        }
+
+        private static string Counter(int done, int total) => $"iter {done.ToString().PadLeft(total.ToString().Length)}/{total}";
+
+        private sealed class TextColumn(Func<string> text) : ProgressColumn
+        {
+            protected override bool NoWrap => true;
+
+            public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) => new Text(text());
+        }
+    }
+
+    private sealed class PlainConsole(int every) : RunConsole
+    {
+        private int first;
+
+        public override T Show<T>(int done, int total, Func<T> body)
+        {
+            first = done + 1;
+            return body();
+        }
+
+        public override void Iteration(IterationStatus status)
+        {
+            if (status.Iteration % every == 0 || status.Iteration == status.Total || status.Iteration == first)
+            {
+                Console.WriteLine(status.Text);
+            }
+        }
+
+        // A long test (the final one: 200 networks by default) says how far it is every tenth.
+        public override void Evaluating(int done, int networks)
+        {
+            if (networks >= 50 && done > 0 && done % (networks / 10) == 0)
+            {
+                Console.WriteLine($"  tested {done}/{networks} networks");
+            }
+        }
+
+        public override void Line(string text) => Console.WriteLine(text);
+    }
+}
+
+/// <summary>An <see cref="IProgress{T}"/> that runs its handler on the reporting thread, at once.</summary>
+/// <remarks><see cref="Progress{T}"/> posts to the thread pool instead: reports would arrive late and out of step with the run.</remarks>
+internal sealed class SynchronousProgress<T>(Action<T> handler) : IProgress<T>
+{
+    public void Report(T value) => handler(value);
+}

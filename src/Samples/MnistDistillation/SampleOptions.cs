@@ -1,0 +1,123 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using Microsoft.ML.DatasetDistillation.Distillation;
+
+namespace MnistDistillation;
+
+/// <summary>Everything the command line sets.</summary>
+internal sealed record SampleOptions(
+    InitializationMode Init,
+    int Steps,
+    int Epochs,
+    int ImagesPerClass,
+    int Iterations,
+    int Batch,
+    float LearningRate,
+    float StepLearningRate,
+    int Seed,
+    int Threads,
+    int EvalEvery,
+    int EvalNets,
+    string Out,
+    bool Resume,
+    int CheckpointEvery)
+{
+    /// <summary>Networks trained at each periodic evaluation (random init); the final one uses <see cref="EvalNets"/>.</summary>
+    public const int PeriodicEvalNets = 20;
+
+    public string CheckpointPath => Path.Combine(Out, "checkpoint.mldc");
+
+    /// <summary>The library's settings for this run.</summary>
+    public DistillationOptions ToDistillationOptions() => new()
+    {
+        Initialization = Init,
+        Steps = Steps,
+        Epochs = Epochs,
+        ExamplesPerClassPerStep = ImagesPerClass,
+        Iterations = Iterations,
+        RealBatchSize = Batch,
+        LearningRate = LearningRate,
+        InitialStepLearningRate = StepLearningRate,
+        Seed = Seed,
+    };
+}
+
+/// <summary>The command line: options, their defaults and their checks.</summary>
+internal static class CommandLine
+{
+    public static RootCommand Create(Func<SampleOptions, int> run)
+    {
+        var init = new Option<string>("--init")
+        {
+            Description = "Initial weights while distilling: 'fixed' (one network, reused) or 'random' (a fresh network every iteration).",
+            DefaultValueFactory = _ => "random",
+        };
+        init.AcceptOnlyFromAmong("fixed", "random");
+        var steps = Positive(new Option<int>("--steps") { Description = "Distinct gradient steps, each with its own distilled images.", DefaultValueFactory = _ => 10 });
+        var epochs = Positive(new Option<int>("--epochs") { Description = "Passes over the steps when training on the distilled data.", DefaultValueFactory = _ => 3 });
+        var imagesPerClass = Positive(new Option<int>("--images-per-class") { Description = "Distilled images of each digit in each step.", DefaultValueFactory = _ => 1 });
+        var iterations = Positive(new Option<int>("--iterations") { Description = "Outer iterations (one real batch and one Adam update each).", DefaultValueFactory = _ => 400 });
+        var batch = Positive(new Option<int>("--batch") { Description = "Real MNIST images per iteration.", DefaultValueFactory = _ => 1024 });
+        var lr = PositiveReal(new Option<float>("--lr") { Description = "Adam's learning rate on the distilled images and rates.", DefaultValueFactory = _ => 0.01f });
+        var stepLr = PositiveReal(new Option<float>("--step-lr") { Description = "Initial learning rate of every inner step (learned from there).", DefaultValueFactory = _ => 0.02f });
+        var seed = new Option<int>("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 1 };
+        var threads = Positive(new Option<int>("--threads") { Description = "Threads the kernels may use.", DefaultValueFactory = _ => Environment.ProcessorCount });
+        var evalEvery = NonNegative(new Option<int>("--eval-every") { Description = "Iterations between test evaluations during the run (0: only at the end).", DefaultValueFactory = _ => 100 });
+        var evalNets = Positive(new Option<int>("--eval-nets")
+        {
+            Description = $"Random networks trained for the final test accuracy (random init); periodic evaluations use at most {SampleOptions.PeriodicEvalNets}.",
+            DefaultValueFactory = _ => 200,
+        });
+        var output = new Option<string>("--out") { Description = "Output folder (default: ./out/mnist-<init>)." };
+        var resume = new Option<bool>("--resume") { Description = "Continue from <out>/checkpoint.mldc with the remaining iterations." };
+        var checkpointEvery = NonNegative(new Option<int>("--checkpoint-every") { Description = "Iterations between checkpoints (0: only when stopped or finished).", DefaultValueFactory = _ => 100 });
+
+        var command = new RootCommand(
+            "Distils MNIST into a few synthetic images per digit and a learned learning-rate schedule (Wang et al., Dataset Distillation, 2018). " +
+            "Ctrl+C stops between iterations and writes a checkpoint; the same command with --resume continues.")
+        {
+            init, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, output, resume, checkpointEvery,
+        };
+
+        command.SetAction(result =>
+        {
+            string mode = result.GetValue(init)!;
+            return run(new SampleOptions(
+                mode == "fixed" ? InitializationMode.Fixed : InitializationMode.Random,
+                result.GetValue(steps), result.GetValue(epochs), result.GetValue(imagesPerClass), result.GetValue(iterations),
+                result.GetValue(batch), result.GetValue(lr), result.GetValue(stepLr), result.GetValue(seed), result.GetValue(threads),
+                result.GetValue(evalEvery), result.GetValue(evalNets),
+                result.GetValue(output) is { Length: > 0 } folder ? folder : Path.Combine("out", $"mnist-{mode}"),
+                result.GetValue(resume), result.GetValue(checkpointEvery)));
+        });
+        return command;
+    }
+
+    private static Option<int> Positive(Option<int> option) => Check(option, v => v >= 1, "at least 1");
+
+    private static Option<int> NonNegative(Option<int> option) => Check(option, v => v >= 0, "0 or more");
+
+    private static Option<float> PositiveReal(Option<float> option) => Check(option, v => v > 0 && float.IsFinite(v), "a positive number");
+
+    private static Option<T> Check<T>(Option<T> option, Func<T, bool> valid, string requirement)
+    {
+        option.Validators.Add(result =>
+        {
+            T value;
+            try
+            {
+                value = result.GetValueOrDefault<T>();
+            }
+            catch (InvalidOperationException)
+            {
+                return; // not even a number: the parser reports that itself
+            }
+
+            if (!valid(value))
+            {
+                result.AddError($"{option.Name} must be {requirement}, but is {value}.");
+            }
+        });
+        return option;
+    }
+}
