@@ -129,6 +129,7 @@ internal readonly struct ConvLayout
                 for (int kw = 0; kw < g.KernelWidth; kw++, p++)
                 {
                     var row = source.Slice(p * Columns, outHeight * outWidth);
+                    var (first, end) = ValidOutputColumns(kw);
                     for (int oh = 0; oh < outHeight; oh++)
                     {
                         var target = row.Slice(oh * outWidth, outWidth);
@@ -140,10 +141,11 @@ internal readonly struct ConvLayout
                         }
 
                         var line = image.Slice((c * g.Height + ih) * g.Width, g.Width);
-                        for (int ow = 0; ow < outWidth; ow++)
+                        target[..first].Clear();
+                        target[end..].Clear();
+                        for (int ow = first, iw = first * g.StrideWidth - g.PadWidth + kw; ow < end; ow++, iw += g.StrideWidth)
                         {
-                            int iw = ow * g.StrideWidth - g.PadWidth + kw;
-                            target[ow] = (uint)iw < (uint)g.Width ? line[iw] : 0f;
+                            target[ow] = line[iw];
                         }
                     }
                 }
@@ -182,6 +184,7 @@ internal readonly struct ConvLayout
                 for (int kw = 0; kw < g.KernelWidth; kw++, p++)
                 {
                     var row = source.Slice(p * Columns, outHeight * outWidth);
+                    var (first, end) = ValidOutputColumns(kw);
                     for (int oh = 0; oh < outHeight; oh++)
                     {
                         int ih = oh * g.StrideHeight - g.PadHeight + kh;
@@ -192,13 +195,9 @@ internal readonly struct ConvLayout
 
                         var line = image.Slice((c * g.Height + ih) * g.Width, g.Width);
                         var from = row.Slice(oh * outWidth, outWidth);
-                        for (int ow = 0; ow < outWidth; ow++)
+                        for (int ow = first, iw = first * g.StrideWidth - g.PadWidth + kw; ow < end; ow++, iw += g.StrideWidth)
                         {
-                            int iw = ow * g.StrideWidth - g.PadWidth + kw;
-                            if ((uint)iw < (uint)g.Width)
-                            {
-                                line[iw] += from[ow];
-                            }
+                            line[iw] += from[ow];
                         }
                     }
                 }
@@ -232,6 +231,17 @@ internal readonly struct ConvLayout
                     .CopyTo(dense.Slice((i * outHeight + oh) * outWidth));
             }
         }
+    }
+
+    /// <summary>The output columns [first, end) whose tap <paramref name="kw"/> reads the image, not its padding.</summary>
+    private (int First, int End) ValidOutputColumns(int kw)
+    {
+        var g = geometry;
+        int lowest = g.PadWidth - kw; // ow · stride ≥ lowest
+        int highest = g.Width - 1 + g.PadWidth - kw; // ow · stride ≤ highest
+        int first = lowest <= 0 ? 0 : (lowest + g.StrideWidth - 1) / g.StrideWidth;
+        int end = highest < 0 ? 0 : Math.Min(g.OutWidth, highest / g.StrideWidth + 1);
+        return (Math.Min(first, end), end);
     }
 
     private static int RoundUp(int value, int multiple) => checked(value + multiple - 1) / multiple * multiple;

@@ -21,6 +21,7 @@ internal readonly struct ConvRows6 : IConvRowCount { public static int Value => 
 /// contiguous run <c>source[offsets[k] ..]</c>. With offsets into a zero-padded image this is an im2col
 /// matrix that is never materialised; with offsets k·columns it is an ordinary row-major matrix.
 /// Each kernel is generic over the row count; the <c>if (rows &gt; r)</c> tests are JIT-time constants.
+/// Written with <see cref="Vector256"/>: tuned for AVX2 with FMA, correct (but slow) where 256-bit vectors are emulated.
 /// </summary>
 internal static unsafe class ConvMicroKernels
 {

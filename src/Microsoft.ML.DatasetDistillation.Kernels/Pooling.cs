@@ -1,3 +1,7 @@
+using System.Buffers;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+
 namespace Microsoft.ML.DatasetDistillation.Kernels;
 
 /// <summary>
@@ -8,8 +12,11 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// </summary>
 public static unsafe class Pooling
 {
-    /// <summary>Window elements a thread must visit before a second thread pays for its hand-off.</summary>
-    private const long MinParallelWork = 1L << 18;
+    /// <summary>Window elements a thread must visit before a second thread pays for its hand-off (≈50 µs).</summary>
+    private const long MinParallelWork = 1L << 16;
+
+    /// <summary>Largest gather table (taps · outputs per plane) worth building per call; bigger windows stay scalar.</summary>
+    private const int MaxTapTable = 1 << 18;
 
     /// <summary>
     /// Overwrites <paramref name="output"/> [N, C, OH, OW] with the window maxima of <paramref name="input"/>
@@ -23,13 +30,32 @@ public static unsafe class Pooling
         Validate(g, input.Length, "input", output.Length, "output");
         ConvArgumentChecks.Length(argmax.Length, "argmax", ("N", g.Batch), ("C", g.Channels), ("OH", g.OutHeight), ("OW", g.OutWidth));
         var geometry = g;
+        int outputsPerPlane = g.OutHeight * g.OutWidth;
+        bool gathered = Avx2.IsSupported && outputsPerPlane >= Vector256<float>.Count
+            && (long)g.KernelHeight * g.KernelWidth * outputsPerPlane <= MaxTapTable;
+        int[]? taps = gathered ? TapTable(g) : null;
         fixed (float* inputPointer = input, outputPointer = output)
-        fixed (int* argmaxPointer = argmax)
+        fixed (int* argmaxPointer = argmax, tapsPointer = taps)
         {
             float* x = inputPointer, y = outputPointer;
-            int* indices = argmaxPointer;
+            int* indices = argmaxPointer, table = tapsPointer;
+            int tapCount = g.KernelHeight * g.KernelWidth;
             ForEachPlane(geometry, (inputStart, outputStart) =>
-                MaxPlane(geometry, x + inputStart, (int)inputStart, y + outputStart, indices + outputStart));
+            {
+                if (gathered)
+                {
+                    MaxPlaneGathered(table, tapCount, outputsPerPlane, x + inputStart, (int)inputStart, y + outputStart, indices + outputStart);
+                }
+                else
+                {
+                    MaxPlane(geometry, x + inputStart, (int)inputStart, y + outputStart, indices + outputStart);
+                }
+            });
+        }
+
+        if (taps is not null)
+        {
+            ArrayPool<int>.Shared.Return(taps);
         }
     }
 
@@ -145,19 +171,19 @@ public static unsafe class Pooling
                 var (wStart, wEnd) = Window(ow, g.StrideWidth, g.PadWidth, g.KernelWidth, width);
 
                 // Start from the window's first element rather than the −∞ padding, so argmax always points
-                // into the input; a NaN replaces any number and then stays. Selects, not branches: random
-                // data makes the comparison unpredictable.
+                // into the input; a NaN replaces any number and then stays.
                 int best = hStart * width + wStart;
                 float max = x[best];
                 for (int h = hStart; h < hEnd; h++)
                 {
                     for (int w = wStart; w < wEnd; w++)
                     {
-                        int index = h * width + w;
-                        float value = x[index];
-                        bool take = value > max || (float.IsNaN(value) && !float.IsNaN(max));
-                        best = take ? index : best;
-                        max = take ? value : max;
+                        float value = x[h * width + w];
+                        if (value > max || (float.IsNaN(value) && !float.IsNaN(max)))
+                        {
+                            max = value;
+                            best = h * width + w;
+                        }
                     }
                 }
 
@@ -165,6 +191,63 @@ public static unsafe class Pooling
                 y[o] = max;
                 indices[o] = planeStart + best;
             }
+        }
+    }
+
+    /// <summary>
+    /// For each window tap t (row-major) and output o of a plane, the in-plane index that tap reads:
+    /// table[t·outputs + o]. A tap on padding reads the window's first real element instead, which can never
+    /// be strictly greater than the running maximum, so gathering every tap in order gives the scalar result.
+    /// </summary>
+    private static int[] TapTable(in Pool2dGeometry g)
+    {
+        int outHeight = g.OutHeight, outWidth = g.OutWidth, outputs = outHeight * outWidth;
+        int[] table = ArrayPool<int>.Shared.Rent(g.KernelHeight * g.KernelWidth * outputs);
+        for (int oh = 0; oh < outHeight; oh++)
+        {
+            var (hStart, _) = Window(oh, g.StrideHeight, g.PadHeight, g.KernelHeight, g.Height);
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                var (wStart, _) = Window(ow, g.StrideWidth, g.PadWidth, g.KernelWidth, g.Width);
+                int o = oh * outWidth + ow, t = 0;
+                for (int kh = 0; kh < g.KernelHeight; kh++)
+                {
+                    for (int kw = 0; kw < g.KernelWidth; kw++, t++)
+                    {
+                        int h = oh * g.StrideHeight - g.PadHeight + kh, w = ow * g.StrideWidth - g.PadWidth + kw;
+                        bool inside = (uint)h < (uint)g.Height && (uint)w < (uint)g.Width;
+                        table[t * outputs + o] = inside ? h * g.Width + w : hStart * g.Width + wStart;
+                    }
+                }
+            }
+        }
+
+        return table;
+    }
+
+    /// <summary>
+    /// <see cref="MaxPlane"/> for eight outputs at a time with AVX2 gathers through <see cref="TapTable"/>:
+    /// a scalar compare-and-branch on random data mispredicts about once per window.
+    /// </summary>
+    private static void MaxPlaneGathered(int* table, int taps, int outputs, float* x, int planeStart, float* y, int* indices)
+    {
+        for (int block = 0; block < outputs; block += Vector256<int>.Count)
+        {
+            // The last block may overlap the one before: it recomputes the same outputs.
+            int o = Math.Min(block, outputs - Vector256<int>.Count);
+            var best = Vector256.Load(table + o);
+            var max = Avx2.GatherVector256(x, best, sizeof(float));
+            for (int t = 1; t < taps; t++)
+            {
+                var index = Vector256.Load(table + t * outputs + o);
+                var value = Avx2.GatherVector256(x, index, sizeof(float));
+                var take = Vector256.GreaterThan(value, max) | (Vector256.IsNaN(value) & ~Vector256.IsNaN(max));
+                max = Vector256.ConditionalSelect(take, value, max);
+                best = Vector256.ConditionalSelect(take.AsInt32(), index, best);
+            }
+
+            max.Store(y + o);
+            (best + Vector256.Create(planeStart)).Store(indices + o);
         }
     }
 

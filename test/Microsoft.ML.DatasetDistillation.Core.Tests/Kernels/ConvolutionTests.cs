@@ -17,6 +17,7 @@ public sealed class ConvolutionTests
         [2, 2, 4, 3, 2, 1, 2, 1, 1, 2, 2],     // padding ≥ kernel: rows longer than the padded width
         [3, 2, 7, 9, 4, 3, 3, 2, 2, 1, 1],     // stride 2, padding 1
         [1, 5, 10, 8, 2, 3, 2, 3, 3, 0, 1],    // stride 3, non-square kernel
+        [2, 2, 3, 3, 2, 3, 3, 2, 2, 2, 2],     // stride 2 with padding 2: some taps see only padding
         [3, 1, 6, 5, 5, 5, 3, 1, 1, 2, 1],     // padding 2
         [2, 5, 9, 13, 7, 3, 4, 2, 1, 2, 1],    // non-square everything, 7 = 6 + 1 output rows
         [1, 2, 11, 40, 13, 3, 3, 1, 1, 1, 1],  // 13 = 6 + 6 + 1 rows, wide tiles

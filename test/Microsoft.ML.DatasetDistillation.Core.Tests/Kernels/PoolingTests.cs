@@ -37,6 +37,26 @@ public sealed class PoolingTests
 
     [TestMethod]
     [DynamicData(nameof(Shapes))]
+    public void MaxForwardKeepsTheFirstOfTiesAndNaNs(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw)
+    {
+        // Few distinct values make ties common; NaN, −0 and −∞ check the comparison semantics of every code path.
+        float[] palette = [float.NegativeInfinity, -1, -0f, 0, 1, float.NaN];
+        var random = new Random(12);
+        float[] x = Enumerable.Range(0, n * c * h * w).Select(_ => palette[random.Next(palette.Length)]).ToArray();
+        var g = new Pool2dGeometry(n, c, h, w, kh, kw, sh, sw, ph, pw);
+        int outputs = n * c * g.OutHeight * g.OutWidth;
+        var y = new float[outputs];
+        var argmax = new int[outputs];
+
+        Pooling.MaxForward(g, x, y, argmax);
+
+        var (expected, expectedArgmax) = NaiveMax(g, x);
+        CollectionAssert.AreEqual(expectedArgmax, argmax);
+        CollectionAssert.AreEqual(Bits(expected), Bits(y));
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Shapes))]
     public void MaxBackwardScatterAddsAtArgmax(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw)
     {
         var g = new Pool2dGeometry(n, c, h, w, kh, kw, sh, sw, ph, pw);
@@ -247,7 +267,8 @@ public sealed class PoolingTests
         Array.Fill(argmax, -1);
         ForEachWindowTap(g, (output, input) =>
         {
-            if (argmax[output] < 0 || x[input] > best[output])
+            bool nanWins = double.IsNaN(x[input]) && !double.IsNaN(best[output]);
+            if (argmax[output] < 0 || x[input] > best[output] || nanWins)
             {
                 best[output] = x[input];
                 argmax[output] = input;
