@@ -67,7 +67,8 @@ public sealed partial class Tensor
     public static Tensor Zeros(params ReadOnlySpan<int> shape)
     {
         int[] dims = CheckShape(shape);
-        return new Tensor(new float[ElementCount(dims)], 0, dims, ElementCount(dims));
+        int length = ElementCount(dims);
+        return new Tensor(Allocate(length, clear: true), 0, dims, length);
     }
 
     /// <summary>A new tensor whose contents are not initialised; every element must be written before it is read.</summary>
@@ -75,7 +76,7 @@ public sealed partial class Tensor
     {
         int[] dims = CheckShape(shape);
         int length = ElementCount(dims);
-        return new Tensor(GC.AllocateUninitializedArray<float>(length), 0, dims, length);
+        return new Tensor(Allocate(length, clear: false), 0, dims, length);
     }
 
     /// <summary>A new tensor holding a copy of <paramref name="values"/> with the given shape.</summary>
@@ -88,7 +89,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"Shape {ShapeText(dims)} needs {length} values but {values.Length} were given.", nameof(values));
         }
 
-        var result = new Tensor(GC.AllocateUninitializedArray<float>(length), 0, dims, length);
+        var result = new Tensor(Allocate(length, clear: false), 0, dims, length);
         values.CopyTo(result.Data);
         return result;
     }
@@ -179,6 +180,10 @@ public sealed partial class Tensor
 
         return checked((int)count);
     }
+
+    private static float[] Allocate(int length, bool clear) =>
+        length >= TensorArena.MinimumLength && TensorArena.Current is { } arena ? arena.Rent(length, clear)
+        : clear ? new float[length] : GC.AllocateUninitializedArray<float>(length);
 
     private static int[] CheckShape(ReadOnlySpan<int> dims)
     {

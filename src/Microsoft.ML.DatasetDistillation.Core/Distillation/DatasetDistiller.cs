@@ -1,6 +1,7 @@
 using System.Text;
 using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.IO;
+using Microsoft.ML.DatasetDistillation.Kernels;
 using Microsoft.ML.DatasetDistillation.Networks;
 using Microsoft.ML.DatasetDistillation.Optimizers;
 
@@ -42,6 +43,7 @@ public sealed class DatasetDistiller
     private readonly Adam adam;
     private readonly float[]? fixedWeights;
     private readonly RealBatches batches;
+    private readonly TensorArena arena = new();
 
     /// <summary>Prepares a run: checks the request against the data and draws the initial distilled examples.</summary>
     public DatasetDistiller(Network network, LabeledExamples real, DistillationOptions options)
@@ -268,20 +270,29 @@ public sealed class DatasetDistiller
             }
         }
 
-        // Outer loss and ∂L/∂w_T.
-        Tensor wT = w[total].Detach().RequireGrad();
-        Tensor outerLoss = Tensor.CrossEntropy(network.Forward(wT, realBatch), realLabels);
-        Tensor dw = Autograd.Grad(outerLoss, [wT])[0];
+        // Outer loss and ∂L/∂w_T. The big batch's activations all die here, so their buffers are recycled.
+        double outerLoss;
+        Tensor dw;
+        using (arena.Enter())
+        {
+            Tensor wT = w[total].Detach().RequireGrad();
+            Tensor loss = Tensor.CrossEntropy(network.Forward(wT, realBatch), realLabels);
+            outerLoss = loss.Item();
+            dw = TensorArena.Keep(Autograd.Grad(loss, [wT])[0]);
+        }
 
-        // Backward through the steps: one vector-Jacobian product of g_t = η_t ∇_w ℓ per step.
+        // Backward through the steps: one vector-Jacobian product of g_t = η_t ∇_w ℓ per step. Rebuilding a step's graph
+        // needs only w_t, so with a second core the next (earlier) step's graph is built while this step's product runs.
         var dData = data.Select(d => Tensor.Zeros(d.Shape)).ToArray();
         var dRaw = new Tensor[total];
+        bool pipeline = KernelParallel.MaxThreads > 1;
+        Task<(Tensor Weights, Tensor StepTaken)>? next = pipeline ? Task.Run(() => StepGraph(w[total - 1], total - 1)) : null;
         for (int t = total - 1; t >= 0; t--)
         {
             int s = t % steps;
-            Tensor wt = w[t].Detach().RequireGrad();
-            Tensor gradient = Autograd.Grad(InnerLoss(wt, data[s], s), [wt], createGraph: true)[0];
-            Tensor stepTaken = Tensor.MultiplyByScalar(gradient, Tensor.Softplus(rawRates[t]));
+            var (wt, stepTaken) = next is null ? StepGraph(w[t], t) : next.Result;
+            int earlier = t - 1;
+            next = pipeline && earlier >= 0 ? Task.Run(() => StepGraph(w[earlier], earlier)) : null;
             Tensor[] vjp = Autograd.Grad([stepTaken], [-dw], [wt, data[s], rawRates[t]]);
             using (Autograd.NoGrad())
             {
@@ -290,10 +301,17 @@ public sealed class DatasetDistiller
             }
 
             dRaw[t] = vjp[2];
-            w[t + 1] = null!; // no longer needed: let it go
         }
 
-        return (outerLoss.Item(), [.. dData, .. dRaw]);
+        return (outerLoss, [.. dData, .. dRaw]);
+    }
+
+    /// <summary>Step t's graph, from leaf w_t to g_t = η_t ∇_w ℓ(x̃_s; w_t), recorded so that it can be differentiated.</summary>
+    private (Tensor Weights, Tensor StepTaken) StepGraph(Tensor weights, int t)
+    {
+        Tensor wt = weights.Detach().RequireGrad();
+        Tensor gradient = Autograd.Grad(InnerLoss(wt, data[t % options.Steps], t % options.Steps), [wt], createGraph: true)[0];
+        return (wt, Tensor.MultiplyByScalar(gradient, Tensor.Softplus(rawRates[t])));
     }
 
     private Tensor InnerLoss(Tensor weights, Tensor stepData, int step) =>
