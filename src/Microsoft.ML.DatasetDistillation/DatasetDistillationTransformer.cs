@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.ML.DatasetDistillation.IO;
 using Microsoft.ML.Data;
 using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.Transforms.DatasetDistillationInternal;
@@ -201,52 +202,41 @@ public sealed class DatasetDistillationTransformer : ITransformer
     public void SaveTo(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        byte[] core = CoreBytes();
+        using var file = new AtomicFile(path);
+        using (var writer = new BinaryWriter(file.Stream, Encoding.UTF8, leaveOpen: true))
         {
-            byte[] core = CoreBytes();
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            using (var writer = new BinaryWriter(stream, Encoding.UTF8))
+            writer.Write(Encoding.ASCII.GetBytes(Magic));
+            writer.Write(FormatVersion);
+            writer.Write(FeatureColumnName);
+            writer.Write(LabelColumnName);
+            writer.Write(StepColumnName);
+            writer.Write(slotNames?.Length ?? 0);
+            foreach (string name in slotNames ?? [])
             {
-                writer.Write(Encoding.ASCII.GetBytes(Magic));
-                writer.Write(FormatVersion);
-                writer.Write(FeatureColumnName);
-                writer.Write(LabelColumnName);
-                writer.Write(StepColumnName);
-                writer.Write(slotNames?.Length ?? 0);
-                foreach (string name in slotNames ?? [])
-                {
-                    writer.Write(name);
-                }
-
-                writer.Write((int)labelKind);
-                writer.Write(keyValues is null ? 0 : 1);
-                keyValues?.Write(writer);
-                Network.Write(writer);
-                writer.Write((int)InitializationMode);
-                writer.Write((int)InitScheme);
-                writer.Write(Seed);
-                writer.Write(ExamplesPerClassPerStep);
-                WriteWeights(writer, fixedWeights);
-                writer.Write(pretrainedWeights?.Length ?? 0);
-                foreach (float[] weights in pretrainedWeights ?? [])
-                {
-                    WriteWeights(writer, weights);
-                }
-
-                writer.Write(core.Length);
-                writer.Write(core);
-                writer.Flush();
-                stream.Flush(flushToDisk: true);
+                writer.Write(name);
             }
 
-            File.Move(temp, full, overwrite: true);
+            writer.Write((int)labelKind);
+            writer.Write(keyValues is null ? 0 : 1);
+            keyValues?.Write(writer);
+            Network.Write(writer);
+            writer.Write((int)InitializationMode);
+            writer.Write((int)InitScheme);
+            writer.Write(Seed);
+            writer.Write(ExamplesPerClassPerStep);
+            WriteWeights(writer, fixedWeights);
+            writer.Write(pretrainedWeights?.Length ?? 0);
+            foreach (float[] weights in pretrainedWeights ?? [])
+            {
+                WriteWeights(writer, weights);
+            }
+
+            writer.Write(core.Length);
+            writer.Write(core);
         }
-        finally
-        {
-            File.Delete(temp);
-        }
+
+        file.Commit();
     }
 
     /// <summary>Reads a transformer written by <see cref="SaveTo"/>, validating the file.</summary>

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.ML.DatasetDistillation.IO;
 using Microsoft.ML.Data;
 using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Networks;
@@ -109,37 +110,26 @@ public sealed class DistilledNetworkTransformer : ITransformer
     public void SaveTo(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        string full = Path.GetFullPath(path);
-        string temp = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        using var file = new AtomicFile(path);
+        using (var writer = new BinaryWriter(file.Stream, Encoding.UTF8, leaveOpen: true))
         {
-            using (var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write))
-            using (var writer = new BinaryWriter(stream, Encoding.UTF8))
+            writer.Write(Encoding.ASCII.GetBytes(Magic));
+            writer.Write(FormatVersion);
+            writer.Write(FeatureColumnName);
+            writer.Write(ScoreColumnName);
+            writer.Write(PredictedLabelColumnName);
+            Spec.Write(writer);
+            writer.Write(weights.Length);
+            foreach (float w in weights)
             {
-                writer.Write(Encoding.ASCII.GetBytes(Magic));
-                writer.Write(FormatVersion);
-                writer.Write(FeatureColumnName);
-                writer.Write(ScoreColumnName);
-                writer.Write(PredictedLabelColumnName);
-                Spec.Write(writer);
-                writer.Write(weights.Length);
-                foreach (float w in weights)
-                {
-                    writer.Write(w);
-                }
-
-                writer.Write(keyValues is null ? 0 : 1);
-                keyValues?.Write(writer);
-                writer.Flush();
-                stream.Flush(flushToDisk: true);
+                writer.Write(w);
             }
 
-            File.Move(temp, full, overwrite: true);
+            writer.Write(keyValues is null ? 0 : 1);
+            keyValues?.Write(writer);
         }
-        finally
-        {
-            File.Delete(temp);
-        }
+
+        file.Commit();
     }
 
     /// <summary>Reads a scorer written by <see cref="SaveTo"/>, validating the file.</summary>

@@ -14,7 +14,7 @@ public sealed class ChannelWindowTests
     [DataRow(2, 64, 64, 2, 1)]
     public void SumMatchesNaiveReference(int batch, int channels, int spatial, int before, int after)
     {
-        float[] x = Random(batch * channels * spatial, seed: 1);
+        float[] x = KernelTestData.Random(batch * channels * spatial, seed: 1);
         var y = new float[x.Length];
         Array.Fill(y, float.NaN);
 
@@ -34,21 +34,21 @@ public sealed class ChannelWindowTests
     [DataRow(1, 3, 5, 7, 0)]
     public void SwappingTheSidesGivesTheAdjoint(int batch, int channels, int spatial, int before, int after)
     {
-        float[] x = Random(batch * channels * spatial, seed: 2);
-        float[] v = Random(x.Length, seed: 3);
+        float[] x = KernelTestData.Random(batch * channels * spatial, seed: 2);
+        float[] v = KernelTestData.Random(x.Length, seed: 3);
         var forward = new float[x.Length];
         var adjoint = new float[x.Length];
 
         ChannelWindow.Sum(batch, channels, spatial, before, after, x, forward);
         ChannelWindow.Sum(batch, channels, spatial, after, before, v, adjoint);
 
-        Assert.AreEqual(Dot(forward, v), Dot(x, adjoint), 1e-4);
+        Assert.AreEqual(KernelTestData.Dot(forward, v), KernelTestData.Dot(x, adjoint), 1e-4);
     }
 
     [TestMethod]
     public void ResultsDoNotDependOnThreadCount()
     {
-        float[] x = Random(32 * 64 * 256, seed: 4);
+        float[] x = KernelTestData.Random(32 * 64 * 256, seed: 4);
 
         int[] Run()
         {
@@ -110,28 +110,5 @@ public sealed class ChannelWindowTests
         }
 
         return y;
-    }
-
-    private static float[] Random(int length, int seed)
-    {
-        var random = new Random(seed);
-        var values = new float[length];
-        for (int i = 0; i < length; i++)
-        {
-            values[i] = (float)(random.NextDouble() * 2 - 1);
-        }
-
-        return values;
-    }
-
-    private static double Dot(float[] a, float[] b)
-    {
-        double sum = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            sum += (double)a[i] * b[i];
-        }
-
-        return sum;
     }
 }

@@ -33,8 +33,8 @@ public sealed class ConvolutionTests
     public void ForwardMatchesNaiveReference(int n, int c, int h, int w, int o, int kh, int kw, int sh, int sw, int ph, int pw)
     {
         var g = new Conv2dGeometry(n, c, h, w, o, kh, kw, sh, sw, ph, pw);
-        float[] x = Random(n * c * h * w, seed: 1);
-        float[] weights = Random(o * c * kh * kw, seed: 2);
+        float[] x = KernelTestData.Random(n * c * h * w, seed: 1);
+        float[] weights = KernelTestData.Random(o * c * kh * kw, seed: 2);
         var y = new float[n * o * g.OutHeight * g.OutWidth];
         Array.Fill(y, float.NaN); // must be overwritten
 
@@ -49,8 +49,8 @@ public sealed class ConvolutionTests
     public void BackwardInputMatchesNaiveReference(int n, int c, int h, int w, int o, int kh, int kw, int sh, int sw, int ph, int pw)
     {
         var g = new Conv2dGeometry(n, c, h, w, o, kh, kw, sh, sw, ph, pw);
-        float[] dy = Random(n * o * g.OutHeight * g.OutWidth, seed: 3);
-        float[] weights = Random(o * c * kh * kw, seed: 4);
+        float[] dy = KernelTestData.Random(n * o * g.OutHeight * g.OutWidth, seed: 3);
+        float[] weights = KernelTestData.Random(o * c * kh * kw, seed: 4);
         var dx = new float[n * c * h * w];
         Array.Fill(dx, float.NaN);
 
@@ -65,8 +65,8 @@ public sealed class ConvolutionTests
     public void BackwardWeightsMatchesNaiveReference(int n, int c, int h, int w, int o, int kh, int kw, int sh, int sw, int ph, int pw)
     {
         var g = new Conv2dGeometry(n, c, h, w, o, kh, kw, sh, sw, ph, pw);
-        float[] x = Random(n * c * h * w, seed: 5);
-        float[] dy = Random(n * o * g.OutHeight * g.OutWidth, seed: 6);
+        float[] x = KernelTestData.Random(n * c * h * w, seed: 5);
+        float[] dy = KernelTestData.Random(n * o * g.OutHeight * g.OutWidth, seed: 6);
         var dw = new float[o * c * kh * kw];
         Array.Fill(dw, float.NaN);
 
@@ -82,9 +82,9 @@ public sealed class ConvolutionTests
     {
         // ⟨Forward(x, W), y⟩ = ⟨x, BackwardInput(y, W)⟩ = ⟨W, BackwardWeights(x, y)⟩
         var g = new Conv2dGeometry(n, c, h, w, o, kh, kw, sh, sw, ph, pw);
-        float[] x = Random(n * c * h * w, seed: 7);
-        float[] weights = Random(o * c * kh * kw, seed: 8);
-        float[] y = Random(n * o * g.OutHeight * g.OutWidth, seed: 9);
+        float[] x = KernelTestData.Random(n * c * h * w, seed: 7);
+        float[] weights = KernelTestData.Random(o * c * kh * kw, seed: 8);
+        float[] y = KernelTestData.Random(n * o * g.OutHeight * g.OutWidth, seed: 9);
         var forward = new float[y.Length];
         var dx = new float[x.Length];
         var dw = new float[weights.Length];
@@ -93,10 +93,10 @@ public sealed class ConvolutionTests
         Convolution.BackwardInput(g, y, weights, dx);
         Convolution.BackwardWeights(g, x, y, dw);
 
-        double reference = Dot(forward, y);
+        double reference = KernelTestData.Dot(forward, y);
         double scale = AbsDot(forward, y) + 1;
-        Assert.AreEqual(reference, Dot(x, dx), 1e-5 * scale);
-        Assert.AreEqual(reference, Dot(weights, dw), 1e-5 * scale);
+        Assert.AreEqual(reference, KernelTestData.Dot(x, dx), 1e-5 * scale);
+        Assert.AreEqual(reference, KernelTestData.Dot(weights, dw), 1e-5 * scale);
     }
 
     [TestMethod]
@@ -106,9 +106,9 @@ public sealed class ConvolutionTests
     public void ResultsDoNotDependOnThreadCount(int n, int c, int size, int size2, int o, int pad)
     {
         var g = new Conv2dGeometry(n, c, size, size2, o, 5, 5, PadHeight: pad, PadWidth: pad);
-        float[] x = Random(n * c * size * size2, seed: 10);
-        float[] weights = Random(o * c * 25, seed: 11);
-        float[] dy = Random(n * o * g.OutHeight * g.OutWidth, seed: 12);
+        float[] x = KernelTestData.Random(n * c * size * size2, seed: 10);
+        float[] weights = KernelTestData.Random(o * c * 25, seed: 11);
+        float[] dy = KernelTestData.Random(n * o * g.OutHeight * g.OutWidth, seed: 12);
 
         float[][] Run()
         {
@@ -133,9 +133,9 @@ public sealed class ConvolutionTests
     public void StridedResultsDoNotDependOnThreadCount()
     {
         var g = new Conv2dGeometry(24, 4, 17, 15, 8, 3, 3, 2, 2, 1, 1);
-        float[] x = Random(24 * 4 * 17 * 15, seed: 13);
-        float[] dy = Random(24 * 8 * g.OutHeight * g.OutWidth, seed: 14);
-        float[] weights = Random(8 * 4 * 9, seed: 15);
+        float[] x = KernelTestData.Random(24 * 4 * 17 * 15, seed: 13);
+        float[] dy = KernelTestData.Random(24 * 8 * g.OutHeight * g.OutWidth, seed: 14);
+        float[] weights = KernelTestData.Random(8 * 4 * 9, seed: 15);
 
         float[] BackwardInput()
         {
@@ -318,29 +318,6 @@ public sealed class ConvolutionTests
     }
 
     private static int[] Bits(float[] values) => Array.ConvertAll(values, BitConverter.SingleToInt32Bits);
-
-    private static float[] Random(int length, int seed)
-    {
-        var random = new Random(seed);
-        var values = new float[length];
-        for (int i = 0; i < length; i++)
-        {
-            values[i] = (float)(random.NextDouble() * 2 - 1);
-        }
-
-        return values;
-    }
-
-    private static double Dot(float[] a, float[] b)
-    {
-        double sum = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            sum += (double)a[i] * b[i];
-        }
-
-        return sum;
-    }
 
     private static double AbsDot(float[] a, float[] b)
     {

@@ -23,7 +23,7 @@ public sealed class PoolingTests
     public void MaxForwardMatchesNaiveReference(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw)
     {
         var g = new Pool2dGeometry(n, c, h, w, kh, kw, sh, sw, ph, pw);
-        float[] x = Random(n * c * h * w, seed: 1);
+        float[] x = KernelTestData.Random(n * c * h * w, seed: 1);
         int outputs = n * c * g.OutHeight * g.OutWidth;
         var y = new float[outputs];
         var argmax = new int[outputs];
@@ -60,11 +60,11 @@ public sealed class PoolingTests
     public void MaxBackwardScatterAddsAtArgmax(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw)
     {
         var g = new Pool2dGeometry(n, c, h, w, kh, kw, sh, sw, ph, pw);
-        float[] x = Random(n * c * h * w, seed: 2);
+        float[] x = KernelTestData.Random(n * c * h * w, seed: 2);
         int outputs = n * c * g.OutHeight * g.OutWidth;
         var argmax = new int[outputs];
         Pooling.MaxForward(g, x, new float[outputs], argmax);
-        float[] dy = Random(outputs, seed: 3);
+        float[] dy = KernelTestData.Random(outputs, seed: 3);
         var dx = new float[x.Length];
         Array.Fill(dx, float.NaN);
 
@@ -87,12 +87,12 @@ public sealed class PoolingTests
     public void GatherIsTheAdjointOfMaxBackward(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw)
     {
         var g = new Pool2dGeometry(n, c, h, w, kh, kw, sh, sw, ph, pw);
-        float[] x = Random(n * c * h * w, seed: 4);
+        float[] x = KernelTestData.Random(n * c * h * w, seed: 4);
         int outputs = n * c * g.OutHeight * g.OutWidth;
         var argmax = new int[outputs];
         Pooling.MaxForward(g, x, new float[outputs], argmax);
-        float[] dy = Random(outputs, seed: 5);
-        float[] v = Random(x.Length, seed: 6);
+        float[] dy = KernelTestData.Random(outputs, seed: 5);
+        float[] v = KernelTestData.Random(x.Length, seed: 6);
         var scattered = new float[x.Length];
         var gathered = new float[outputs];
 
@@ -104,7 +104,7 @@ public sealed class PoolingTests
             Assert.AreEqual(v[argmax[i]], gathered[i]);
         }
 
-        Assert.AreEqual(Dot(scattered, v), Dot(dy, gathered), 1e-5 * (outputs + 1));
+        Assert.AreEqual(KernelTestData.Dot(scattered, v), KernelTestData.Dot(dy, gathered), 1e-5 * (outputs + 1));
     }
 
     [TestMethod]
@@ -112,7 +112,7 @@ public sealed class PoolingTests
     public void AverageForwardMatchesNaiveReference(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw)
     {
         var g = new Pool2dGeometry(n, c, h, w, kh, kw, sh, sw, ph, pw);
-        float[] x = Random(n * c * h * w, seed: 7);
+        float[] x = KernelTestData.Random(n * c * h * w, seed: 7);
         var y = new float[n * c * g.OutHeight * g.OutWidth];
 
         Pooling.AverageForward(g, x, y);
@@ -129,8 +129,8 @@ public sealed class PoolingTests
     public void AverageBackwardIsTheAdjointOfAverageForward(int n, int c, int h, int w, int kh, int kw, int sh, int sw, int ph, int pw)
     {
         var g = new Pool2dGeometry(n, c, h, w, kh, kw, sh, sw, ph, pw);
-        float[] x = Random(n * c * h * w, seed: 8);
-        float[] dy = Random(n * c * g.OutHeight * g.OutWidth, seed: 9);
+        float[] x = KernelTestData.Random(n * c * h * w, seed: 8);
+        float[] dy = KernelTestData.Random(n * c * g.OutHeight * g.OutWidth, seed: 9);
         var y = new float[dy.Length];
         var dx = new float[x.Length];
         Array.Fill(dx, float.NaN);
@@ -146,7 +146,7 @@ public sealed class PoolingTests
             Assert.AreEqual(expected[i], dx[i], 1e-6, $"element {i}");
         }
 
-        Assert.AreEqual(Dot(y, dy), Dot(x, dx), 1e-5 * (x.Length + 1));
+        Assert.AreEqual(KernelTestData.Dot(y, dy), KernelTestData.Dot(x, dx), 1e-5 * (x.Length + 1));
     }
 
     [TestMethod]
@@ -185,9 +185,9 @@ public sealed class PoolingTests
     public void ResultsDoNotDependOnThreadCount()
     {
         var g = new Pool2dGeometry(64, 6, 28, 28, 3, 3, 2, 2, 1, 1);
-        float[] x = Random(64 * 6 * 28 * 28, seed: 10);
+        float[] x = KernelTestData.Random(64 * 6 * 28 * 28, seed: 10);
         int outputs = 64 * 6 * g.OutHeight * g.OutWidth;
-        float[] dy = Random(outputs, seed: 11);
+        float[] dy = KernelTestData.Random(outputs, seed: 11);
 
         int[] Run()
         {
@@ -317,27 +317,4 @@ public sealed class PoolingTests
     }
 
     private static int[] Bits(float[] values) => Array.ConvertAll(values, BitConverter.SingleToInt32Bits);
-
-    private static float[] Random(int length, int seed)
-    {
-        var random = new Random(seed);
-        var values = new float[length];
-        for (int i = 0; i < length; i++)
-        {
-            values[i] = (float)(random.NextDouble() * 2 - 1);
-        }
-
-        return values;
-    }
-
-    private static double Dot(float[] a, float[] b)
-    {
-        double sum = 0;
-        for (int i = 0; i < a.Length; i++)
-        {
-            sum += (double)a[i] * b[i];
-        }
-
-        return sum;
-    }
 }
