@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Microsoft.ML.DatasetDistillation.Kernels;
 
 /// <summary>
@@ -6,6 +8,9 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// </summary>
 public static class Bias
 {
+    /// <summary>Elements per thread below which splitting a memory-bound pass across threads costs more than it saves.</summary>
+    private const int MinParallelChunk = 1 << 17;
+
     /// <summary>output[o, c, i] = input[o, c, i] + bias[c].</summary>
     public static void Add(int outer, int channels, int inner, ReadOnlySpan<float> input, ReadOnlySpan<float> bias, Span<float> output)
     {
@@ -15,18 +20,29 @@ public static class Bias
             for (int o = 0; o < outer; o++)
             {
                 int row = o * channels;
-                System.Numerics.Tensors.TensorPrimitives.Add(input.Slice(row, channels), bias, output.Slice(row, channels));
+                TensorPrimitives.Add(input.Slice(row, channels), bias, output.Slice(row, channels));
             }
 
             return;
         }
 
-        for (int o = 0; o < outer; o++)
+        // Images are independent: split them across threads when the pass is large (memory-bound at batch 1024).
+        unsafe
         {
-            for (int c = 0; c < channels; c++)
+            fixed (float* x = input, b = bias, y = output)
             {
-                int start = (o * channels + c) * inner;
-                System.Numerics.Tensors.TensorPrimitives.Add(input.Slice(start, inner), bias[c], output.Slice(start, inner));
+                float* source = x, shift = b, target = y;
+                KernelParallel.For(outer, Math.Max(1, MinParallelChunk / Math.Max(1, channels * inner)), (first, end) =>
+                {
+                    for (int o = first; o < end; o++)
+                    {
+                        for (int c = 0; c < channels; c++)
+                        {
+                            long start = ((long)o * channels + c) * inner;
+                            TensorPrimitives.Add(new ReadOnlySpan<float>(source + start, inner), shift[c], new Span<float>(target + start, inner));
+                        }
+                    }
+                });
             }
         }
     }
@@ -53,13 +69,13 @@ public static class Bias
         {
             if (inner == 1)
             {
-                System.Numerics.Tensors.TensorPrimitives.Add(biasGradient, input.Slice(o * channels, channels), biasGradient);
+                TensorPrimitives.Add(biasGradient, input.Slice(o * channels, channels), biasGradient);
                 continue;
             }
 
             for (int c = 0; c < channels; c++)
             {
-                biasGradient[c] += System.Numerics.Tensors.TensorPrimitives.Sum(input.Slice((o * channels + c) * inner, inner));
+                biasGradient[c] += TensorPrimitives.Sum(input.Slice((o * channels + c) * inner, inner));
             }
         }
     }

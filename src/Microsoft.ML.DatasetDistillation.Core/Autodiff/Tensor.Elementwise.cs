@@ -99,7 +99,7 @@ public sealed partial class Tensor
     public static Tensor Relu(Tensor x)
     {
         Tensor y = Uninitialized(x.shape);
-        Max(x.Data, 0f, y.Data);
+        Activation.Relu(x.Data, y.Data);
         return Record("Relu", [y], [x], (g, _) => [WherePositive(x, g[0]!)]);
     }
 

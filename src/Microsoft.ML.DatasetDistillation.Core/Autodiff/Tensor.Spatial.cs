@@ -55,34 +55,25 @@ public sealed partial class Tensor
         Tensor y = Uninitialized(geometry.Batch, geometry.Channels, geometry.OutHeight, geometry.OutWidth);
         int[] argmax = GC.AllocateUninitializedArray<int>(y.Length);
         Pooling.MaxForward(geometry, x.Data, y.Data, argmax);
-        int[] inputShape = x.shape;
 
         // Max pooling is piecewise linear: its gradient routes dy to the chosen positions, and that routing is linear.
-        return Record("MaxPool2d", [y], [x], (g, _) => [ScatterByIndex(g[0]!, argmax, inputShape)]);
+        return Record("MaxPool2d", [y], [x], (g, _) => [MaxPool2dAdjoint(g[0]!, argmax, geometry)]);
     }
 
-    /// <summary>Adds each element of <paramref name="source"/> into position index[i] of a zero tensor of <paramref name="shape"/>.</summary>
-    private static Tensor ScatterByIndex(Tensor source, int[] index, int[] shape)
+    /// <summary>Adds each output gradient into the input position its window chose: the adjoint of gathering by <paramref name="argmax"/>.</summary>
+    private static Tensor MaxPool2dAdjoint(Tensor outputGradient, int[] argmax, Pool2dGeometry geometry)
     {
-        Tensor y = Zeros(shape);
-        Span<float> target = y.Data;
-        ReadOnlySpan<float> values = source.Data;
-        for (int i = 0; i < index.Length; i++)
-        {
-            target[index[i]] += values[i];
-        }
-
-        int[] sourceShape = source.shape;
-        return Record("ScatterByIndex", [y], [source], (g, _) => [GatherByIndex(g[0]!, index, sourceShape)]);
+        Tensor dx = Uninitialized(geometry.Batch, geometry.Channels, geometry.Height, geometry.Width);
+        Pooling.MaxBackward(geometry, outputGradient.Data, argmax, dx.Data);
+        return Record("MaxPool2dAdjoint", [dx], [outputGradient], (g, _) => [GatherByArgmax(g[0]!, argmax, geometry)]);
     }
 
-    /// <summary>y[i] = source[index[i]], shaped as <paramref name="shape"/>: the adjoint of <see cref="ScatterByIndex"/>.</summary>
-    private static Tensor GatherByIndex(Tensor source, int[] index, int[] shape)
+    /// <summary>y[i] = source[argmax[i]], shaped as the pooled output.</summary>
+    private static Tensor GatherByArgmax(Tensor source, int[] argmax, Pool2dGeometry geometry)
     {
-        Tensor y = Uninitialized(shape);
-        Pooling.GatherByArgmax(source.Data, index, y.Data);
-        int[] sourceShape = source.shape;
-        return Record("GatherByIndex", [y], [source], (g, _) => [ScatterByIndex(g[0]!, index, sourceShape)]);
+        Tensor y = Uninitialized(geometry.Batch, geometry.Channels, geometry.OutHeight, geometry.OutWidth);
+        Pooling.GatherByArgmax(source.Data, argmax, y.Data);
+        return Record("GatherByArgmax", [y], [source], (g, _) => [MaxPool2dAdjoint(g[0]!, argmax, geometry)]);
     }
 
     /// <summary>Average pooling over NCHW windows; padding counts as zeros and the divisor is the window size.</summary>
