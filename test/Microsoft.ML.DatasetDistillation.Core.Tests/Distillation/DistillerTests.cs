@@ -1,5 +1,4 @@
 using Microsoft.ML.DatasetDistillation.Distillation;
-using Microsoft.ML.DatasetDistillation.Kernels;
 using Microsoft.ML.DatasetDistillation.Networks;
 
 namespace Microsoft.ML.DatasetDistillation.Core.Tests.Distillation;
@@ -24,21 +23,11 @@ public sealed class DistillerTests
     {
         LabeledExamples real = TestData.Blobs(60, [1, 6, 6], 3, seed: 2);
         var options = new DistillationOptions { Steps = 3, Epochs = 2, Iterations = 3, RealBatchSize = 30, Seed = 3 };
-        int saved = KernelParallel.MaxThreads;
-        try
-        {
-            KernelParallel.MaxThreads = 1;
-            DistilledDataset single = new DatasetDistiller(new TestData.SmoothConvNet(1, 6, 3), real, options).Run();
-            KernelParallel.MaxThreads = 2;
-            DistilledDataset two = new DatasetDistiller(new TestData.SmoothConvNet(1, 6, 3), real, options).Run();
+        DistilledDataset single = ThreadCount.With(1, () => new DatasetDistiller(new TestData.SmoothConvNet(1, 6, 3), real, options).Run());
+        DistilledDataset two = ThreadCount.With(2, () => new DatasetDistiller(new TestData.SmoothConvNet(1, 6, 3), real, options).Run());
 
-            CollectionAssert.AreEqual(single.Examples.Features, two.Examples.Features);
-            CollectionAssert.AreEqual(single.LearningRates, two.LearningRates);
-        }
-        finally
-        {
-            KernelParallel.MaxThreads = saved;
-        }
+        CollectionAssert.AreEqual(single.Examples.Features, two.Examples.Features);
+        CollectionAssert.AreEqual(single.LearningRates, two.LearningRates);
     }
 
     [TestMethod]

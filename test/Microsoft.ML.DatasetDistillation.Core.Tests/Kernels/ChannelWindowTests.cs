@@ -57,18 +57,7 @@ public sealed class ChannelWindowTests
             return Array.ConvertAll(y, BitConverter.SingleToInt32Bits);
         }
 
-        int saved = KernelParallel.MaxThreads;
-        try
-        {
-            KernelParallel.MaxThreads = 1;
-            int[] single = Run();
-            KernelParallel.MaxThreads = 2;
-            CollectionAssert.AreEqual(single, Run());
-        }
-        finally
-        {
-            KernelParallel.MaxThreads = saved;
-        }
+        CollectionAssert.AreEqual(ThreadCount.With(1, Run), ThreadCount.With(2, Run));
     }
 
     [TestMethod]

@@ -121,8 +121,8 @@ public sealed class ConvolutionTests
             return [y, dx, dw];
         }
 
-        float[][] single = WithThreads(1, Run);
-        float[][] two = WithThreads(2, Run);
+        float[][] single = ThreadCount.With(1, Run);
+        float[][] two = ThreadCount.With(2, Run);
         for (int i = 0; i < single.Length; i++)
         {
             CollectionAssert.AreEqual(Bits(single[i]), Bits(two[i]), $"result {i} differs between 1 and 2 threads");
@@ -151,8 +151,8 @@ public sealed class ConvolutionTests
             return dw;
         }
 
-        CollectionAssert.AreEqual(Bits(WithThreads(1, BackwardInput)), Bits(WithThreads(2, BackwardInput)));
-        CollectionAssert.AreEqual(Bits(WithThreads(1, BackwardWeights)), Bits(WithThreads(2, BackwardWeights)));
+        CollectionAssert.AreEqual(Bits(ThreadCount.With(1, BackwardInput)), Bits(ThreadCount.With(2, BackwardInput)));
+        CollectionAssert.AreEqual(Bits(ThreadCount.With(1, BackwardWeights)), Bits(ThreadCount.With(2, BackwardWeights)));
     }
 
     [TestMethod]
@@ -300,20 +300,6 @@ public sealed class ConvolutionTests
         {
             double tolerance = 2 * termsPerElement * Unit * magnitudes[i] + 1e-30;
             Assert.AreEqual(expected[i], actual[i], tolerance, $"element {i}");
-        }
-    }
-
-    private static T WithThreads<T>(int threads, Func<T> run)
-    {
-        int saved = KernelParallel.MaxThreads;
-        KernelParallel.MaxThreads = threads;
-        try
-        {
-            return run();
-        }
-        finally
-        {
-            KernelParallel.MaxThreads = saved;
         }
     }
 

@@ -203,18 +203,7 @@ public sealed class PoolingTests
             return [.. Bits(y), .. argmax, .. Bits(dx), .. Bits(average), .. Bits(averageDx)];
         }
 
-        int saved = KernelParallel.MaxThreads;
-        try
-        {
-            KernelParallel.MaxThreads = 1;
-            int[] single = Run();
-            KernelParallel.MaxThreads = 2;
-            CollectionAssert.AreEqual(single, Run());
-        }
-        finally
-        {
-            KernelParallel.MaxThreads = saved;
-        }
+        CollectionAssert.AreEqual(ThreadCount.With(1, Run), ThreadCount.With(2, Run));
     }
 
     [TestMethod]
