@@ -1,0 +1,106 @@
+using System.Text;
+using Microsoft.ML.DatasetDistillation.Autodiff;
+using Microsoft.ML.DatasetDistillation.IO;
+
+namespace Microsoft.ML.DatasetDistillation.Distillation;
+
+// Checkpoints: the state that lets a run stop and continue exactly.
+public sealed partial class DatasetDistiller
+{
+    /// <summary>
+    /// Writes everything needed to continue this run exactly: the iteration, x̃, r and Adam's moments, plus the
+    /// settings that must match on resume ("MLDC" format, little-endian, written atomically).
+    /// </summary>
+    public void SaveCheckpoint(string path)
+    {
+        using var file = new AtomicFile(path);
+        using (var writer = new BinaryWriter(file.Stream, Encoding.UTF8, leaveOpen: true))
+        {
+            writer.Write(Encoding.ASCII.GetBytes(CheckpointMagic));
+            writer.Write(CheckpointVersion);
+            foreach ((string _, double value) in Fingerprint())
+            {
+                writer.Write(value);
+            }
+
+            writer.Write(Iteration);
+            writer.Write(adam.StepCount);
+            foreach (float[] buffer in Parameters.Select(p => p.ToArray()).Concat(adam.State))
+            {
+                writer.Write(buffer.Length);
+                DistilledDataset.WriteFloats(writer, buffer);
+            }
+        }
+
+        file.Commit();
+    }
+
+    /// <summary>Continues a run from a checkpoint written by <see cref="SaveCheckpoint"/> with the same settings and data.</summary>
+    public void LoadCheckpoint(string path)
+    {
+        using FileStream stream = File.OpenRead(path);
+        using var reader = new BinaryReader(stream, Encoding.UTF8);
+        try
+        {
+            if (Encoding.ASCII.GetString(reader.ReadBytes(4)) != CheckpointMagic || reader.ReadInt32() != CheckpointVersion)
+            {
+                throw new InvalidDataException($"'{path}' is not a distillation checkpoint of format version {CheckpointVersion}.");
+            }
+
+            string[] differences = Fingerprint()
+                .Select(setting => (setting.Name, setting.Value, Saved: reader.ReadDouble()))
+                .Where(setting => setting.Saved != setting.Value)
+                .Select(setting => $"{setting.Name} {setting.Value:G7} (checkpoint: {setting.Saved:G7})")
+                .ToArray();
+            if (differences.Length > 0)
+            {
+                throw new InvalidDataException($"'{path}' was written for other settings or data: {string.Join(", ", differences)}.");
+            }
+
+            int iteration = reader.ReadInt32(), adamSteps = reader.ReadInt32();
+            Tensor[] leaves = Parameters;
+            var buffers = new float[2 * leaves.Length][];
+            for (int i = 0; i < leaves.Length + buffers.Length; i++)
+            {
+                int length = reader.ReadInt32();
+                if (length != leaves[i % leaves.Length].Length)
+                {
+                    throw new InvalidDataException($"'{path}': buffer {i} has {length} values instead of {leaves[i % leaves.Length].Length}.");
+                }
+
+                float[] values = DistilledDataset.ReadFloats(reader, length);
+                if (i < leaves.Length)
+                {
+                    values.CopyTo(leaves[i].Data);
+                }
+                else
+                {
+                    buffers[i - leaves.Length] = values;
+                }
+            }
+
+            adam.Restore(buffers, adamSteps);
+            Iteration = iteration;
+        }
+        catch (EndOfStreamException)
+        {
+            throw new InvalidDataException($"'{path}' is truncated.");
+        }
+    }
+
+    private const string CheckpointMagic = "MLDC";
+    private const int CheckpointVersion = 2;
+
+    /// <summary>Everything a checkpoint is only valid for (the iteration count may grow on resume).</summary>
+    private (string Name, double Value)[] Fingerprint() =>
+    [
+        (nameof(options.Steps), options.Steps), (nameof(options.Epochs), options.Epochs),
+        (nameof(options.ExamplesPerClassPerStep), options.ExamplesPerClassPerStep), ("classes", real.ClassCount), ("example size", real.ExampleSize),
+        ("real examples", real.Count), (nameof(options.Seed), options.Seed), (nameof(options.Initialization), (int)options.Initialization),
+        (nameof(options.InitScheme), (int)options.InitScheme), (nameof(options.RealBatchSize), options.RealBatchSize),
+        (nameof(options.LearningRate), options.LearningRate), (nameof(options.InitialStepLearningRate), options.InitialStepLearningRate),
+        (nameof(options.AdamBeta1), options.AdamBeta1), (nameof(options.AdamBeta2), options.AdamBeta2),
+        (nameof(options.DecayEveryEpochs), options.DecayEveryEpochs), (nameof(options.DecayFactor), options.DecayFactor),
+        (nameof(options.NetworksPerIteration), options.NetworksPerIteration),
+    ];
+}
