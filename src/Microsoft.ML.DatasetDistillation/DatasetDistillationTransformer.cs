@@ -225,11 +225,11 @@ public sealed class DatasetDistillationTransformer : ITransformer
             writer.Write((int)InitScheme);
             writer.Write(Seed);
             writer.Write(ExamplesPerClassPerStep);
-            WriteWeights(writer, fixedWeights);
+            WeightVectors.Write(writer, fixedWeights);
             writer.Write(pretrainedWeights?.Length ?? 0);
             foreach (float[] weights in pretrainedWeights ?? [])
             {
-                WriteWeights(writer, weights);
+                WeightVectors.Write(writer, weights);
             }
 
             writer.Write(core.Length);
@@ -269,9 +269,9 @@ public sealed class DatasetDistillationTransformer : ITransformer
             var scheme = (DistillationInitScheme)reader.ReadInt32();
             int seed = reader.ReadInt32();
             int perClass = Count(reader, 1 << 20, "examples per class");
-            float[]? fixedWeights = ReadWeights(reader);
+            float[]? fixedWeights = WeightVectors.Read(reader);
             int pretrainedCount = Count(reader, 1 << 16, "pretrained network count");
-            float[][]? pretrained = pretrainedCount == 0 ? null : Enumerable.Range(0, pretrainedCount).Select(_ => ReadWeights(reader)!).ToArray();
+            float[][]? pretrained = pretrainedCount == 0 ? null : Enumerable.Range(0, pretrainedCount).Select(_ => WeightVectors.Read(reader)!).ToArray();
             int coreLength = Count(reader, int.MaxValue, "distilled data length");
             byte[] core = reader.ReadBytes(coreLength);
             if (core.Length != coreLength || stream.Position != stream.Length)
@@ -333,37 +333,6 @@ public sealed class DatasetDistillationTransformer : ITransformer
     {
         using var stream = new MemoryStream(bytes, writable: false);
         return DistilledDataset.Load(stream);
-    }
-
-    private static void WriteWeights(BinaryWriter writer, float[]? weights)
-    {
-        writer.Write(weights?.Length ?? -1);
-        foreach (float w in weights ?? [])
-        {
-            writer.Write(w);
-        }
-    }
-
-    private static float[]? ReadWeights(BinaryReader reader)
-    {
-        int length = reader.ReadInt32();
-        if (length < -1 || length > 1 << 28)
-        {
-            throw new InvalidDataException($"A weight vector length {length} is out of range.");
-        }
-
-        if (length == -1)
-        {
-            return null;
-        }
-
-        var weights = new float[length];
-        for (int i = 0; i < length; i++)
-        {
-            weights[i] = reader.ReadSingle();
-        }
-
-        return weights;
     }
 
     private static int Count(BinaryReader reader, int max, string what)

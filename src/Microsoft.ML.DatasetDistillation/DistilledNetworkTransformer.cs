@@ -119,11 +119,7 @@ public sealed class DistilledNetworkTransformer : ITransformer
             writer.Write(ScoreColumnName);
             writer.Write(PredictedLabelColumnName);
             Spec.Write(writer);
-            writer.Write(weights.Length);
-            foreach (float w in weights)
-            {
-                writer.Write(w);
-            }
+            WeightVectors.Write(writer, weights);
 
             writer.Write(keyValues is null ? 0 : 1);
             keyValues?.Write(writer);
@@ -149,16 +145,10 @@ public sealed class DistilledNetworkTransformer : ITransformer
             string feature = reader.ReadString(), score = reader.ReadString(), predicted = reader.ReadString();
             NetworkSpec spec = NetworkSpec.Read(reader);
             Network network = spec.Create();
-            int length = reader.ReadInt32();
-            if (length != network.ParameterCount)
+            float[]? weights = WeightVectors.Read(reader);
+            if (weights?.Length != network.ParameterCount)
             {
-                throw new InvalidDataException($"'{path}' holds {length} weights, but the network has {network.ParameterCount}.");
-            }
-
-            var weights = new float[length];
-            for (int i = 0; i < length; i++)
-            {
-                weights[i] = reader.ReadSingle();
+                throw new InvalidDataException($"'{path}' holds {weights?.Length ?? 0} weights, but the network has {network.ParameterCount}.");
             }
 
             KeyValues? keys = reader.ReadInt32() != 0 ? KeyValues.Read(reader) : null;

@@ -160,6 +160,7 @@ public sealed partial class DatasetDistiller
         // Forward: w_{t+1} = w_t − η_t ∇_w ℓ(x̃_s; w_t), keeping every w_t and no graph.
         var w = new Tensor[total + 1];
         w[0] = w0;
+        float[] rates = LearningRates;
         for (int t = 0; t < total; t++)
         {
             int s = t % steps;
@@ -167,7 +168,7 @@ public sealed partial class DatasetDistiller
             Tensor g = Autograd.Grad(InnerLoss(wt, data[s].Detach(), s), [wt])[0];
             using (Autograd.NoGrad())
             {
-                w[t + 1] = wt.Detach() - g * LearningRates[t];
+                w[t + 1] = wt.Detach() - g * rates[t];
             }
         }
 
