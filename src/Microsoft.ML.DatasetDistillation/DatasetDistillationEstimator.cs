@@ -34,6 +34,13 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         ArgumentException.ThrowIfNullOrEmpty(options.FeatureColumnName, nameof(options.FeatureColumnName));
         ArgumentException.ThrowIfNullOrEmpty(options.LabelColumnName, nameof(options.LabelColumnName));
         ArgumentException.ThrowIfNullOrEmpty(options.StepColumnName, nameof(options.StepColumnName));
+        if (options.StepColumnName == options.FeatureColumnName || options.StepColumnName == options.LabelColumnName || options.FeatureColumnName == options.LabelColumnName)
+        {
+            throw new ArgumentException(
+                $"The feature, label and step columns need three different names, but they are '{options.FeatureColumnName}', '{options.LabelColumnName}' and '{options.StepColumnName}'.",
+                nameof(options));
+        }
+
         ToCoreOptions(options).Validate();
         this.environment = environment;
         this.options = options;

@@ -38,6 +38,11 @@ public sealed class DistilledNetworkEstimator : IEstimator<DistilledNetworkTrans
         ArgumentNullException.ThrowIfNull(distillation);
         ArgumentException.ThrowIfNullOrEmpty(scoreColumnName);
         ArgumentException.ThrowIfNullOrEmpty(predictedLabelColumnName);
+        if (scoreColumnName == predictedLabelColumnName)
+        {
+            throw new ArgumentException($"The score and predicted-label columns need different names, but both are '{scoreColumnName}'.", nameof(predictedLabelColumnName));
+        }
+
         this.environment = environment;
         this.distillation = distillation;
         this.initializationSeed = initializationSeed;
@@ -66,7 +71,8 @@ public sealed class DistilledNetworkEstimator : IEstimator<DistilledNetworkTrans
             throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The label column '{labelColumnName}' must be a key, but it is {label.Kind} of {label.ItemType}.");
         }
 
-        var columns = inputSchema.ToList();
+        // As ML.NET's own estimators do, a new column replaces an input column of the same name.
+        var columns = inputSchema.Where(c => c.Name != scoreColumnName && c.Name != predictedLabelColumnName).ToList();
         if (SchemaShapes.TryMakeColumn(scoreColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false) is { } score)
         {
             columns.Add(score);

@@ -107,6 +107,9 @@ public sealed class DatasetDistillationTests
         StringAssert.Contains(varying.Message, "variable-size");
         var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset(labelColumnName: "Nope").GetOutputSchema(input));
         StringAssert.Contains(missing.Message, "'Nope'");
+        var clash = Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(new DatasetDistillationOptions { StepColumnName = "Label" }));
+        StringAssert.Contains(clash.Message, "three different names");
+        StringAssert.Contains(clash.Message, "'Label' and 'Label'");
     }
 
     [TestMethod]
@@ -228,6 +231,20 @@ public sealed class DatasetDistillationTests
         var notRowToRow = Assert.ThrowsExactly<InvalidOperationException>(() => distilled.GetRowToRowMapper(keyed.Schema));
         StringAssert.Contains(notRowToRow.Message, "not a row-to-row mapper");
         Assert.AreEqual(view.Schema.Count, distilled.GetOutputSchema(keyed.Schema).Count);
+
+        // IDataView's cursor contract: Position is -1 before the first row and again once MoveNext has returned false.
+        using DataViewRowCursor cursor = view.GetRowCursor(view.Schema);
+        Assert.AreEqual(-1L, cursor.Position);
+        int count = 0;
+        while (cursor.MoveNext())
+        {
+            Assert.AreEqual(count++, cursor.Position);
+        }
+
+        Assert.AreEqual(18, count);
+        Assert.AreEqual(-1L, cursor.Position);
+        Assert.IsFalse(cursor.MoveNext());
+        Assert.AreEqual(-1L, cursor.Position);
     }
 
     [TestMethod]
@@ -334,6 +351,16 @@ public sealed class DatasetDistillationTests
         VBuffer<float> first = default;
         getter(ref first);
         CollectionAssert.AreEqual(rows[0].Score, first.DenseValues().ToArray());
+
+        // Its output shape replaces input columns of the same names, as ML.NET's own estimators do.
+        SchemaShape withOldScore = new([
+            ShapeColumn("Features", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single),
+            ShapeColumn("Label", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, isKey: true),
+            ShapeColumn("Score", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Double),
+        ]);
+        SchemaShape shape = ml.Transforms.TrainDistilledNetwork(distilled).GetOutputSchema(withOldScore);
+        CollectionAssert.AreEqual(new[] { "Features", "Label", "Score", "PredictedLabel" }, shape.Select(c => c.Name).ToArray());
+        Assert.AreEqual(SchemaShape.Column.VectorKind.Vector, shape.Single(c => c.Name == "Score").Kind);
 
         // The same learner on as many random real rows (no step column: split evenly), for comparison.
         IDataView sample = ml.Data.TakeRows(train, distilled.RowCount);
@@ -454,11 +481,11 @@ public sealed class DatasetDistillationTests
         }).ToArray();
     }
 
-    private static SchemaShape.Column ShapeColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType type) =>
+    private static SchemaShape.Column ShapeColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType type, bool isKey = false) =>
         (SchemaShape.Column)typeof(SchemaShape.Column).GetConstructor(
             System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic,
             [typeof(string), typeof(SchemaShape.Column.VectorKind), typeof(DataViewType), typeof(bool), typeof(SchemaShape)])!
-        .Invoke([name, kind, type, false, null]);
+        .Invoke([name, kind, type, isKey, null]);
 
     private sealed class Recorder(Action<DatasetDistillationProgress> report) : IProgress<DatasetDistillationProgress>
     {

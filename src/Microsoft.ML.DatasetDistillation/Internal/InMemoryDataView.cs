@@ -70,7 +70,7 @@ internal sealed class InMemoryDataView : IDataView
         private readonly bool[] active;
         private readonly Delegate?[] getters;
         private long position = -1;
-        private bool disposed;
+        private bool finished;
 
         public Cursor(InMemoryDataView view, IEnumerable<DataViewSchema.Column> columnsNeeded)
         {
@@ -96,9 +96,11 @@ internal sealed class InMemoryDataView : IDataView
 
         public override bool MoveNext()
         {
-            if (disposed || position + 1 >= view.rowCount)
+            // IDataView's contract: once MoveNext returns false, Position is -1 and stays there.
+            if (finished || position + 1 >= view.rowCount)
             {
-                position = view.rowCount;
+                finished = true;
+                position = -1;
                 return false;
             }
 
@@ -131,7 +133,8 @@ internal sealed class InMemoryDataView : IDataView
 
         protected override void Dispose(bool disposing)
         {
-            disposed = true;
+            finished = true;
+            position = -1;
             base.Dispose(disposing);
         }
 
