@@ -34,6 +34,32 @@ public sealed class TensorArenaTests
     }
 
     [TestMethod]
+    public void LentBuffersOutliveTheScopeUntilReleased()
+    {
+        var arena = new TensorArena();
+        Tensor made;
+        using (arena.Lend())
+        {
+            made = Tensor.Zeros(Large) + 3f;
+        }
+
+        Assert.IsNull(TensorArena.Current);
+        using (arena.Enter())
+        {
+            // Still lent: a new scope must not hand out the buffers 'made' lives on.
+            Tensor[] others = Enumerable.Range(0, 4).Select(_ => Tensor.Zeros(Large) + 5f).ToArray();
+            Assert.IsTrue(made.ToArray().All(v => v == 3f));
+        }
+
+        arena.Release();
+        using (arena.Enter())
+        {
+            Tensor[] others = Enumerable.Range(0, 12).Select(_ => Tensor.Zeros(Large) + 7f).ToArray();
+            Assert.IsFalse(made.ToArray().All(v => v == 3f), "after Release the lent buffers are handed out again");
+        }
+    }
+
+    [TestMethod]
     public void GradientsInsideAScopeMatchGradientsOutside()
     {
         float[] values = Enumerable.Range(0, Large).Select(i => MathF.Sin(i)).ToArray();
