@@ -166,6 +166,10 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
 
         channel.Log($"Distillation finished in {clock.Elapsed.TotalSeconds:F1} s: {result.Examples.Count} rows, learned rates " +
                      $"{result.LearningRates.Min():G3} … {result.LearningRates.Max():G3}.");
+        if (distiller.Best is var (keptIteration, accuracy))
+        {
+            channel.Log($"Kept the snapshot of iteration {keptIteration}: accuracy {accuracy:P2} on the scoring rows.");
+        }
 
         string[]? slotNames = ReadSlotNames(input.Schema[options.FeatureColumnName], rows.FeatureCount);
         float[][]? pretrained = options.InitializationMode == DistillationInitializationMode.Pretrained
@@ -207,6 +211,9 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         NetworksPerIteration = o.NetworksPerIteration,
         InitializeFromRealExamples = o.InitializeFromRealExamples,
         Seed = o.Seed,
+        KeepBestEvery = o.KeepBestEvery,
+        KeepBestExamples = o.KeepBestExamples,
+        KeepBestNetworks = o.KeepBestNetworks,
     };
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and arrive late).</summary>

@@ -158,6 +158,19 @@ public sealed class DatasetDistillationOptions
     /// <summary>Start the distilled examples from random real examples of their class instead of noise. Default false.</summary>
     public bool InitializeFromRealExamples { get; set; }
 
+    /// <summary>
+    /// Every this many iterations, and after the last, score the distilled rows by training networks on them and measuring
+    /// accuracy on <see cref="KeepBestExamples"/> of the input rows; the transformer then holds the best-scoring
+    /// snapshot instead of the last. Default 0: the last snapshot, as in the paper. Helps most with fixed initialisation.
+    /// </summary>
+    public int KeepBestEvery { get; set; }
+
+    /// <summary>Input rows (a fixed random subset) that <see cref="KeepBestEvery"/> scores on. Default 10,000.</summary>
+    public int KeepBestExamples { get; set; } = 10_000;
+
+    /// <summary>Networks trained per score with random or pretrained initialisation. Default 10.</summary>
+    public int KeepBestNetworks { get; set; } = 10;
+
     /// <summary>Receives one report per outer iteration, synchronously, on the thread running <c>Fit</c>.</summary>
     public IProgress<DatasetDistillationProgress>? Progress { get; set; }
 

@@ -179,6 +179,31 @@ public sealed class DatasetDistillationTests
         Assert.IsTrue(ours.Any(m => m.RawMessage?.StartsWith("Distillation finished", StringComparison.Ordinal) == true));
     }
 
+    [TestMethod]
+    public void KeepBest_HoldsAnEarlierSnapshotAndSaysWhich()
+    {
+        var ml = new MLContext(seed: 1);
+        var messages = new List<string>();
+        ml.Log += (_, e) => messages.Add(e.RawMessage ?? string.Empty);
+        IDataView data = KeyedBlobs(ml, 60);
+        DatasetDistillationOptions options = SmallOptions(iterations: 12);
+        options.LearningRate = 2f; // far too large, so that an earlier snapshot scores best
+        options.InitializationMode = DistillationInitializationMode.Fixed;
+        DatasetDistillationTransformer last = ml.Transforms.DistillDataset(options).Fit(data);
+        options.KeepBestEvery = 3;
+        options.KeepBestExamples = 40;
+        DatasetDistillationTransformer kept = ml.Transforms.DistillDataset(options).Fit(data);
+
+        string message = messages.Single(m => m.StartsWith("Kept the snapshot of iteration", StringComparison.Ordinal));
+        int iteration = int.Parse(message.Split(' ')[5].TrimEnd(':'), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.AreEqual(0, iteration % 3, message);
+        Assert.IsLessThan(12, iteration, message);
+        CollectionAssert.AreNotEqual(last.GetFeatures(), kept.GetFeatures());
+
+        options.KeepBestEvery = -1;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset(options)).Message, "KeepBestEvery");
+    }
+
     // ---- the distilled view ----
 
     [TestMethod]

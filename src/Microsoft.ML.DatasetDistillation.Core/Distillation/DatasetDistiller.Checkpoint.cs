@@ -8,8 +8,8 @@ namespace Microsoft.ML.DatasetDistillation.Distillation;
 public sealed partial class DatasetDistiller
 {
     /// <summary>
-    /// Writes everything needed to continue this run exactly: the iteration, x̃, r and Adam's moments, plus the
-    /// settings that must match on resume ("MLDC" format, little-endian, written atomically).
+    /// Writes everything needed to continue this run exactly: the iteration, x̃, r, Adam's moments and the best snapshot
+    /// kept so far, plus the settings that must match on resume ("MLDC" format, little-endian, written atomically).
     /// </summary>
     public void SaveCheckpoint(string path)
     {
@@ -29,6 +29,14 @@ public sealed partial class DatasetDistiller
             {
                 writer.Write(buffer.Length);
                 DistilledDataset.WriteFloats(writer, buffer);
+            }
+
+            writer.Write(best is null ? -1 : bestIteration);
+            if (best is not null)
+            {
+                writer.Write(bestAccuracy);
+                DistilledDataset.WriteFloats(writer, best.Examples.Features);
+                DistilledDataset.WriteFloats(writer, best.LearningRates);
             }
         }
 
@@ -79,6 +87,15 @@ public sealed partial class DatasetDistiller
                 }
             }
 
+            int keptIteration = reader.ReadInt32();
+            if (keptIteration >= 0)
+            {
+                bestAccuracy = reader.ReadDouble();
+                float[] features = DistilledDataset.ReadFloats(reader, data.Sum(d => d.Length));
+                best = SnapshotOf(features, DistilledDataset.ReadFloats(reader, options.TotalSteps));
+                bestIteration = keptIteration;
+            }
+
             adam.Restore(buffers, adamSteps);
             Iteration = iteration;
         }
@@ -89,7 +106,7 @@ public sealed partial class DatasetDistiller
     }
 
     private const string CheckpointMagic = "MLDC";
-    private const int CheckpointVersion = 2;
+    private const int CheckpointVersion = 3;
 
     /// <summary>Everything a checkpoint is only valid for (the iteration count may grow on resume).</summary>
     private (string Name, double Value)[] Fingerprint() =>
@@ -101,6 +118,7 @@ public sealed partial class DatasetDistiller
         (nameof(options.LearningRate), options.LearningRate), (nameof(options.InitialStepLearningRate), options.InitialStepLearningRate),
         (nameof(options.AdamBeta1), options.AdamBeta1), (nameof(options.AdamBeta2), options.AdamBeta2),
         (nameof(options.DecayEveryEpochs), options.DecayEveryEpochs), (nameof(options.DecayFactor), options.DecayFactor),
-        (nameof(options.NetworksPerIteration), options.NetworksPerIteration),
+        (nameof(options.NetworksPerIteration), options.NetworksPerIteration), (nameof(options.KeepBestEvery), options.KeepBestEvery),
+        (nameof(options.KeepBestExamples), options.KeepBestExamples), (nameof(options.KeepBestNetworks), options.KeepBestNetworks),
     ];
 }

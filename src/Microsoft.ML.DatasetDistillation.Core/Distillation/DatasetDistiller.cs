@@ -103,17 +103,26 @@ public sealed partial class DatasetDistiller
     /// <summary>The learned leaves: x̃_0 … x̃_{S−1}, then r_0 … r_{T−1}, in the order of the hypergradient.</summary>
     internal Tensor[] Parameters => [.. data, .. rawRates];
 
-    /// <summary>Runs the remaining iterations. On cancellation it stops between iterations and throws.</summary>
+    /// <summary>
+    /// Runs the remaining iterations and returns the distilled data: the last snapshot, or with
+    /// <see cref="DistillationOptions.KeepBestEvery"/> the best-scoring one. On cancellation it stops between iterations
+    /// and throws.
+    /// </summary>
     public DistilledDataset Run(IProgress<DistillationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         while (Iteration < options.Iterations)
         {
             cancellationToken.ThrowIfCancellationRequested();
             double loss = Step();
+            if (ScoresNow)
+            {
+                KeepIfBest();
+            }
+
             progress?.Report(new DistillationProgress(Iteration, options.Iterations, loss, adam.LearningRate));
         }
 
-        return Snapshot();
+        return options.KeepBestEvery == 0 ? Snapshot() : best ?? KeepIfBest();
     }
 
     /// <summary>One outer iteration: a real batch, the hypergradient averaged over sampled networks, one Adam step.</summary>
@@ -152,10 +161,10 @@ public sealed partial class DatasetDistiller
     }
 
     /// <summary>The distilled data as it stands now.</summary>
-    public DistilledDataset Snapshot() => new(
-        data.SelectMany(d => d.ToArray()).ToArray(),
-        labels.SelectMany(l => l).ToArray(),
-        real.ExampleShape, real.ClassCount, options.Steps, options.Epochs, LearningRates);
+    public DistilledDataset Snapshot() => SnapshotOf(data.SelectMany(d => d.ToArray()).ToArray(), LearningRates);
+
+    private DistilledDataset SnapshotOf(float[] features, float[] learningRates) => new(
+        features, labels.SelectMany(l => l).ToArray(), real.ExampleShape, real.ClassCount, options.Steps, options.Epochs, learningRates);
 
     /// <summary>L(w_T) and ∂L/∂(x̃_0 … x̃_{S−1}, r_0 … r_{T−1}) for one initialisation w₀.</summary>
     internal (double Loss, Tensor[] Gradients) Hypergradient(Tensor w0, Tensor realBatch, int[] realLabels)

@@ -14,6 +14,7 @@ internal static class Seeds
         Pretrained = 4,
         Evaluation = 5,
         Baseline = 6,
+        KeepBest = 7,
     }
 
     public static Random Random(int seed, Stream stream, int index)

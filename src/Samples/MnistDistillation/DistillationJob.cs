@@ -126,10 +126,14 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     private AccuracySummary DistilAndEvaluate()
     {
         iterationClock.Restart();
-        distiller.Run(new SynchronousProgress<DistillationProgress>(OnIteration), cancellationToken);
+        DistilledDataset distilled = distiller.Run(new SynchronousProgress<DistillationProgress>(OnIteration), cancellationToken);
         SaveCheckpoint();
 
-        DistilledDataset distilled = distiller.Snapshot();
+        if (distiller.Best is var (keptIteration, trainingAccuracy))
+        {
+            console.Line($"Kept the snapshot of iteration {keptIteration}: {100 * trainingAccuracy:F2} % on {options.ToDistillationOptions().KeepBestExamples:N0} training images");
+        }
+
         WriteOutputs(distilled);
         console.Line($"Final test: {Networks(FinalEvaluationNetworks)} trained on the distilled data, {test.Count} test images");
         finalTestClock.Start();

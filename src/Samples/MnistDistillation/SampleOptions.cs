@@ -20,7 +20,8 @@ internal sealed record SampleOptions(
     int EvalNets,
     string Out,
     bool Resume,
-    int CheckpointEvery)
+    int CheckpointEvery,
+    int KeepBestEvery)
 {
     /// <summary>Networks trained at each periodic evaluation (random init); the final one uses <see cref="EvalNets"/>.</summary>
     public const int PeriodicEvalNets = 20;
@@ -39,6 +40,7 @@ internal sealed record SampleOptions(
         LearningRate = LearningRate,
         InitialStepLearningRate = StepLearningRate,
         Seed = Seed,
+        KeepBestEvery = KeepBestEvery,
     };
 }
 
@@ -71,12 +73,17 @@ internal static class CommandLine
         var output = new Option<string>("--out") { Description = "Output folder (default: ./out/mnist-<init>)." };
         var resume = new Option<bool>("--resume") { Description = "Continue from <out>/checkpoint.mldc with the remaining iterations." };
         var checkpointEvery = NonNegative(new Option<int>("--checkpoint-every") { Description = "Iterations between checkpoints (0: only when stopped or finished).", DefaultValueFactory = _ => 100 });
+        var keepBestEvery = NonNegative(new Option<int>("--keep-best-every")
+        {
+            Description = "Iterations between scores on 10,000 training images; the best-scoring snapshot is kept instead of the last (0: keep the last, as the paper).",
+            DefaultValueFactory = _ => 0,
+        });
 
         var command = new RootCommand(
             "Distils MNIST into a few synthetic images per digit and a learned learning-rate schedule (Wang et al., Dataset Distillation, 2018). " +
             "Ctrl+C stops between iterations and writes a checkpoint; the same command with --resume continues.")
         {
-            init, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, output, resume, checkpointEvery,
+            init, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, output, resume, checkpointEvery, keepBestEvery,
         };
 
         command.SetAction(result =>
@@ -88,7 +95,7 @@ internal static class CommandLine
                 result.GetValue(batch), result.GetValue(lr), result.GetValue(stepLr), result.GetValue(seed), result.GetValue(threads),
                 result.GetValue(evalEvery), result.GetValue(evalNets),
                 result.GetValue(output) is { Length: > 0 } folder ? folder : Path.Combine("out", $"mnist-{mode}"),
-                result.GetValue(resume), result.GetValue(checkpointEvery)));
+                result.GetValue(resume), result.GetValue(checkpointEvery), result.GetValue(keepBestEvery)));
         });
         return command;
     }

@@ -123,6 +123,7 @@ public sealed class DistillerTests
             "expects examples [8] in 3 classes, but the data has [1, 4, 2]");
 
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DatasetDistiller(network, real, new DistillationOptions { Steps = 0 }));
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DatasetDistiller(network, real, new DistillationOptions { KeepBestEvery = -1 })).Message, "KeepBestEvery");
     }
 
     [TestMethod]
@@ -167,6 +168,75 @@ public sealed class DistillerTests
             File.Delete(path);
         }
     }
+
+    [TestMethod]
+    public void KeepBestReturnsTheSnapshotThatScoresBestOnTrainingExamples()
+    {
+        LabeledExamples real = TestData.Blobs(90, Features, 3, seed: 2);
+        DistillationOptions options = KeepBestOptions();
+        var distiller = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+        DistilledDataset kept = distiller.Run();
+
+        // The same run by hand, scoring every second iteration.
+        var manual = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+        var scored = new List<(int Iteration, double Accuracy, DistilledDataset Snapshot)>();
+        while (manual.Iteration < options.Iterations)
+        {
+            manual.Step();
+            if (manual.Iteration % options.KeepBestEvery == 0)
+            {
+                DistilledDataset snapshot = manual.Snapshot();
+                scored.Add((manual.Iteration, manual.Score(snapshot), snapshot));
+            }
+        }
+
+        var bestScored = scored.First(s => s.Accuracy == scored.Max(t => t.Accuracy));
+        Assert.AreEqual((bestScored.Iteration, bestScored.Accuracy), distiller.Best);
+        CollectionAssert.AreEqual(bestScored.Snapshot.Examples.Features, kept.Examples.Features);
+        CollectionAssert.AreEqual(bestScored.Snapshot.LearningRates, kept.LearningRates);
+        // These settings are chosen so that the last snapshot is not the best: the test then shows a real choice.
+        Assert.IsLessThan(options.Iterations, bestScored.Iteration);
+        CollectionAssert.AreNotEqual(distiller.Snapshot().Examples.Features, kept.Examples.Features);
+    }
+
+    [TestMethod]
+    public void ResumingKeepsTheBestSnapshotFoundBeforeTheCheckpoint()
+    {
+        LabeledExamples real = TestData.Blobs(90, Features, 3, seed: 2);
+        DistillationOptions options = KeepBestOptions();
+        var uninterrupted = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+        DistilledDataset expected = uninterrupted.Run();
+        string path = Path.Combine(Path.GetTempPath(), $"dd-{Guid.NewGuid():N}.mldc");
+        try
+        {
+            var first = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+            using var cancellation = new CancellationTokenSource();
+            var stopAfterSix = new Collect([], afterReport: count => { if (count == 6) { cancellation.Cancel(); } });
+            Assert.ThrowsExactly<OperationCanceledException>(() => first.Run(stopAfterSix, cancellation.Token));
+            Assert.IsNotNull(first.Best);
+            first.SaveCheckpoint(path);
+
+            var resumed = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+            resumed.LoadCheckpoint(path);
+            Assert.AreEqual(first.Best, resumed.Best);
+            DistilledDataset result = resumed.Run();
+
+            Assert.AreEqual(uninterrupted.Best, resumed.Best);
+            CollectionAssert.AreEqual(expected.Examples.Features, result.Examples.Features);
+            CollectionAssert.AreEqual(expected.LearningRates, result.LearningRates);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    // Fixed init with a large outer rate, so that the scores go up and down; 60 of the 90 examples are scored.
+    private static DistillationOptions KeepBestOptions() => new()
+    {
+        Steps = 1, Epochs = 2, Iterations = 16, RealBatchSize = 32, LearningRate = 0.3f, InitialStepLearningRate = 0.3f,
+        Initialization = InitializationMode.Fixed, KeepBestEvery = 2, KeepBestExamples = 60, Seed = 7,
+    };
 
     private static DistilledDataset Distil(int seed)
     {
