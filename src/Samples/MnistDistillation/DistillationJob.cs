@@ -171,7 +171,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             SaveCheckpoint();
         }
 
-        iterationClock.Restart(); // s/iter counts the distillation step only, not evaluations or checkpoints
+        iterationClock.Restart(); // s/iter counts the distillation step (and a --keep-best-every score, which the median passes over), not tests or checkpoints
     }
 
     private AccuracySummary Evaluate(DistilledDataset distilled, int networks)
