@@ -23,11 +23,17 @@ public sealed partial class DatasetDistiller
     public double Score(DistilledDataset distilled)
     {
         scoringExamples ??= ScoringSubset();
-        (Func<int, float[]> weights, int networks) = options.Initialization switch
+        Func<int, float[]> weights = options.Initialization switch
         {
-            InitializationMode.Fixed => ((Func<int, float[]>)(_ => fixedWeights!), 1),
-            InitializationMode.Random => (i => Initialization.Draw(network, options.InitScheme, Seeds.Random(options.Seed, Seeds.Stream.KeepBest, i)), options.KeepBestNetworks),
-            _ => (i => options.PretrainedWeights![i], Math.Min(options.KeepBestNetworks, options.PretrainedWeights!.Count)),
+            InitializationMode.Fixed => _ => fixedWeights!,
+            InitializationMode.Random => i => Initialization.Draw(network, options.InitScheme, Seeds.Random(options.Seed, Seeds.Stream.KeepBest, i)),
+            _ => i => options.PretrainedWeights![i],
+        };
+        int networks = options.Initialization switch
+        {
+            InitializationMode.Fixed => 1,
+            InitializationMode.Random => options.KeepBestNetworks,
+            _ => Math.Min(options.KeepBestNetworks, options.PretrainedWeights!.Count),
         };
         return Evaluation.Evaluate(network, distilled, scoringExamples, weights, networks).Mean;
     }

@@ -231,6 +231,31 @@ public sealed class DistillerTests
         }
     }
 
+    [TestMethod]
+    public void KeepBestScoresRandomInitOnItsOwnDrawsAndPretrainedOnThePool()
+    {
+        LabeledExamples real = TestData.Blobs(60, Features, 3, seed: 2);
+        var network = new Mlp(8, 3, 6);
+        var random = new DistillationOptions { Steps = 1, Epochs = 2, Iterations = 2, RealBatchSize = 30, KeepBestEvery = 1, KeepBestNetworks = 3, Seed = 4 };
+        var distiller = new DatasetDistiller(network, real, random);
+        DistilledDataset kept = distiller.Run();
+        double expected = Evaluation.Evaluate(network, kept, real, i => Initialization.Draw(network, InitScheme.XavierNormal, Seeds.Random(4, Seeds.Stream.KeepBest, i)), 3).Mean;
+        Assert.AreEqual(expected, distiller.Score(kept));
+        Assert.AreEqual(expected, distiller.Best!.Value.Accuracy);
+        double otherDraws = Evaluation.Evaluate(network, kept, real, Evaluation.RandomInitializations(network, InitScheme.XavierNormal, 4), 3).Mean;
+        Assert.AreNotEqual(expected, otherDraws, "other networks score differently, so the check above can tell them apart");
+
+        float[][] pool = Enumerable.Range(0, 5).Select(i => Initialization.Draw(network, InitScheme.XavierNormal, new Random(100 + i))).ToArray();
+        var pretrained = new DistillationOptions
+        {
+            Steps = 1, Epochs = 2, Iterations = 2, RealBatchSize = 30, KeepBestEvery = 1, KeepBestNetworks = 2,
+            Initialization = InitializationMode.Pretrained, PretrainedWeights = pool,
+        };
+        distiller = new DatasetDistiller(network, real, pretrained);
+        kept = distiller.Run();
+        Assert.AreEqual(Evaluation.Evaluate(network, kept, real, i => pool[i], 2).Mean, distiller.Score(kept));
+    }
+
     // Fixed init with a large outer rate, so that the scores go up and down; 60 of the 90 examples are scored.
     private static DistillationOptions KeepBestOptions() => new()
     {
