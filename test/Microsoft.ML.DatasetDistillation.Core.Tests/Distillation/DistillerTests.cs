@@ -1,3 +1,4 @@
+using Microsoft.ML.DatasetDistillation.Core.Tests.IO;
 using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.DatasetDistillation.Networks;
 
@@ -13,8 +14,7 @@ public sealed class DistillerTests
     {
         DistilledDataset first = Distil(seed: 11), second = Distil(seed: 11), other = Distil(seed: 12);
 
-        CollectionAssert.AreEqual(first.Examples.Features, second.Examples.Features);
-        CollectionAssert.AreEqual(first.LearningRates, second.LearningRates);
+        AssertSameData(first, second);
         CollectionAssert.AreNotEqual(first.Examples.Features, other.Examples.Features);
     }
 
@@ -26,8 +26,7 @@ public sealed class DistillerTests
         DistilledDataset single = ThreadCount.With(1, () => new DatasetDistiller(new TestData.SmoothConvNet(1, 6, 3), real, options).Run());
         DistilledDataset two = ThreadCount.With(2, () => new DatasetDistiller(new TestData.SmoothConvNet(1, 6, 3), real, options).Run());
 
-        CollectionAssert.AreEqual(single.Examples.Features, two.Examples.Features);
-        CollectionAssert.AreEqual(single.LearningRates, two.LearningRates);
+        AssertSameData(single, two);
     }
 
     [TestMethod]
@@ -62,45 +61,33 @@ public sealed class DistillerTests
     public void SaveAndLoadRoundTripExactly()
     {
         DistilledDataset distilled = Distil(seed: 1);
-        string path = Path.Combine(Path.GetTempPath(), $"dd-{Guid.NewGuid():N}.mldd");
-        try
-        {
-            distilled.Save(path);
-            DistilledDataset loaded = DistilledDataset.Load(path);
+        using var temp = new TempFolder();
+        string path = temp.File("distilled.mldd");
+        distilled.Save(path);
+        DistilledDataset loaded = DistilledDataset.Load(path);
 
-            CollectionAssert.AreEqual(distilled.Examples.Features, loaded.Examples.Features);
-            CollectionAssert.AreEqual(distilled.Examples.Labels, loaded.Examples.Labels);
-            CollectionAssert.AreEqual(distilled.LearningRates, loaded.LearningRates);
-            CollectionAssert.AreEqual(distilled.Examples.ExampleShape, loaded.Examples.ExampleShape);
-            Assert.AreEqual((distilled.Steps, distilled.Epochs, distilled.Examples.ClassCount), (loaded.Steps, loaded.Epochs, loaded.Examples.ClassCount));
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        CollectionAssert.AreEqual(distilled.Examples.Features, loaded.Examples.Features);
+        CollectionAssert.AreEqual(distilled.Examples.Labels, loaded.Examples.Labels);
+        CollectionAssert.AreEqual(distilled.LearningRates, loaded.LearningRates);
+        CollectionAssert.AreEqual(distilled.Examples.ExampleShape, loaded.Examples.ExampleShape);
+        Assert.AreEqual((distilled.Steps, distilled.Epochs, distilled.Examples.ClassCount), (loaded.Steps, loaded.Epochs, loaded.Examples.ClassCount));
     }
 
     [TestMethod]
     public void LoadRejectsTruncatedAndForeignFiles()
     {
-        string path = Path.Combine(Path.GetTempPath(), $"dd-{Guid.NewGuid():N}.mldd");
-        try
-        {
-            Distil(seed: 1).Save(path);
-            byte[] bytes = File.ReadAllBytes(path);
-            File.WriteAllBytes(path, bytes[..^7]);
-            StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => DistilledDataset.Load(path)).Message, "truncated");
+        using var temp = new TempFolder();
+        string path = temp.File("distilled.mldd");
+        Distil(seed: 1).Save(path);
+        byte[] bytes = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, bytes[..^7]);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => DistilledDataset.Load(path)).Message, "truncated");
 
-            File.WriteAllBytes(path, [.. bytes, 1, 2]);
-            StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => DistilledDataset.Load(path)).Message, "2 unexpected bytes");
+        File.WriteAllBytes(path, [.. bytes, 1, 2]);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => DistilledDataset.Load(path)).Message, "2 unexpected bytes");
 
-            File.WriteAllBytes(path, [(byte)'P', (byte)'K', .. bytes[2..]]);
-            StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => DistilledDataset.Load(path)).Message, "instead of 'MLDD'");
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        File.WriteAllBytes(path, [(byte)'P', (byte)'K', .. bytes[2..]]);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => DistilledDataset.Load(path)).Message, "instead of 'MLDD'");
     }
 
     [TestMethod]
@@ -144,41 +131,33 @@ public sealed class DistillerTests
         LabeledExamples real = TestData.Blobs(90, Features, 3, seed: 2);
         var options = new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 2, Iterations = 6, RealBatchSize = 32, Seed = 5 };
         DistilledDataset uninterrupted = new DatasetDistiller(new Mlp(8, 3, 6), real, options).Run();
-        string path = Path.Combine(Path.GetTempPath(), $"dd-{Guid.NewGuid():N}.mldc");
-        try
-        {
-            var first = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
-            first.Step();
-            first.Step();
-            first.SaveCheckpoint(path);
+        using var temp = new TempFolder();
+        string path = temp.File("checkpoint.mldc");
+        var first = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+        first.Step();
+        first.Step();
+        first.SaveCheckpoint(path);
 
-            var resumed = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
-            resumed.LoadCheckpoint(path);
-            Assert.AreEqual(2, resumed.Iteration);
-            DistilledDataset result = resumed.Run();
+        var resumed = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+        resumed.LoadCheckpoint(path);
+        Assert.AreEqual(2, resumed.Iteration);
+        DistilledDataset result = resumed.Run();
 
-            CollectionAssert.AreEqual(uninterrupted.Examples.Features, result.Examples.Features);
-            CollectionAssert.AreEqual(uninterrupted.LearningRates, result.LearningRates);
+        AssertSameData(uninterrupted, result);
 
-            var otherSettings = new DatasetDistiller(new Mlp(8, 3, 6), real, new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 3, RealBatchSize = 32, Seed = 5 });
-            StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => otherSettings.LoadCheckpoint(path)).Message, "other settings or data: Epochs 3 (checkpoint: 2)");
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        var otherSettings = new DatasetDistiller(new Mlp(8, 3, 6), real, new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 3, RealBatchSize = 32, Seed = 5 });
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => otherSettings.LoadCheckpoint(path)).Message, "other settings or data: Epochs 3 (checkpoint: 2)");
     }
 
     [TestMethod]
     public void KeepBestReturnsTheSnapshotThatScoresBestOnTrainingExamples()
     {
-        LabeledExamples real = TestData.Blobs(90, Features, 3, seed: 2);
         DistillationOptions options = KeepBestOptions();
-        var distiller = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+        DatasetDistiller distiller = KeepBestDistiller();
         DistilledDataset kept = distiller.Run();
 
         // The same run by hand, scoring every second iteration.
-        var manual = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+        DatasetDistiller manual = KeepBestDistiller();
         var scored = new List<(int Iteration, double Accuracy, DistilledDataset Snapshot)>();
         while (manual.Iteration < options.Iterations)
         {
@@ -192,8 +171,7 @@ public sealed class DistillerTests
 
         var bestScored = scored.First(s => s.Accuracy == scored.Max(t => t.Accuracy));
         Assert.AreEqual((bestScored.Iteration, bestScored.Accuracy), distiller.Best);
-        CollectionAssert.AreEqual(bestScored.Snapshot.Examples.Features, kept.Examples.Features);
-        CollectionAssert.AreEqual(bestScored.Snapshot.LearningRates, kept.LearningRates);
+        AssertSameData(bestScored.Snapshot, kept);
         // These settings are chosen so that the last snapshot is not the best: the test then shows a real choice.
         Assert.IsLessThan(options.Iterations, bestScored.Iteration);
         CollectionAssert.AreNotEqual(distiller.Snapshot().Examples.Features, kept.Examples.Features);
@@ -202,33 +180,24 @@ public sealed class DistillerTests
     [TestMethod]
     public void ResumingKeepsTheBestSnapshotFoundBeforeTheCheckpoint()
     {
-        LabeledExamples real = TestData.Blobs(90, Features, 3, seed: 2);
-        DistillationOptions options = KeepBestOptions();
-        var uninterrupted = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+        DatasetDistiller uninterrupted = KeepBestDistiller();
         DistilledDataset expected = uninterrupted.Run();
-        string path = Path.Combine(Path.GetTempPath(), $"dd-{Guid.NewGuid():N}.mldc");
-        try
-        {
-            var first = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
-            using var cancellation = new CancellationTokenSource();
-            var stopAfterSix = new Collect([], afterReport: count => { if (count == 6) { cancellation.Cancel(); } });
-            Assert.ThrowsExactly<OperationCanceledException>(() => first.Run(stopAfterSix, cancellation.Token));
-            Assert.IsNotNull(first.Best);
-            first.SaveCheckpoint(path);
+        using var temp = new TempFolder();
+        string path = temp.File("checkpoint.mldc");
+        DatasetDistiller first = KeepBestDistiller();
+        using var cancellation = new CancellationTokenSource();
+        var stopAfterSix = new Collect([], afterReport: count => { if (count == 6) { cancellation.Cancel(); } });
+        Assert.ThrowsExactly<OperationCanceledException>(() => first.Run(stopAfterSix, cancellation.Token));
+        Assert.IsNotNull(first.Best);
+        first.SaveCheckpoint(path);
 
-            var resumed = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
-            resumed.LoadCheckpoint(path);
-            Assert.AreEqual(first.Best, resumed.Best);
-            DistilledDataset result = resumed.Run();
+        DatasetDistiller resumed = KeepBestDistiller();
+        resumed.LoadCheckpoint(path);
+        Assert.AreEqual(first.Best, resumed.Best);
+        DistilledDataset result = resumed.Run();
 
-            Assert.AreEqual(uninterrupted.Best, resumed.Best);
-            CollectionAssert.AreEqual(expected.Examples.Features, result.Examples.Features);
-            CollectionAssert.AreEqual(expected.LearningRates, result.LearningRates);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        Assert.AreEqual(uninterrupted.Best, resumed.Best);
+        AssertSameData(expected, result);
     }
 
     [TestMethod]
@@ -256,12 +225,20 @@ public sealed class DistillerTests
         Assert.AreEqual(Evaluation.Evaluate(network, kept, real, i => pool[i], 2).Mean, distiller.Score(kept));
     }
 
+    private static DatasetDistiller KeepBestDistiller() => new(new Mlp(8, 3, 6), TestData.Blobs(90, Features, 3, seed: 2), KeepBestOptions());
+
     // Fixed init with a large outer rate, so that the scores go up and down; 60 of the 90 examples are scored.
     private static DistillationOptions KeepBestOptions() => new()
     {
         Steps = 1, Epochs = 2, Iterations = 16, RealBatchSize = 32, LearningRate = 0.3f, InitialStepLearningRate = 0.3f,
         Initialization = InitializationMode.Fixed, KeepBestEvery = 2, KeepBestExamples = 60, Seed = 7,
     };
+
+    private static void AssertSameData(DistilledDataset expected, DistilledDataset actual)
+    {
+        CollectionAssert.AreEqual(expected.Examples.Features, actual.Examples.Features);
+        CollectionAssert.AreEqual(expected.LearningRates, actual.LearningRates);
+    }
 
     private static DistilledDataset Distil(int seed)
     {
