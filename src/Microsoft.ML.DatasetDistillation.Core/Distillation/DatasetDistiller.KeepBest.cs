@@ -6,6 +6,7 @@ namespace Microsoft.ML.DatasetDistillation.Distillation;
 public sealed partial class DatasetDistiller
 {
     private LabeledExamples? scoringExamples;
+    private float[][]? scoringNetworks;
     private DistilledDataset? best;
     private double bestAccuracy;
     private int bestIteration;
@@ -23,19 +24,14 @@ public sealed partial class DatasetDistiller
     public double Score(DistilledDataset distilled)
     {
         scoringExamples ??= ScoringSubset();
-        Func<int, float[]> weights = options.Initialization switch
+        float[][] networks = scoringNetworks ??= options.Initialization switch
         {
-            InitializationMode.Fixed => _ => fixedWeights!,
-            InitializationMode.Random => i => Initialization.Draw(network, options.InitScheme, Seeds.Random(options.Seed, Seeds.Stream.KeepBest, i)),
-            _ => i => options.PretrainedWeights![i],
+            InitializationMode.Fixed => [fixedWeights!],
+            InitializationMode.Random => Enumerable.Range(0, options.KeepBestNetworks)
+                .Select(i => Initialization.Draw(network, options.InitScheme, Seeds.Random(options.Seed, Seeds.Stream.KeepBest, i))).ToArray(),
+            _ => options.PretrainedWeights!.Take(options.KeepBestNetworks).ToArray(),
         };
-        int networks = options.Initialization switch
-        {
-            InitializationMode.Fixed => 1,
-            InitializationMode.Random => options.KeepBestNetworks,
-            _ => Math.Min(options.KeepBestNetworks, options.PretrainedWeights!.Count),
-        };
-        return Evaluation.Evaluate(network, distilled, scoringExamples, weights, networks).Mean;
+        return Evaluation.Evaluate(network, distilled, scoringExamples, i => networks[i], networks.Length).Mean;
     }
 
     private bool ScoresNow => options.KeepBestEvery > 0 && (Iteration % options.KeepBestEvery == 0 || Iteration == options.Iterations);
@@ -52,7 +48,7 @@ public sealed partial class DatasetDistiller
         return best;
     }
 
-    // The same subset for every score, so that scores of different snapshots compare.
+    // The same subset (and networks) for every score, so that scores of different snapshots compare.
     private LabeledExamples ScoringSubset()
     {
         if (options.KeepBestExamples >= real.Count)

@@ -20,6 +20,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     private readonly Stopwatch iterationClock = new();
     private readonly Stopwatch finalTestClock = new();
     private readonly TrainingCurve curve = new(Path.Combine(options.Out, "curve.csv"));
+    private readonly DistillationOptions settings = options.ToDistillationOptions();
     private readonly Network network = new LeNet(1, MnistDataset.ImageSide, MnistDataset.ImageSide, MnistDataset.ClassCount);
     private LabeledExamples test = null!;
     private DatasetDistiller distiller = null!;
@@ -41,7 +42,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         test = MnistDataset.Load(dataFolder, MnistSplit.Test);
         console.Line($"MNIST: {train.Count} training and {test.Count} test images from {Path.GetRelativePath(Environment.CurrentDirectory, dataFolder)}");
 
-        distiller = new DatasetDistiller(network, train, options.ToDistillationOptions());
+        distiller = new DatasetDistiller(network, train, settings);
         // Fixed init: the one network the data was distilled for. Random init: held-out draws, another seed than training's.
         evaluationWeights = options.Init == InitializationMode.Fixed
             ? _ => distiller.FixedWeights!
@@ -131,7 +132,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
         if (distiller.Best is var (keptIteration, trainingAccuracy))
         {
-            console.Line($"Kept the snapshot of iteration {keptIteration}: {100 * trainingAccuracy:F2} % on {options.ToDistillationOptions().KeepBestExamples:N0} training images");
+            console.Line($"Kept the snapshot of iteration {keptIteration}: {100 * trainingAccuracy:F2} % on {settings.KeepBestExamples:N0} training images");
         }
 
         WriteOutputs(distilled);

@@ -75,7 +75,7 @@ internal static class CommandLine
         var checkpointEvery = NonNegative(new Option<int>("--checkpoint-every") { Description = "Iterations between checkpoints (0: only when stopped or finished).", DefaultValueFactory = _ => 100 });
         var keepBestEvery = NonNegative(new Option<int>("--keep-best-every")
         {
-            Description = "Iterations between scores on 10,000 training images; the best-scoring snapshot is kept instead of the last (0: keep the last, as the paper).",
+            Description = $"Iterations between scores on {new DistillationOptions().KeepBestExamples:N0} training images; the best-scoring snapshot is kept instead of the last (0: keep the last, as the paper).",
             DefaultValueFactory = _ => 0,
         });
 
