@@ -33,15 +33,19 @@ public static class Evaluation
         ArgumentNullException.ThrowIfNull(distilled);
         Tensor w = Tensor.FromValues(initialWeights, network.ParameterCount);
         int[] stepShape = [distilled.ExamplesPerStep, .. distilled.Examples.ExampleShape];
+        var arena = new TensorArena(); // each step's activations die with it: reuse their buffers
         for (int t = 0; t < distilled.LearningRates.Length; t++)
         {
             int s = t % distilled.Steps;
-            Tensor leaf = w.RequireGrad();
-            Tensor x = Tensor.FromValues(distilled.StepFeatures(s), stepShape);
-            Tensor g = Autograd.Grad(Tensor.CrossEntropy(network.Forward(leaf, x), distilled.StepLabels(s)), [leaf])[0];
-            using (Autograd.NoGrad())
+            using (arena.Enter())
             {
-                w = leaf.Detach() - g * distilled.LearningRates[t];
+                Tensor leaf = w.RequireGrad();
+                Tensor x = Tensor.FromValues(distilled.StepFeatures(s), stepShape);
+                Tensor g = Autograd.Grad(Tensor.CrossEntropy(network.Forward(leaf, x), distilled.StepLabels(s)), [leaf])[0];
+                using (Autograd.NoGrad())
+                {
+                    w = TensorArena.Keep(leaf.Detach() - g * distilled.LearningRates[t]);
+                }
             }
         }
 
@@ -56,11 +60,17 @@ public static class Evaluation
         using var _ = Autograd.NoGrad();
         Tensor w = Tensor.Wrap(weights, network.ParameterCount);
         int correct = 0;
+        var arena = new TensorArena(); // a batch's activations die with it: reuse their buffers
         for (int start = 0; start < test.Count; start += batchSize)
         {
             int count = Math.Min(batchSize, test.Count - start);
-            Tensor batch = Tensor.Wrap(test.Features[(start * test.ExampleSize)..((start + count) * test.ExampleSize)], [count, .. test.ExampleShape]);
-            int[] predicted = ArgMaxRows(network.Forward(w, batch));
+            int[] predicted;
+            using (arena.Enter())
+            {
+                Tensor batch = Tensor.FromValues(test.Features.AsSpan(start * test.ExampleSize, count * test.ExampleSize), [count, .. test.ExampleShape]);
+                predicted = ArgMaxRows(network.Forward(w, batch));
+            }
+
             for (int i = 0; i < count; i++)
             {
                 correct += predicted[i] == test.Labels[start + i] ? 1 : 0;
