@@ -31,7 +31,9 @@ public static unsafe class Pooling
         ConvArgumentChecks.Length(argmax.Length, "argmax", ("N", g.Batch), ("C", g.Channels), ("OH", g.OutHeight), ("OW", g.OutWidth));
         var geometry = g;
         int outputsPerPlane = g.OutHeight * g.OutWidth;
-        bool gathered = Avx2.IsSupported && outputsPerPlane >= Vector256<float>.Count
+        bool pairs = Avx2.IsSupported && g is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PadHeight: 0, PadWidth: 0 }
+            && g.OutWidth >= Vector256<float>.Count;
+        bool gathered = !pairs && Avx2.IsSupported && outputsPerPlane >= Vector256<float>.Count
             && (long)g.KernelHeight * g.KernelWidth * outputsPerPlane <= MaxTapTable;
         int[]? taps = gathered ? TapTable(g) : null;
         fixed (float* inputPointer = input, outputPointer = output)
@@ -42,7 +44,11 @@ public static unsafe class Pooling
             int tapCount = g.KernelHeight * g.KernelWidth;
             ForEachPlane(geometry, (inputStart, outputStart) =>
             {
-                if (gathered)
+                if (pairs)
+                {
+                    MaxPlanePairs(geometry, x + inputStart, (int)inputStart, y + outputStart, indices + outputStart);
+                }
+                else if (gathered)
                 {
                     MaxPlaneGathered(table, tapCount, outputsPerPlane, x + inputStart, (int)inputStart, y + outputStart, indices + outputStart);
                 }
@@ -240,15 +246,60 @@ public static unsafe class Pooling
             for (int t = 1; t < taps; t++)
             {
                 var index = Vector256.Load(table + t * outputs + o);
-                var value = Avx2.GatherVector256(x, index, sizeof(float));
-                var take = Vector256.GreaterThan(value, max) | (Vector256.IsNaN(value) & ~Vector256.IsNaN(max));
-                max = Vector256.ConditionalSelect(take, value, max);
-                best = Vector256.ConditionalSelect(take.AsInt32(), index, best);
+                TakeLarger(ref max, ref best, Avx2.GatherVector256(x, index, sizeof(float)), index);
             }
 
             max.Store(y + o);
             (best + Vector256.Create(planeStart)).Store(indices + o);
         }
+    }
+
+    /// <summary>
+    /// <see cref="MaxPlane"/> for 2×2 windows at stride 2 without padding (LeNet's), eight outputs at a time: two input
+    /// rows of sixteen elements each are split into even and odd columns, the four taps of eight windows, with no
+    /// gathers (about three times faster than <see cref="MaxPlaneGathered"/> here).
+    /// </summary>
+    private static void MaxPlanePairs(in Pool2dGeometry g, float* x, int planeStart, float* y, int* indices)
+    {
+        int width = g.Width, outWidth = g.OutWidth;
+        var evenThenOdd = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        var firstTaps = Vector256.Create(0, 2, 4, 6, 8, 10, 12, 14);
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            int rowStart = 2 * oh * width;
+            for (int block = 0; block < outWidth; block += Vector256<float>.Count)
+            {
+                // The last block may overlap the one before: it recomputes the same outputs.
+                int ow = Math.Min(block, outWidth - Vector256<float>.Count), first = rowStart + 2 * ow;
+                var (topEven, topOdd) = SplitColumns(x + first, evenThenOdd);
+                var (bottomEven, bottomOdd) = SplitColumns(x + first + width, evenThenOdd);
+                var index = firstTaps + Vector256.Create(first);
+                var max = topEven;
+                var best = index;
+                TakeLarger(ref max, ref best, topOdd, index + Vector256.Create(1));
+                TakeLarger(ref max, ref best, bottomEven, index + Vector256.Create(width));
+                TakeLarger(ref max, ref best, bottomOdd, index + Vector256.Create(width + 1));
+                int o = oh * outWidth + ow;
+                max.Store(y + o);
+                (best + Vector256.Create(planeStart)).Store(indices + o);
+            }
+        }
+    }
+
+    /// <summary>The even and the odd elements of the sixteen at <paramref name="source"/>, in order.</summary>
+    private static (Vector256<float> Even, Vector256<float> Odd) SplitColumns(float* source, Vector256<int> evenThenOdd)
+    {
+        var low = Avx2.PermuteVar8x32(Avx.LoadVector256(source), evenThenOdd);
+        var high = Avx2.PermuteVar8x32(Avx.LoadVector256(source + Vector256<float>.Count), evenThenOdd);
+        return (Avx2.Permute2x128(low, high, 0x20), Avx2.Permute2x128(low, high, 0x31));
+    }
+
+    /// <summary>Takes <paramref name="value"/> where it is larger than <paramref name="max"/>, or the first NaN, as the scalar loop does.</summary>
+    private static void TakeLarger(ref Vector256<float> max, ref Vector256<int> best, Vector256<float> value, Vector256<int> index)
+    {
+        var take = Vector256.GreaterThan(value, max) | (Vector256.IsNaN(value) & ~Vector256.IsNaN(max));
+        max = Vector256.ConditionalSelect(take, value, max);
+        best = Vector256.ConditionalSelect(take.AsInt32(), index, best);
     }
 
     private static void AveragePlane(in Pool2dGeometry g, float* x, float* y)

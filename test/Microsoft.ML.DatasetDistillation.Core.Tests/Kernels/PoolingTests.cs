@@ -12,6 +12,7 @@ public sealed class PoolingTests
         [3, 2, 5, 5, 5, 5, 1, 1, 0, 0],    // kernel = image
         [2, 6, 28, 28, 2, 2, 2, 2, 0, 0],  // LeNet pool 1
         [3, 16, 10, 10, 2, 2, 2, 2, 0, 0], // LeNet pool 2
+        [2, 3, 9, 19, 2, 2, 2, 2, 0, 0],   // 2×2 pairs path: odd sizes leave a row and a column out, last block overlaps
         [2, 5, 9, 7, 3, 3, 2, 2, 1, 1],    // overlapping windows with padding
         [1, 2, 8, 11, 2, 3, 1, 3, 1, 1],   // non-square kernel, stride 3
         [3, 1, 10, 10, 4, 5, 3, 3, 2, 2],  // padding 2
