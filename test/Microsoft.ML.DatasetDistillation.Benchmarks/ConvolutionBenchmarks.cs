@@ -4,19 +4,13 @@ using Microsoft.ML.DatasetDistillation.Kernels;
 namespace Microsoft.ML.DatasetDistillation.Benchmarks;
 
 /// <summary>LeNet's two convolutions on MNIST, forward and both gradients, for a real batch (1024) and a distilled step (10).</summary>
-public class ConvolutionBenchmarks
+public class ConvolutionBenchmarks : LeNetSizes
 {
     private Conv2dGeometry geometry;
     private float[] x = [], w = [], y = [], dx = [], dw = [];
 
     [Params("conv1 1→6 28×28 pad 2", "conv2 6→16 14×14")]
     public string Layer { get; set; } = "conv1 1→6 28×28 pad 2";
-
-    [Params(1024, 10)]
-    public int Batch { get; set; }
-
-    [Params(1, 2)]
-    public int Threads { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -26,9 +20,9 @@ public class ConvolutionBenchmarks
             ? new Conv2dGeometry(Batch, 1, 28, 28, 6, 5, 5, PadHeight: 2, PadWidth: 2)
             : new Conv2dGeometry(Batch, 6, 14, 14, 16, 5, 5);
         var random = new Random(1);
-        x = Random(random, geometry.Batch * geometry.InChannels * geometry.Height * geometry.Width);
-        w = Random(random, geometry.OutChannels * geometry.InChannels * geometry.KernelHeight * geometry.KernelWidth);
-        y = Random(random, geometry.Batch * geometry.OutChannels * geometry.OutHeight * geometry.OutWidth);
+        x = RandomValues(random, geometry.Batch * geometry.InChannels * geometry.Height * geometry.Width);
+        w = RandomValues(random, geometry.OutChannels * geometry.InChannels * geometry.KernelHeight * geometry.KernelWidth);
+        y = RandomValues(random, geometry.Batch * geometry.OutChannels * geometry.OutHeight * geometry.OutWidth);
         dx = new float[x.Length];
         dw = new float[w.Length];
     }
@@ -41,6 +35,4 @@ public class ConvolutionBenchmarks
 
     [Benchmark]
     public void BackwardWeights() => Convolution.BackwardWeights(geometry, x, y, dw);
-
-    private static float[] Random(Random random, int count) => Enumerable.Range(0, count).Select(_ => random.NextSingle() - 0.5f).ToArray();
 }

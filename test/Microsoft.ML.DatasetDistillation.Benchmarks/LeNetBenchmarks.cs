@@ -10,17 +10,11 @@ namespace Microsoft.ML.DatasetDistillation.Benchmarks;
 /// the distillation step's gradient of a gradient on 10 images: g = ∇_w ℓ(x, w) recorded, then ∂⟨g, v⟩/∂(w, x).
 /// </summary>
 [MemoryDiagnoser]
-public class LeNetBenchmarks
+public class LeNetBenchmarks : LeNetSizes
 {
     private readonly LeNet network = new(1, 28, 28, 10);
     private Tensor weights = null!, images = null!, direction = null!;
     private int[] labels = [];
-
-    [Params(1024, 10)]
-    public int Batch { get; set; }
-
-    [Params(1, 2)]
-    public int Threads { get; set; }
 
     [GlobalSetup]
     public void Setup()

@@ -4,7 +4,7 @@ using Microsoft.ML.DatasetDistillation.Kernels;
 namespace Microsoft.ML.DatasetDistillation.Benchmarks;
 
 /// <summary>LeNet's two 2×2 max poolings on MNIST, forward and backward, for a real batch (1024) and a distilled step (10).</summary>
-public class PoolingBenchmarks
+public class PoolingBenchmarks : LeNetSizes
 {
     private Pool2dGeometry geometry;
     private float[] x = [], y = [], dx = [];
@@ -12,12 +12,6 @@ public class PoolingBenchmarks
 
     [Params("pool1 6×28×28", "pool2 16×10×10")]
     public string Layer { get; set; } = "pool1 6×28×28";
-
-    [Params(1024, 10)]
-    public int Batch { get; set; }
-
-    [Params(1, 2)]
-    public int Threads { get; set; }
 
     [GlobalSetup]
     public void Setup()
@@ -27,7 +21,7 @@ public class PoolingBenchmarks
             ? new Pool2dGeometry(Batch, 6, 28, 28, 2, 2, 2, 2)
             : new Pool2dGeometry(Batch, 16, 10, 10, 2, 2, 2, 2);
         var random = new Random(1);
-        x = Enumerable.Range(0, Batch * geometry.Channels * geometry.Height * geometry.Width).Select(_ => random.NextSingle() - 0.5f).ToArray();
+        x = RandomValues(random, Batch * geometry.Channels * geometry.Height * geometry.Width);
         y = new float[Batch * geometry.Channels * geometry.OutHeight * geometry.OutWidth];
         argmax = new int[y.Length];
         dx = new float[x.Length];
