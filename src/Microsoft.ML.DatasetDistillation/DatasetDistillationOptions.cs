@@ -155,7 +155,10 @@ public sealed class DatasetDistillationOptions
     /// <summary>Networks sampled per iteration, their gradients averaged. Default 1.</summary>
     public int NetworksPerIteration { get; set; } = 1;
 
-    /// <summary>Start the distilled examples from random real examples of their class instead of noise. Default false.</summary>
+    /// <summary>
+    /// Start the distilled rows from random input rows of their class (distinct ones, so every class needs
+    /// Steps × ExamplesPerClassPerStep rows) instead of noise. Default false.
+    /// </summary>
     public bool InitializeFromRealExamples { get; set; }
 
     /// <summary>

@@ -187,25 +187,29 @@ public static class Baselines
         return Dataset(best, train, options, rate);
     }
 
+    /// <summary>The random real set of candidate r, drawn from that candidate's own random stream.</summary>
+    private static float[] RandomRealFeatures(LabeledExamples train, BaselineOptions options, int candidate) =>
+        DistinctRealExamples(train, options.Steps, options.ExamplesPerClassPerStep, Seeds.Random(options.Seed, Seeds.Stream.Baseline, candidate));
+
     /// <summary>
-    /// Steps × ExamplesPerClassPerStep distinct real examples of each class, drawn uniformly without replacement from the
-    /// class; candidate r draws from its own random stream.
+    /// Steps × <paramref name="examplesPerClassPerStep"/> distinct real examples of each class, drawn uniformly without
+    /// replacement from the class, laid out as a distilled dataset's features (step by step, classes in order).
+    /// Every class must have that many examples.
     /// </summary>
-    private static float[] RandomRealFeatures(LabeledExamples train, BaselineOptions options, int candidate)
+    internal static float[] DistinctRealExamples(LabeledExamples train, int steps, int examplesPerClassPerStep, Random random)
     {
-        Random random = Seeds.Random(options.Seed, Seeds.Stream.Baseline, candidate);
-        int perClass = ExamplesNeededPerClass(BaselineKind.RandomReal, options);
+        int perClass = examplesPerClassPerStep * steps;
         var features = new float[train.ClassCount * perClass * train.ExampleSize];
         int[][] byClass = IndicesByClass(train);
         for (int c = 0; c < train.ClassCount; c++)
         {
             // A partial Fisher–Yates shuffle picks perClass distinct rows.
-            int[] pool = (int[])byClass[c].Clone();
+            int[] pool = byClass[c];
             for (int j = 0; j < perClass; j++)
             {
                 int pick = random.Next(j, pool.Length);
                 (pool[j], pool[pick]) = (pool[pick], pool[j]);
-                train.Example(pool[j]).CopyTo(Slot(features, train, options, c, j));
+                train.Example(pool[j]).CopyTo(Slot(features, train, examplesPerClassPerStep, c, j));
             }
         }
 
@@ -225,7 +229,7 @@ public static class Baselines
             KMeansResult result = KMeans.Cluster(train.Features, train.ExampleSize, byClass[c], k, options.KMeansMaxIterations, random);
             for (int j = 0; j < k; j++)
             {
-                result.Centroids.AsSpan(j * train.ExampleSize, train.ExampleSize).CopyTo(Slot(features, train, options, c, j));
+                result.Centroids.AsSpan(j * train.ExampleSize, train.ExampleSize).CopyTo(Slot(features, train, options.ExamplesPerClassPerStep, c, j));
             }
         }
 
@@ -259,7 +263,7 @@ public static class Baselines
 
             for (int j = 0; j < options.ExamplesPerClassPerStep * options.Steps; j++)
             {
-                mean.CopyTo(Slot(features, train, options, c, j));
+                mean.CopyTo(Slot(features, train, options.ExamplesPerClassPerStep, c, j));
             }
         }
 
@@ -267,9 +271,9 @@ public static class Baselines
     }
 
     /// <summary>Where the j-th example of class c goes: step j / E, position c·E + j mod E within the step.</summary>
-    private static Span<float> Slot(float[] features, LabeledExamples train, BaselineOptions options, int c, int j)
+    private static Span<float> Slot(float[] features, LabeledExamples train, int examplesPerClassPerStep, int c, int j)
     {
-        int perClass = options.ExamplesPerClassPerStep, step = j / perClass;
+        int perClass = examplesPerClassPerStep, step = j / perClass;
         int index = step * train.ClassCount * perClass + c * perClass + j % perClass;
         return features.AsSpan(index * train.ExampleSize, train.ExampleSize);
     }

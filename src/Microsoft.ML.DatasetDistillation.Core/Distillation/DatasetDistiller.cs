@@ -64,19 +64,22 @@ public sealed partial class DatasetDistiller
         int[] stepShape = [perStep, .. real.ExampleShape];
         int[] stepLabels = Enumerable.Range(0, perStep).Select(i => i / options.ExamplesPerClassPerStep).ToArray();
         var random = Seeds.Random(options.Seed, Seeds.Stream.DistilledData, 0);
+        float[]? realStart = options.InitializeFromRealExamples
+            ? Baselines.DistinctRealExamples(real, options.Steps, options.ExamplesPerClassPerStep, random)
+            : null;
         data = new Tensor[options.Steps];
         labels = new int[options.Steps][];
         for (int s = 0; s < options.Steps; s++)
         {
             data[s] = Tensor.Zeros(stepShape).RequireGrad();
             labels[s] = stepLabels;
-            if (options.InitializeFromRealExamples)
+            if (realStart is null)
             {
-                CopyRandomExamplesOfEachClass(data[s].Data, stepLabels, random);
+                Initialization.FillNormal(data[s].Data, 1f, random);
             }
             else
             {
-                Initialization.FillNormal(data[s].Data, 1f, random);
+                realStart.AsSpan(s * perStep * real.ExampleSize, perStep * real.ExampleSize).CopyTo(data[s].Data);
             }
         }
 
@@ -252,16 +255,6 @@ public sealed partial class DatasetDistiller
         };
     }
 
-    private void CopyRandomExamplesOfEachClass(Span<float> target, int[] stepLabels, Random random)
-    {
-        int[][] byClass = Enumerable.Range(0, real.ClassCount).Select(c => Enumerable.Range(0, real.Count).Where(i => real.Labels[i] == c).ToArray()).ToArray();
-        for (int i = 0; i < stepLabels.Length; i++)
-        {
-            int[] pool = byClass[stepLabels[i]];
-            real.Example(pool[random.Next(pool.Length)]).CopyTo(target.Slice(i * real.ExampleSize));
-        }
-    }
-
     private static void CheckRequest(Network network, LabeledExamples real, DistillationOptions options)
     {
         if (real.Count == 0)
@@ -288,6 +281,14 @@ public sealed partial class DatasetDistiller
         {
             throw new ArgumentException(
                 $"{options.ExamplesPerClassPerStep} examples per class were asked for, but class {smallest} has only {counts[smallest]}.", nameof(options));
+        }
+
+        int distinctReal = options.Steps * options.ExamplesPerClassPerStep;
+        if (options.InitializeFromRealExamples && counts[smallest] < distinctReal)
+        {
+            throw new ArgumentException(
+                $"Starting from real examples needs {distinctReal} distinct examples of every class (Steps × ExamplesPerClassPerStep), " +
+                $"but class {smallest} has only {counts[smallest]}.", nameof(options));
         }
 
         if (options.Initialization == InitializationMode.Pretrained && options.PretrainedWeights!.Any(p => p.Length != network.ParameterCount))

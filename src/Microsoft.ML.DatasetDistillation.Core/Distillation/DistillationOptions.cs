@@ -63,7 +63,10 @@ public sealed class DistillationOptions
     /// <summary>Flat parameter vectors for <see cref="InitializationMode.Pretrained"/>.</summary>
     public IReadOnlyList<float[]>? PretrainedWeights { get; set; }
 
-    /// <summary>Start the distilled examples from random real examples of their class instead of N(0, 1) noise.</summary>
+    /// <summary>
+    /// Start the distilled examples from random real examples of their class (distinct ones, so every class needs
+    /// Steps × ExamplesPerClassPerStep examples) instead of N(0, 1) noise.
+    /// </summary>
     public bool InitializeFromRealExamples { get; set; }
 
     /// <summary>Seed of every random choice; the same seed and data give the same distilled data.</summary>

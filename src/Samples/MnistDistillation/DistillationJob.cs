@@ -57,7 +57,8 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         }
 
         int images = options.Steps * options.ImagesPerClass * MnistDataset.ClassCount;
-        console.Line($"Distilling MNIST for LeNet, {Mode} init: {images} images in {options.Steps} steps × {options.Epochs} epochs");
+        string start = options.DataFromRealImages ? "random real images" : "noise";
+        console.Line($"Distilling MNIST for LeNet, {Mode} init: {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}");
         console.Line($"  {options.Iterations} iterations of {options.Batch} real images, {options.Threads} thread(s), output in {options.Out}");
 
         try

@@ -21,7 +21,8 @@ internal sealed record SampleOptions(
     string Out,
     bool Resume,
     int CheckpointEvery,
-    int KeepBestEvery)
+    int KeepBestEvery,
+    bool DataFromRealImages)
 {
     /// <summary>Networks trained at each periodic evaluation (random init); the final one uses <see cref="EvalNets"/>.</summary>
     public const int PeriodicEvalNets = 20;
@@ -41,6 +42,7 @@ internal sealed record SampleOptions(
         InitialStepLearningRate = StepLearningRate,
         Seed = Seed,
         KeepBestEvery = KeepBestEvery,
+        InitializeFromRealExamples = DataFromRealImages,
     };
 }
 
@@ -78,12 +80,18 @@ internal static class CommandLine
             Description = $"Iterations between scores on {new DistillationOptions().KeepBestExamples:N0} training images; the best-scoring snapshot is kept instead of the last (0: keep the last, as the paper).",
             DefaultValueFactory = _ => 0,
         });
+        var dataInit = new Option<string>("--data-init")
+        {
+            Description = "What the distilled images start from: 'noise' (N(0, 1) in normalised pixels, as the paper) or 'real' (random training images of their digit).",
+            DefaultValueFactory = _ => "noise",
+        };
+        dataInit.AcceptOnlyFromAmong("noise", "real");
 
         var command = new RootCommand(
             "Distils MNIST into a few synthetic images per digit and a learned learning-rate schedule (Wang et al., Dataset Distillation, 2018). " +
             "Ctrl+C stops between iterations and writes a checkpoint; the same command with --resume continues.")
         {
-            init, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, output, resume, checkpointEvery, keepBestEvery,
+            init, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, output, resume, checkpointEvery, keepBestEvery, dataInit,
         };
 
         command.SetAction(result =>
@@ -95,7 +103,8 @@ internal static class CommandLine
                 result.GetValue(batch), result.GetValue(lr), result.GetValue(stepLr), result.GetValue(seed), result.GetValue(threads),
                 result.GetValue(evalEvery), result.GetValue(evalNets),
                 result.GetValue(output) is { Length: > 0 } folder ? folder : Path.Combine("out", $"mnist-{mode}"),
-                result.GetValue(resume), result.GetValue(checkpointEvery), result.GetValue(keepBestEvery)));
+                result.GetValue(resume), result.GetValue(checkpointEvery), result.GetValue(keepBestEvery),
+                result.GetValue(dataInit) == "real"));
         });
         return command;
     }

@@ -109,8 +109,33 @@ public sealed class DistillerTests
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new DatasetDistiller(network, images, new DistillationOptions())).Message,
             "expects examples [8] in 3 classes, but the data has [1, 4, 2]");
 
+        string tooFewToStartFrom = Assert.ThrowsExactly<ArgumentException>(
+            () => new DatasetDistiller(network, real, new DistillationOptions { Steps = 6, ExamplesPerClassPerStep = 2, InitializeFromRealExamples = true })).Message;
+        StringAssert.Contains(tooFewToStartFrom, "needs 12 distinct examples of every class (Steps × ExamplesPerClassPerStep), but class 0 has only 10");
+
         Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DatasetDistiller(network, real, new DistillationOptions { Steps = 0 }));
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DatasetDistiller(network, real, new DistillationOptions { KeepBestEvery = -1 })).Message, "KeepBestEvery");
+    }
+
+    [TestMethod]
+    public void StartingFromRealExamplesTakesDistinctExamplesOfEachStepsClasses()
+    {
+        LabeledExamples real = TestData.Blobs(30, Features, 3, seed: 2);
+        var options = new DistillationOptions { Steps = 5, ExamplesPerClassPerStep = 2, InitializeFromRealExamples = true };
+
+        DistilledDataset start = new DatasetDistiller(new Mlp(8, 3, 4), real, options).Snapshot();
+
+        // Each class has 10 examples and needs 5 × 2, so the start is every example of every class, each once.
+        var used = new List<int>();
+        for (int i = 0; i < start.Examples.Count; i++)
+        {
+            float[] example = start.Examples.Example(i).ToArray();
+            int source = Enumerable.Range(0, real.Count).Single(r => real.Example(r).SequenceEqual(example));
+            Assert.AreEqual(start.Examples.Labels[i], real.Labels[source], $"distilled example {i}");
+            used.Add(source);
+        }
+
+        CollectionAssert.AreEquivalent(Enumerable.Range(0, real.Count).ToArray(), used);
     }
 
     [TestMethod]
