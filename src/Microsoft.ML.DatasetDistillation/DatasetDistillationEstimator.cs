@@ -126,12 +126,17 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             counts[c]++;
         }
 
+        // Starting from real rows takes distinct ones for every step, so it needs Steps times as many.
+        int needed = options.InitializeFromRealExamples ? options.Steps * options.ExamplesPerClassPerStep : options.ExamplesPerClassPerStep;
         int smallest = Array.IndexOf(counts, counts.Min());
-        if (counts[smallest] < options.ExamplesPerClassPerStep)
+        if (counts[smallest] < needed)
         {
+            string request = options.InitializeFromRealExamples
+                ? $"InitializeFromRealExamples with Steps × ExamplesPerClassPerStep = {needed} needs that many distinct rows"
+                : $"ExamplesPerClassPerStep = {needed} needs at least that many rows";
             throw new InvalidOperationException(
                 $"The label column '{options.LabelColumnName}' has {counts[smallest]} rows of class {smallest + 1}{ValueText(rows, smallest)}, " +
-                $"but ExamplesPerClassPerStep = {options.ExamplesPerClassPerStep} needs at least that many rows of every class.");
+                $"but {request} of every class.");
         }
 
         var real = new LabeledExamples(rows.Features, rows.Classes, spec.ExampleShape, rows.ClassCount);

@@ -76,6 +76,23 @@ public sealed class DatasetDistillationTests
     }
 
     [TestMethod]
+    public void Fit_ClassWithTooFewRows_Throws_NamingTheColumnAndTheRequest()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView data = ml.Data.LoadFromEnumerable(Blobs(30, seed: 1)); // 10 rows of each class
+
+        var perStep = Assert.ThrowsExactly<InvalidOperationException>(
+            () => ml.Transforms.DistillDataset(new DatasetDistillationOptions { ExamplesPerClassPerStep = 11 }).Fit(data));
+        StringAssert.Contains(perStep.Message, "The label column 'Label' has 10 rows of class 1");
+        StringAssert.Contains(perStep.Message, "ExamplesPerClassPerStep = 11 needs at least that many rows of every class");
+
+        var realStart = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(
+            new DatasetDistillationOptions { Steps = 6, ExamplesPerClassPerStep = 2, InitializeFromRealExamples = true }).Fit(data));
+        StringAssert.Contains(realStart.Message, "The label column 'Label' has 10 rows of class 1");
+        StringAssert.Contains(realStart.Message, "InitializeFromRealExamples with Steps × ExamplesPerClassPerStep = 12 needs that many distinct rows of every class");
+    }
+
+    [TestMethod]
     public void Fit_ImageShapeNotMatchingVector_Throws()
     {
         var ml = new MLContext(seed: 1);
