@@ -126,8 +126,8 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             counts[c]++;
         }
 
-        // Starting from real rows takes distinct ones for every step, so it needs Steps times as many.
-        int needed = options.InitializeFromRealExamples ? options.Steps * options.ExamplesPerClassPerStep : options.ExamplesPerClassPerStep;
+        DistillationOptions core = ToCoreOptions(options);
+        int needed = core.ExamplesNeededPerClass;
         int smallest = Array.IndexOf(counts, counts.Min());
         if (counts[smallest] < needed)
         {
@@ -141,7 +141,6 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
 
         var real = new LabeledExamples(rows.Features, rows.Classes, spec.ExampleShape, rows.ClassCount);
         var network = spec.Create();
-        DistillationOptions core = ToCoreOptions(options);
         var distiller = new DatasetDistiller(network, real, core);
         channel.Log(
             $"Distilling {real.Count} rows of {real.ExampleSize} features in {real.ClassCount} classes into {options.Steps} steps × " +

@@ -277,18 +277,12 @@ public sealed partial class DatasetDistiller
         // A distilled step with more examples of a class than the class has is no distillation.
         int[] counts = real.ClassCounts();
         int smallest = Array.IndexOf(counts, counts.Min());
-        if (counts[smallest] < options.ExamplesPerClassPerStep)
+        if (counts[smallest] < options.ExamplesNeededPerClass)
         {
-            throw new ArgumentException(
-                $"{options.ExamplesPerClassPerStep} examples per class were asked for, but class {smallest} has only {counts[smallest]}.", nameof(options));
-        }
-
-        int distinctReal = options.Steps * options.ExamplesPerClassPerStep;
-        if (options.InitializeFromRealExamples && counts[smallest] < distinctReal)
-        {
-            throw new ArgumentException(
-                $"Starting from real examples needs {distinctReal} distinct examples of every class (Steps × ExamplesPerClassPerStep), " +
-                $"but class {smallest} has only {counts[smallest]}.", nameof(options));
+            string request = options.InitializeFromRealExamples
+                ? $"Starting from real examples needs {options.ExamplesNeededPerClass} distinct examples of every class (Steps × ExamplesPerClassPerStep)"
+                : $"{options.ExamplesPerClassPerStep} examples per class were asked for";
+            throw new ArgumentException($"{request}, but class {smallest} has only {counts[smallest]}.", nameof(options));
         }
 
         if (options.Initialization == InitializationMode.Pretrained && options.PretrainedWeights!.Any(p => p.Length != network.ParameterCount))

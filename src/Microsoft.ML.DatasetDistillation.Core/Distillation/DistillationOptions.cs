@@ -93,6 +93,11 @@ public sealed class DistillationOptions
     /// <summary>Inner steps in the unrolled run, T = Steps × Epochs.</summary>
     public int TotalSteps => Steps * Epochs;
 
+    /// <summary>
+    /// Examples every class must have: one step's worth, or, starting from real examples, distinct ones for every step.
+    /// </summary>
+    internal int ExamplesNeededPerClass => InitializeFromRealExamples ? Steps * ExamplesPerClassPerStep : ExamplesPerClassPerStep;
+
     /// <summary>Throws when a setting is out of range, naming it.</summary>
     public void Validate()
     {
