@@ -46,7 +46,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         // Fixed init: the one network the data was distilled for. Random init: held-out draws, another seed than training's.
         evaluationWeights = options.Init == InitializationMode.Fixed
             ? _ => distiller.FixedWeights!
-            : Evaluation.RandomInitializations(network, InitScheme.XavierNormal, EvaluationSeed);
+            : Evaluation.RandomInitializations(network, options.Scheme, EvaluationSeed);
         if (options.Resume)
         {
             Resume();
@@ -58,7 +58,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
         int images = options.Steps * options.ImagesPerClass * MnistDataset.ClassCount;
         string start = options.DataFromRealImages ? "random real images" : "noise";
-        console.Line($"Distilling MNIST for LeNet, {Mode} init: {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}");
+        console.Line($"Distilling MNIST for LeNet, {Mode} init ({CommandLine.SchemeNames[options.Scheme]}): {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}");
         console.Line($"  {options.Iterations} iterations of {options.Batch} real images, {options.Threads} thread(s), output in {options.Out}");
 
         try

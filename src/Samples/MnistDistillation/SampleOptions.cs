@@ -1,12 +1,14 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
 using Microsoft.ML.DatasetDistillation.Distillation;
+using Microsoft.ML.DatasetDistillation.Networks;
 
 namespace MnistDistillation;
 
 /// <summary>Everything the command line sets.</summary>
 internal sealed record SampleOptions(
     InitializationMode Init,
+    InitScheme Scheme,
     int Steps,
     int Epochs,
     int ImagesPerClass,
@@ -33,6 +35,7 @@ internal sealed record SampleOptions(
     public DistillationOptions ToDistillationOptions() => new()
     {
         Initialization = Init,
+        InitScheme = Scheme,
         Steps = Steps,
         Epochs = Epochs,
         ExamplesPerClassPerStep = ImagesPerClass,
@@ -57,6 +60,12 @@ internal static class CommandLine
             DefaultValueFactory = _ => "random",
         };
         init.AcceptOnlyFromAmong("fixed", "random");
+        var initScheme = new Option<string>("--init-scheme")
+        {
+            Description = "How initial weights are drawn, while distilling and for the test networks (biases are zero).",
+            DefaultValueFactory = _ => SchemeNames[InitScheme.XavierNormal],
+        };
+        initScheme.AcceptOnlyFromAmong([.. SchemeNames.Values]);
         var steps = Positive(new Option<int>("--steps") { Description = "Distinct gradient steps, each with its own distilled images.", DefaultValueFactory = _ => 10 });
         var epochs = Positive(new Option<int>("--epochs") { Description = "Passes over the steps when training on the distilled data.", DefaultValueFactory = _ => 3 });
         var imagesPerClass = Positive(new Option<int>("--images-per-class") { Description = "Distilled images of each digit in each step.", DefaultValueFactory = _ => 1 });
@@ -91,7 +100,7 @@ internal static class CommandLine
             "Distils MNIST into a few synthetic images per digit and a learned learning-rate schedule (Wang et al., Dataset Distillation, 2018). " +
             "Ctrl+C stops between iterations and writes a checkpoint; the same command with --resume continues.")
         {
-            init, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, output, resume, checkpointEvery, keepBestEvery, dataInit,
+            init, initScheme, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, output, resume, checkpointEvery, keepBestEvery, dataInit,
         };
 
         command.SetAction(result =>
@@ -99,6 +108,7 @@ internal static class CommandLine
             string mode = result.GetValue(init)!;
             return run(new SampleOptions(
                 mode == "fixed" ? InitializationMode.Fixed : InitializationMode.Random,
+                SchemeNames.Single(name => name.Value == result.GetValue(initScheme)).Key,
                 result.GetValue(steps), result.GetValue(epochs), result.GetValue(imagesPerClass), result.GetValue(iterations),
                 result.GetValue(batch), result.GetValue(lr), result.GetValue(stepLr), result.GetValue(seed), result.GetValue(threads),
                 result.GetValue(evalEvery), result.GetValue(evalNets),
@@ -108,6 +118,15 @@ internal static class CommandLine
         });
         return command;
     }
+
+    /// <summary>The command-line name of each initialisation scheme.</summary>
+    public static readonly IReadOnlyDictionary<InitScheme, string> SchemeNames = new Dictionary<InitScheme, string>
+    {
+        [InitScheme.XavierNormal] = "xavier-normal",
+        [InitScheme.XavierUniform] = "xavier-uniform",
+        [InitScheme.KaimingNormal] = "kaiming-normal",
+        [InitScheme.KaimingUniform] = "kaiming-uniform",
+    };
 
     private static Option<int> Positive(Option<int> option) => Check(option, v => v >= 1, "at least 1");
 
