@@ -45,14 +45,31 @@ public sealed partial class Tensor
     public static Tensor CrossEntropy(Tensor logits, ReadOnlySpan<int> labels)
     {
         CheckMatrix(logits, "CrossEntropy");
-        int rows = logits.shape[0], classes = logits.shape[1];
-        if (labels.Length != rows)
+        if (labels.Length != logits.shape[0])
         {
             throw new ArgumentException($"CrossEntropy got logits {ShapeText(logits.shape)} but {labels.Length} labels.", nameof(labels));
         }
 
-        Tensor oneHot = Zeros(rows, classes);
-        for (int r = 0; r < rows; r++)
+        return CrossEntropy(logits, OneHot(labels, logits.shape[1]));
+    }
+
+    /// <summary>
+    /// Mean cross-entropy against target rows [N, classes], −(1/N) Σ y·log softmax(x). Targets are usually probabilities
+    /// (one-hot or soft labels); any real rows are accepted, and the targets may themselves require gradients (learned
+    /// labels): a row that does not sum to 1 scales and shifts that example's pull on the logits.
+    /// </summary>
+    public static Tensor CrossEntropy(Tensor logits, Tensor targets)
+    {
+        CheckSameShape(logits, targets, "CrossEntropy");
+        return Sum(LogSoftmax(logits) * targets) * (-1f / logits.shape[0]);
+    }
+
+    /// <summary>A new [labels, classes] matrix with a 1 in each row at that row's label and 0 elsewhere.</summary>
+    public static Tensor OneHot(ReadOnlySpan<int> labels, int classes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
+        Tensor oneHot = Zeros(labels.Length, classes);
+        for (int r = 0; r < labels.Length; r++)
         {
             if ((uint)labels[r] >= (uint)classes)
             {
@@ -62,17 +79,7 @@ public sealed partial class Tensor
             oneHot.buffer[r * classes + labels[r]] = 1f;
         }
 
-        return CrossEntropy(logits, oneHot);
-    }
-
-    /// <summary>
-    /// Mean cross-entropy against probability targets [N, classes] (each row sums to 1), −(1/N) Σ p·log softmax(x).
-    /// The targets may themselves require gradients (learned soft labels).
-    /// </summary>
-    public static Tensor CrossEntropy(Tensor logits, Tensor targets)
-    {
-        CheckSameShape(logits, targets, "CrossEntropy");
-        return Sum(LogSoftmax(logits) * targets) * (-1f / logits.shape[0]);
+        return oneHot;
     }
 
     /// <summary>Mean squared error, mean((a − b)²).</summary>

@@ -8,7 +8,7 @@ namespace Microsoft.ML.DatasetDistillation.Distillation;
 public sealed partial class DatasetDistiller
 {
     /// <summary>
-    /// Writes everything needed to continue this run exactly: the iteration, x̃, r, Adam's moments and the best snapshot
+    /// Writes everything needed to continue this run exactly: the iteration, x̃, r (and ỹ when learned), Adam's moments and the best snapshot
     /// kept so far, plus the settings that must match on resume ("MLDC" format, little-endian, written atomically).
     /// </summary>
     public void SaveCheckpoint(string path)
@@ -37,6 +37,7 @@ public sealed partial class DatasetDistiller
                 writer.Write(bestAccuracy);
                 DistilledDataset.WriteFloats(writer, best.Examples.Features);
                 DistilledDataset.WriteFloats(writer, best.LearningRates);
+                DistilledDataset.WriteFloats(writer, best.SoftLabels ?? []);
             }
         }
 
@@ -92,7 +93,8 @@ public sealed partial class DatasetDistiller
             {
                 bestAccuracy = reader.ReadDouble();
                 float[] features = DistilledDataset.ReadFloats(reader, data.Sum(d => d.Length));
-                best = SnapshotOf(features, DistilledDataset.ReadFloats(reader, options.TotalSteps));
+                float[] rates = DistilledDataset.ReadFloats(reader, options.TotalSteps);
+                best = SnapshotOf(features, rates, options.LearnLabels ? DistilledDataset.ReadFloats(reader, targets.Sum(y => y.Length)) : null);
                 bestIteration = keptIteration;
             }
 
@@ -106,7 +108,7 @@ public sealed partial class DatasetDistiller
     }
 
     private const string CheckpointMagic = "MLDC";
-    private const int CheckpointVersion = 3;
+    private const int CheckpointVersion = 4;
 
     /// <summary>Everything a checkpoint is only valid for (the iteration count may grow on resume).</summary>
     private (string Name, double Value)[] Fingerprint() =>
@@ -120,5 +122,6 @@ public sealed partial class DatasetDistiller
         (nameof(options.DecayEveryEpochs), options.DecayEveryEpochs), (nameof(options.DecayFactor), options.DecayFactor),
         (nameof(options.NetworksPerIteration), options.NetworksPerIteration), (nameof(options.KeepBestEvery), options.KeepBestEvery),
         (nameof(options.KeepBestExamples), options.KeepBestExamples), (nameof(options.KeepBestNetworks), options.KeepBestNetworks),
+        (nameof(options.LearnLabels), options.LearnLabels ? 1 : 0),
     ];
 }

@@ -27,8 +27,10 @@ public readonly record struct DistillationProgress(int Iteration, int TotalItera
 ///   ∂L/∂w_t = ∂L/∂w_{t+1} − (∂g_t/∂w_t)ᵀ ∂L/∂w_{t+1}      (a Hessian-vector product)
 ///   ∂L/∂x̃_s += −(∂g_t/∂x̃_s)ᵀ ∂L/∂w_{t+1},   ∂L/∂r_t = −(∂g_t/∂r_t)ᵀ ∂L/∂w_{t+1}
 /// </code>
+/// The labels ỹ_s are one-hot and fixed, as in the paper, or with <see cref="DistillationOptions.LearnLabels"/> learned
+/// like x̃_s: ∂L/∂ỹ_s += −(∂g_t/∂ỹ_s)ᵀ ∂L/∂w_{t+1}.
 /// The forward pass keeps only the weights w_t (memory O(T·|w|)); the backward pass rebuilds one step's graph at a
-/// time, so at most one step's activations are alive. Adam then updates x̃ and r.
+/// time, so at most one step's activations are alive. Adam then updates x̃ and r (and ỹ when learned).
 /// </remarks>
 public sealed partial class DatasetDistiller
 {
@@ -36,7 +38,8 @@ public sealed partial class DatasetDistiller
     private readonly LabeledExamples real;
     private readonly DistillationOptions options;
     private readonly Tensor[] data;          // x̃_s, one leaf per step
-    private readonly int[][] labels;         // ỹ_s, fixed
+    private readonly int[] stepClasses;      // the class of each example of a step, the same in every step
+    private readonly Tensor[] targets;       // ỹ_s, one-hot rows; leaves when labels are learned
     private readonly Tensor[] rawRates;      // r_t, one scalar leaf per inner step
     private readonly Adam adam;
     private readonly float[]? fixedWeights;
@@ -62,17 +65,22 @@ public sealed partial class DatasetDistiller
 
         int perStep = real.ClassCount * options.ExamplesPerClassPerStep;
         int[] stepShape = [perStep, .. real.ExampleShape];
-        int[] stepLabels = Enumerable.Range(0, perStep).Select(i => i / options.ExamplesPerClassPerStep).ToArray();
+        stepClasses = Enumerable.Range(0, perStep).Select(i => i / options.ExamplesPerClassPerStep).ToArray();
         var random = Seeds.Random(options.Seed, Seeds.Stream.DistilledData, 0);
         float[]? realStart = options.InitializeFromRealExamples
             ? Baselines.DistinctRealExamples(real, options.Steps, options.ExamplesPerClassPerStep, random)
             : null;
         data = new Tensor[options.Steps];
-        labels = new int[options.Steps][];
+        targets = new Tensor[options.Steps];
         for (int s = 0; s < options.Steps; s++)
         {
             data[s] = Tensor.Zeros(stepShape).RequireGrad();
-            labels[s] = stepLabels;
+            targets[s] = Tensor.OneHot(stepClasses, real.ClassCount);
+            if (options.LearnLabels)
+            {
+                targets[s].RequireGrad();
+            }
+
             if (realStart is null)
             {
                 Initialization.FillNormal(data[s].Data, 1f, random);
@@ -85,7 +93,7 @@ public sealed partial class DatasetDistiller
 
         float raw0 = MathF.Log(MathF.Exp(options.InitialStepLearningRate) - 1f); // softplus⁻¹(η₀)
         rawRates = Enumerable.Range(0, options.TotalSteps).Select(_ => Tensor.Scalar(raw0).RequireGrad()).ToArray();
-        adam = new Adam([.. data, .. rawRates], options.LearningRate, options.AdamBeta1, options.AdamBeta2);
+        adam = new Adam(Parameters, options.LearningRate, options.AdamBeta1, options.AdamBeta2);
         if (options.Initialization == InitializationMode.Fixed)
         {
             fixedWeights = Initialization.Draw(network, options.InitScheme, Seeds.Random(options.Seed, Seeds.Stream.Initialization, -1));
@@ -103,8 +111,11 @@ public sealed partial class DatasetDistiller
     /// <summary>The learned rates η_t = softplus(r_t).</summary>
     public float[] LearningRates => rawRates.Select(r => Softplus(r.Item())).ToArray();
 
-    /// <summary>The learned leaves: x̃_0 … x̃_{S−1}, then r_0 … r_{T−1}, in the order of the hypergradient.</summary>
-    internal Tensor[] Parameters => [.. data, .. rawRates];
+    /// <summary>
+    /// The learned leaves in the order of the hypergradient: x̃_0 … x̃_{S−1}, r_0 … r_{T−1}, then, when labels are
+    /// learned, ỹ_0 … ỹ_{S−1}.
+    /// </summary>
+    internal Tensor[] Parameters => options.LearnLabels ? [.. data, .. rawRates, .. targets] : [.. data, .. rawRates];
 
     /// <summary>
     /// Runs the remaining iterations and returns the distilled data: the last snapshot, or with
@@ -135,7 +146,7 @@ public sealed partial class DatasetDistiller
         var (features, batchLabels) = real.Gather(indices);
         Tensor realBatch = Tensor.Wrap(features, [indices.Length, .. real.ExampleShape]);
 
-        var gradients = new Tensor[data.Length + rawRates.Length];
+        var gradients = new Tensor[Parameters.Length];
         double loss = 0;
         for (int k = 0; k < options.NetworksPerIteration; k++)
         {
@@ -164,12 +175,14 @@ public sealed partial class DatasetDistiller
     }
 
     /// <summary>The distilled data as it stands now.</summary>
-    public DistilledDataset Snapshot() => SnapshotOf(data.SelectMany(d => d.ToArray()).ToArray(), LearningRates);
+    public DistilledDataset Snapshot() => SnapshotOf(
+        data.SelectMany(d => d.ToArray()).ToArray(), LearningRates, options.LearnLabels ? targets.SelectMany(t => t.ToArray()).ToArray() : null);
 
-    private DistilledDataset SnapshotOf(float[] features, float[] learningRates) => new(
-        features, labels.SelectMany(l => l).ToArray(), real.ExampleShape, real.ClassCount, options.Steps, options.Epochs, learningRates);
+    private DistilledDataset SnapshotOf(float[] features, float[] learningRates, float[]? softLabels) => new(
+        features, Enumerable.Repeat(stepClasses, options.Steps).SelectMany(c => c).ToArray(), real.ExampleShape, real.ClassCount,
+        options.Steps, options.Epochs, learningRates, softLabels);
 
-    /// <summary>L(w_T) and ∂L/∂(x̃_0 … x̃_{S−1}, r_0 … r_{T−1}) for one initialisation w₀.</summary>
+    /// <summary>L(w_T) and its gradient with respect to <see cref="Parameters"/> for one initialisation w₀.</summary>
     internal (double Loss, Tensor[] Gradients) Hypergradient(Tensor w0, Tensor realBatch, int[] realLabels)
     {
         int steps = options.Steps, total = options.TotalSteps;
@@ -184,7 +197,7 @@ public sealed partial class DatasetDistiller
             using (stepArena.Enter())
             {
                 Tensor wt = w[t].Detach().RequireGrad();
-                Tensor g = Autograd.Grad(InnerLoss(wt, data[s].Detach(), s), [wt])[0];
+                Tensor g = Autograd.Grad(InnerLoss(wt, data[s].Detach(), targets[s].Detach()), [wt])[0];
                 using (Autograd.NoGrad())
                 {
                     w[t + 1] = TensorArena.Keep(wt.Detach() - g * rates[t]);
@@ -207,6 +220,8 @@ public sealed partial class DatasetDistiller
         // needs only w_t, so with a second core the next (earlier) step's graph is built while this step's product runs.
         var dData = data.Select(d => Tensor.Zeros(d.Shape)).ToArray();
         var dRaw = new Tensor[total];
+        bool learnLabels = options.LearnLabels;
+        Tensor[] dTargets = learnLabels ? targets.Select(y => Tensor.Zeros(y.Shape)).ToArray() : [];
         bool pipeline = KernelParallel.MaxThreads > 1;
         Task<(Tensor Weights, Tensor StepTaken)>? next = pipeline ? Task.Run(() => StepGraph(w[total - 1], total - 1)) : null;
         for (int t = total - 1; t >= 0; t--)
@@ -217,19 +232,23 @@ public sealed partial class DatasetDistiller
             next = pipeline && earlier >= 0 ? Task.Run(() => StepGraph(w[earlier], earlier)) : null;
             using (stepArena.Enter())
             {
-                Tensor[] vjp = Autograd.Grad([stepTaken], [-dw], [wt, data[s], rawRates[t]]);
+                Tensor[] vjp = Autograd.Grad([stepTaken], [-dw], learnLabels ? [wt, data[s], rawRates[t], targets[s]] : [wt, data[s], rawRates[t]]);
                 using (Autograd.NoGrad())
                 {
                     dw = TensorArena.Keep(dw + vjp[0]);
                     dData[s] = TensorArena.Keep(dData[s] + vjp[1]);
                     dRaw[t] = TensorArena.Keep(vjp[2]);
+                    if (learnLabels)
+                    {
+                        dTargets[s] = TensorArena.Keep(dTargets[s] + vjp[3]);
+                    }
                 }
             }
 
             graphArenas[t % 2].Release();
         }
 
-        return (outerLoss, [.. dData, .. dRaw]);
+        return (outerLoss, learnLabels ? [.. dData, .. dRaw, .. dTargets] : [.. dData, .. dRaw]);
     }
 
     /// <summary>Step t's graph, from leaf w_t to g_t = η_t ∇_w ℓ(x̃_s; w_t), recorded so that it can be differentiated.</summary>
@@ -237,12 +256,13 @@ public sealed partial class DatasetDistiller
     {
         using TensorArena.Scope lent = graphArenas[t % 2].Lend();
         Tensor wt = weights.Detach().RequireGrad();
-        Tensor gradient = Autograd.Grad(InnerLoss(wt, data[t % options.Steps], t % options.Steps), [wt], createGraph: true)[0];
+        int s = t % options.Steps;
+        Tensor gradient = Autograd.Grad(InnerLoss(wt, data[s], targets[s]), [wt], createGraph: true)[0];
         return (wt, Tensor.MultiplyByScalar(gradient, Tensor.Softplus(rawRates[t])));
     }
 
-    private Tensor InnerLoss(Tensor weights, Tensor stepData, int step) =>
-        Tensor.CrossEntropy(network.Forward(weights, stepData), labels[step]);
+    private Tensor InnerLoss(Tensor weights, Tensor stepData, Tensor stepTargets) =>
+        Tensor.CrossEntropy(network.Forward(weights, stepData), stepTargets);
 
     private float[] SampleInitialWeights(int networkIndex)
     {

@@ -71,6 +71,15 @@ public sealed class DistillationOptions
     /// </summary>
     public bool InitializeFromRealExamples { get; set; }
 
+    /// <summary>
+    /// Learn a label vector for every distilled example along with its features (soft labels, after Sucholutsky and
+    /// Schonlau, 2019, a step beyond the paper, whose labels stay fixed): each starts as the one-hot vector of its class,
+    /// the inner steps take the cross-entropy against it, and the hypergradient updates it with the examples and rates.
+    /// The result carries the vectors in <see cref="DistilledDataset.SoftLabels"/>; a network trained without them (on
+    /// the classes alone) does worse than the schedule promises.
+    /// </summary>
+    public bool LearnLabels { get; set; }
+
     /// <summary>Seed of every random choice; the same seed and data give the same distilled data.</summary>
     public int Seed { get; set; } = 1;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.IO;
 
 namespace Microsoft.ML.DatasetDistillation.Distillation;
@@ -6,14 +7,26 @@ namespace Microsoft.ML.DatasetDistillation.Distillation;
 /// <summary>
 /// The result of distillation: a few synthetic examples per class for each step, and one learned learning rate
 /// per inner step. Training runs step t = 0 … T−1 on the examples of step t mod Steps with rate LearningRates[t].
+/// Each example has the class it was distilled for and, when labels were learned too, a learned label vector that
+/// training uses in place of the one-hot class (<see cref="SoftLabels"/>).
 /// </summary>
 public sealed class DistilledDataset
 {
     private const string Magic = "MLDD";
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2; // 2 added the soft labels; version 1 files still load
 
     /// <summary>Creates a dataset; validates every size against the others.</summary>
-    public DistilledDataset(float[] features, int[] labels, int[] exampleShape, int classCount, int steps, int epochs, float[] learningRates)
+    /// <param name="features">The examples' features, example after example.</param>
+    /// <param name="labels">The class each example was distilled for.</param>
+    /// <param name="exampleShape">The shape of one example.</param>
+    /// <param name="classCount">Number of classes.</param>
+    /// <param name="steps">Distinct steps; the examples are split evenly between them, in order.</param>
+    /// <param name="epochs">Passes over the steps.</param>
+    /// <param name="learningRates">The rate of each of the steps × epochs inner steps.</param>
+    /// <param name="softLabels">Learned label vectors, [examples × classCount], finite; null when training uses the
+    /// one-hot classes.</param>
+    public DistilledDataset(
+        float[] features, int[] labels, int[] exampleShape, int classCount, int steps, int epochs, float[] learningRates, float[]? softLabels = null)
     {
         ArgumentNullException.ThrowIfNull(features);
         ArgumentNullException.ThrowIfNull(labels);
@@ -29,9 +42,20 @@ public sealed class DistilledDataset
             throw new ArgumentException($"{steps} steps × {epochs} epochs need {steps * epochs} learning rates, but got {learningRates.Length}.", nameof(learningRates));
         }
 
+        if (softLabels is not null && softLabels.Length != (long)labels.Length * classCount)
+        {
+            throw new ArgumentException($"{labels.Length} examples of {classCount} classes need {labels.Length * classCount} soft label values, but got {softLabels.Length}.", nameof(softLabels));
+        }
+
+        if (softLabels is not null && Array.FindIndex(softLabels, v => !float.IsFinite(v)) is var bad and >= 0)
+        {
+            throw new ArgumentException($"Soft label {bad % classCount} of example {bad / classCount} is {softLabels[bad]}, not a finite number.", nameof(softLabels));
+        }
+
         Steps = steps;
         Epochs = epochs;
         LearningRates = learningRates;
+        SoftLabels = softLabels;
     }
 
     /// <summary>All distilled examples, step by step; within a step, class by class.</summary>
@@ -46,6 +70,13 @@ public sealed class DistilledDataset
     /// <summary>The learned rate of each of the Steps × Epochs inner steps.</summary>
     public float[] LearningRates { get; }
 
+    /// <summary>
+    /// The learned label vector of every example, [Count × ClassCount] row by row, or null when labels were not learned.
+    /// Training takes the cross-entropy against these rows instead of the one-hot classes; a row need not be a
+    /// probability distribution (the learning may make entries negative or rows sum to more than 1).
+    /// </summary>
+    public float[]? SoftLabels { get; }
+
     /// <summary>Examples in each step.</summary>
     public int ExamplesPerStep => Examples.Count / Steps;
 
@@ -59,9 +90,15 @@ public sealed class DistilledDataset
     /// <summary>The labels of step <paramref name="step"/>.</summary>
     public ReadOnlySpan<int> StepLabels(int step) => Examples.Labels.AsSpan(step * ExamplesPerStep, ExamplesPerStep);
 
+    /// <summary>What training on step <paramref name="step"/> aims at: the soft labels, or the one-hot classes.</summary>
+    internal Tensor StepTargets(int step) => SoftLabels is null
+        ? Tensor.OneHot(StepLabels(step), Examples.ClassCount)
+        : Tensor.FromValues(SoftLabels.AsSpan(step * ExamplesPerStep * Examples.ClassCount, ExamplesPerStep * Examples.ClassCount), ExamplesPerStep, Examples.ClassCount);
+
     /// <summary>
-    /// Writes the dataset to a file in its binary format: "MLDD", version, example shape, class count, steps, epochs,
-    /// the learning rates, the labels and the features, little-endian. The file is written to a temporary name
+    /// Writes the dataset to a file in its binary format: "MLDD", version (2), example shape, class count, steps, epochs,
+    /// the learning rates, the labels, a flag (1 when soft labels follow, else 0) and the soft labels, then the features,
+    /// little-endian (version 1, still read, had no flag and no soft labels). The file is written to a temporary name
     /// and moved into place, so a reader never sees half a file.
     /// </summary>
     public void Save(string path)
@@ -136,6 +173,12 @@ public sealed class DistilledDataset
             writer.Write(label);
         }
 
+        writer.Write(SoftLabels is null ? 0 : 1);
+        if (SoftLabels is not null)
+        {
+            WriteFloats(writer, SoftLabels);
+        }
+
         WriteFloats(writer, Examples.Features);
     }
 
@@ -148,9 +191,9 @@ public sealed class DistilledDataset
         }
 
         int version = reader.ReadInt32();
-        if (version != FormatVersion)
+        if (version is < 1 or > FormatVersion)
         {
-            throw new InvalidDataException($"Distilled dataset format version {version} is not supported (expected {FormatVersion}).");
+            throw new InvalidDataException($"Distilled dataset format version {version} is not supported (expected 1 to {FormatVersion}).");
         }
 
         int rank = ReadCount(reader, 1, 8, "rank");
@@ -176,8 +219,20 @@ public sealed class DistilledDataset
             labels[i] = reader.ReadInt32();
         }
 
+        float[]? softLabels = null;
+        if (version >= 2)
+        {
+            int flag = reader.ReadInt32();
+            if (flag is not (0 or 1))
+            {
+                throw new InvalidDataException($"The soft-label flag is {flag}; it must be 0 or 1.");
+            }
+
+            softLabels = flag == 1 ? ReadFloats(reader, checked(count * classes)) : null;
+        }
+
         float[] features = ReadFloats(reader, checked(count * shape.Aggregate(1, (a, b) => checked(a * b))));
-        return new DistilledDataset(features, labels, shape, classes, steps, epochs, rates);
+        return new DistilledDataset(features, labels, shape, classes, steps, epochs, rates, softLabels);
     }
 
     private static int ReadCount(BinaryReader reader, int min, int max, string what)

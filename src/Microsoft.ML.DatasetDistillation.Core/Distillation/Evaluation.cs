@@ -25,7 +25,8 @@ public sealed record AccuracySummary(double Mean, double StandardDeviation, IRea
 public static class Evaluation
 {
     /// <summary>
-    /// Trains from <paramref name="initialWeights"/> with the distilled schedule: w_{t+1} = w_t − η_t ∇ℓ(x̃_{t mod S}; w_t).
+    /// Trains from <paramref name="initialWeights"/> with the distilled schedule: w_{t+1} = w_t − η_t ∇ℓ(x̃_{t mod S}; w_t),
+    /// ℓ the cross-entropy against the classes or, when present, the soft labels.
     /// </summary>
     public static float[] Train(Network network, DistilledDataset distilled, float[] initialWeights)
     {
@@ -41,7 +42,7 @@ public static class Evaluation
             {
                 Tensor leaf = w.RequireGrad();
                 Tensor x = Tensor.FromValues(distilled.StepFeatures(s), stepShape);
-                Tensor g = Autograd.Grad(Tensor.CrossEntropy(network.Forward(leaf, x), distilled.StepLabels(s)), [leaf])[0];
+                Tensor g = Autograd.Grad(Tensor.CrossEntropy(network.Forward(leaf, x), distilled.StepTargets(s)), [leaf])[0];
                 using (Autograd.NoGrad())
                 {
                     w = TensorArena.Keep(leaf.Detach() - g * distilled.LearningRates[t]);

@@ -87,7 +87,7 @@ public sealed class OpGradientTests
             .Distinct()
             .ToArray();
         string tableText = string.Join(" ", Table.Select(c => c.Name));
-        string[] notOps = ["Zeros", "FromValues", "Wrap", "Scalar"];
+        string[] notOps = ["Zeros", "FromValues", "Wrap", "Scalar", "OneHot"];
         string[] operatorCases = ["op_Addition", "op_Subtraction", "op_Multiply", "op_UnaryNegation"];
         string[] missing = opNames
             .Where(n => !notOps.Contains(n) && !operatorCases.Contains(n))
@@ -95,6 +95,17 @@ public sealed class OpGradientTests
             .ToArray();
 
         Assert.IsEmpty(missing, "Ops without a gradient check: " + string.Join(", ", missing));
+    }
+
+    [TestMethod]
+    public void OneHotHasAOneAtEachLabelAndRefusesLabelsOutsideTheClasses()
+    {
+        Tensor oneHot = Tensor.OneHot(ThreeLabels, 3);
+
+        CollectionAssert.AreEqual(new[] { 3, 3 }, oneHot.Shape.ToArray());
+        CollectionAssert.AreEqual(new[] { 0f, 0f, 1f, 1f, 0f, 0f, 0f, 1f, 0f }, oneHot.ToArray());
+        Assert.IsFalse(oneHot.RequiresGrad);
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Tensor.OneHot([0, 3], 3)).Message, "Label 3 at row 1 is outside [0, 3)");
     }
 
     internal static float[] Draw(Random random, int count, Inputs kind = Inputs.Uniform) => kind switch

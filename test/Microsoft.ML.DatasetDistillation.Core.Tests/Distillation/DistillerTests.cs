@@ -58,6 +58,42 @@ public sealed class DistillerTests
     }
 
     [TestMethod]
+    public void LearnedLabelsStartOneHotMoveWithTheDataAndTrainingUsesThem()
+    {
+        LabeledExamples real = TestData.Blobs(90, Features, 3, seed: 2);
+        var network = new Mlp(8, 3, 6);
+        var options = new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 3, Iterations = 5, RealBatchSize = 32, Seed = 1, LearnLabels = true };
+        var distiller = new DatasetDistiller(network, real, options);
+        DistilledDataset start = distiller.Snapshot();
+        float[] oneHot = start.Examples.Labels.SelectMany(c => Enumerable.Range(0, 3).Select(k => k == c ? 1f : 0f)).ToArray();
+        CollectionAssert.AreEqual(oneHot, start.SoftLabels);
+
+        DistilledDataset learned = distiller.Run();
+
+        Assert.IsNotNull(learned.SoftLabels);
+        Assert.IsTrue(learned.SoftLabels.Zip(oneHot).All(pair => pair.First != pair.Second), "every label value was updated");
+        CollectionAssert.AreEqual(start.Examples.Labels, learned.Examples.Labels, "the classes stay as they were");
+
+        // Training follows the soft labels: the same data without them trains another network, and one-hot soft labels
+        // train exactly the network the classes alone train.
+        float[] w0 = Initialization.Draw(network, InitScheme.XavierNormal, new Random(3));
+        DistilledDataset classesOnly = WithSoftLabels(learned, null), oneHotLabels = WithSoftLabels(learned, oneHot);
+        CollectionAssert.AreNotEqual(Evaluation.Train(network, classesOnly, w0), Evaluation.Train(network, learned, w0));
+        CollectionAssert.AreEqual(Evaluation.Train(network, classesOnly, w0), Evaluation.Train(network, oneHotLabels, w0));
+    }
+
+    [TestMethod]
+    public void SoftLabelsOfTheWrongSizeOrNotFiniteAreRefused()
+    {
+        DistilledDataset distilled = Distil(seed: 1);
+        float[] values = new float[distilled.Examples.Count * 3];
+
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => WithSoftLabels(distilled, values[1..])).Message, "12 examples of 3 classes need 36 soft label values, but got 35");
+        values[3 * 4 + 2] = float.NaN;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => WithSoftLabels(distilled, values)).Message, "Soft label 2 of example 4 is NaN");
+    }
+
+    [TestMethod]
     public void SaveAndLoadRoundTripExactly()
     {
         DistilledDataset distilled = Distil(seed: 1);
@@ -71,6 +107,36 @@ public sealed class DistillerTests
         CollectionAssert.AreEqual(distilled.LearningRates, loaded.LearningRates);
         CollectionAssert.AreEqual(distilled.Examples.ExampleShape, loaded.Examples.ExampleShape);
         Assert.AreEqual((distilled.Steps, distilled.Epochs, distilled.Examples.ClassCount), (loaded.Steps, loaded.Epochs, loaded.Examples.ClassCount));
+        Assert.IsNull(loaded.SoftLabels);
+
+        DistilledDataset soft = Distil(seed: 1, learnLabels: true);
+        soft.Save(path);
+        DistilledDataset softLoaded = DistilledDataset.Load(path);
+        AssertSameData(soft, softLoaded);
+        CollectionAssert.AreEqual(soft.Examples.Labels, softLoaded.Examples.Labels);
+    }
+
+    [TestMethod]
+    public void VersionOneFilesWithoutSoftLabelsStillLoad()
+    {
+        DistilledDataset distilled = Distil(seed: 1);
+        using var temp = new TempFolder();
+        string path = temp.File("distilled.mldd");
+        distilled.Save(path);
+        byte[] bytes = File.ReadAllBytes(path);
+
+        // Version 1 is version 2 without the soft-label flag, which follows the 12 labels.
+        int flagAt = bytes.Length - distilled.Examples.Features.Length * sizeof(float) - sizeof(int);
+        byte[] versionOne = [.. bytes[..4], 1, 0, 0, 0, .. bytes[8..flagAt], .. bytes[(flagAt + sizeof(int))..]];
+        File.WriteAllBytes(path, versionOne);
+        DistilledDataset loaded = DistilledDataset.Load(path);
+
+        AssertSameData(distilled, loaded);
+        CollectionAssert.AreEqual(distilled.Examples.Labels, loaded.Examples.Labels);
+
+        bytes[flagAt] = 7;
+        File.WriteAllBytes(path, bytes);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => DistilledDataset.Load(path)).Message, "soft-label flag is 7");
     }
 
     [TestMethod]
@@ -151,10 +217,12 @@ public sealed class DistillerTests
     }
 
     [TestMethod]
-    public void ResumingFromACheckpointGivesTheSameResultAsAnUninterruptedRun()
+    [DataRow(false, DisplayName = "fixed labels")]
+    [DataRow(true, DisplayName = "learned labels")]
+    public void ResumingFromACheckpointGivesTheSameResultAsAnUninterruptedRun(bool learnLabels)
     {
         LabeledExamples real = TestData.Blobs(90, Features, 3, seed: 2);
-        var options = new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 2, Iterations = 6, RealBatchSize = 32, Seed = 5 };
+        var options = new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 2, Iterations = 6, RealBatchSize = 32, Seed = 5, LearnLabels = learnLabels };
         DistilledDataset uninterrupted = new DatasetDistiller(new Mlp(8, 3, 6), real, options).Run();
         using var temp = new TempFolder();
         string path = temp.File("checkpoint.mldc");
@@ -170,8 +238,10 @@ public sealed class DistillerTests
 
         AssertSameData(uninterrupted, result);
 
-        var otherSettings = new DatasetDistiller(new Mlp(8, 3, 6), real, new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 3, RealBatchSize = 32, Seed = 5 });
+        var otherSettings = new DatasetDistiller(new Mlp(8, 3, 6), real, new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 3, RealBatchSize = 32, Seed = 5, LearnLabels = learnLabels });
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => otherSettings.LoadCheckpoint(path)).Message, "other settings or data: Epochs 3 (checkpoint: 2)");
+        var otherLabels = new DatasetDistiller(new Mlp(8, 3, 6), real, new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 2, RealBatchSize = 32, Seed = 5, LearnLabels = !learnLabels });
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => otherLabels.LoadCheckpoint(path)).Message, $"LearnLabels {(learnLabels ? 0 : 1)} (checkpoint: {(learnLabels ? 1 : 0)})");
     }
 
     [TestMethod]
@@ -203,20 +273,22 @@ public sealed class DistillerTests
     }
 
     [TestMethod]
-    public void ResumingKeepsTheBestSnapshotFoundBeforeTheCheckpoint()
+    [DataRow(false, DisplayName = "fixed labels")]
+    [DataRow(true, DisplayName = "learned labels")]
+    public void ResumingKeepsTheBestSnapshotFoundBeforeTheCheckpoint(bool learnLabels)
     {
-        DatasetDistiller uninterrupted = KeepBestDistiller();
+        DatasetDistiller uninterrupted = KeepBestDistiller(learnLabels);
         DistilledDataset expected = uninterrupted.Run();
         using var temp = new TempFolder();
         string path = temp.File("checkpoint.mldc");
-        DatasetDistiller first = KeepBestDistiller();
+        DatasetDistiller first = KeepBestDistiller(learnLabels);
         using var cancellation = new CancellationTokenSource();
         var stopAfterSix = new Collect([], afterReport: count => { if (count == 6) { cancellation.Cancel(); } });
         Assert.ThrowsExactly<OperationCanceledException>(() => first.Run(stopAfterSix, cancellation.Token));
         Assert.IsNotNull(first.Best);
         first.SaveCheckpoint(path);
 
-        DatasetDistiller resumed = KeepBestDistiller();
+        DatasetDistiller resumed = KeepBestDistiller(learnLabels);
         resumed.LoadCheckpoint(path);
         Assert.AreEqual(first.Best, resumed.Best);
         DistilledDataset result = resumed.Run();
@@ -250,27 +322,32 @@ public sealed class DistillerTests
         Assert.AreEqual(Evaluation.Evaluate(network, kept, real, i => pool[i], 2).Mean, distiller.Score(kept));
     }
 
-    private static DatasetDistiller KeepBestDistiller() => new(new Mlp(8, 3, 6), TestData.Blobs(90, Features, 3, seed: 2), KeepBestOptions());
+    private static DatasetDistiller KeepBestDistiller(bool learnLabels = false) => new(new Mlp(8, 3, 6), TestData.Blobs(90, Features, 3, seed: 2), KeepBestOptions(learnLabels));
 
     // Fixed init with a large outer rate, so that the scores go up and down; 60 of the 90 examples are scored.
-    private static DistillationOptions KeepBestOptions() => new()
+    private static DistillationOptions KeepBestOptions(bool learnLabels = false) => new()
     {
         Steps = 1, Epochs = 2, Iterations = 16, RealBatchSize = 32, LearningRate = 0.3f, InitialStepLearningRate = 0.3f,
-        Initialization = InitializationMode.Fixed, KeepBestEvery = 2, KeepBestExamples = 60, Seed = 7,
+        Initialization = InitializationMode.Fixed, KeepBestEvery = 2, KeepBestExamples = 60, Seed = 7, LearnLabels = learnLabels,
     };
 
     private static void AssertSameData(DistilledDataset expected, DistilledDataset actual)
     {
         CollectionAssert.AreEqual(expected.Examples.Features, actual.Examples.Features);
         CollectionAssert.AreEqual(expected.LearningRates, actual.LearningRates);
+        CollectionAssert.AreEqual(expected.SoftLabels, actual.SoftLabels);
     }
 
-    private static DistilledDataset Distil(int seed)
+    private static DistilledDataset Distil(int seed, bool learnLabels = false)
     {
         LabeledExamples real = TestData.Blobs(90, Features, 3, seed: 2);
-        var options = new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 3, Iterations = 5, RealBatchSize = 32, Seed = seed };
+        var options = new DistillationOptions { ExamplesPerClassPerStep = 2, Steps = 2, Epochs = 3, Iterations = 5, RealBatchSize = 32, Seed = seed, LearnLabels = learnLabels };
         return new DatasetDistiller(new Mlp(8, 3, 6), real, options).Run();
     }
+
+    private static DistilledDataset WithSoftLabels(DistilledDataset distilled, float[]? softLabels) => new(
+        distilled.Examples.Features, distilled.Examples.Labels, distilled.Examples.ExampleShape, distilled.Examples.ClassCount,
+        distilled.Steps, distilled.Epochs, distilled.LearningRates, softLabels);
 
     /// <summary>Records losses synchronously (Progress&lt;T&gt; would post to the thread pool).</summary>
     private sealed class Collect(List<double> losses, Action<int>? afterReport = null) : IProgress<DistillationProgress>
