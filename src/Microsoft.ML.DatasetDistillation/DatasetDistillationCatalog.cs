@@ -70,6 +70,8 @@ public static class DatasetDistillationCatalog
     /// <param name="stepColumnName">The step column, used when present (default: the distillation's).</param>
     /// <param name="scoreColumnName">The output column of class probabilities.</param>
     /// <param name="predictedLabelColumnName">The output column of predicted keys.</param>
+    /// <param name="softLabelColumnName">The learned-label column, trained on when present (default: the distillation's,
+    /// when it learned labels).</param>
     public static DistilledNetworkEstimator TrainDistilledNetwork(
         this TransformsCatalog catalog,
         DatasetDistillationTransformer distillation,
@@ -78,10 +80,11 @@ public static class DatasetDistillationCatalog
         string? labelColumnName = null,
         string? stepColumnName = null,
         string scoreColumnName = "Score",
-        string predictedLabelColumnName = "PredictedLabel")
+        string predictedLabelColumnName = "PredictedLabel",
+        string? softLabelColumnName = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new DistilledNetworkEstimator(ChannelLog.TryGetEnvironment(catalog), distillation, initializationSeed, featureColumnName,
-            labelColumnName, stepColumnName, scoreColumnName, predictedLabelColumnName);
+            labelColumnName, stepColumnName, scoreColumnName, predictedLabelColumnName, softLabelColumnName);
     }
 }

@@ -41,14 +41,25 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
                 nameof(options));
         }
 
+        if (options.LearnLabels)
+        {
+            ArgumentException.ThrowIfNullOrEmpty(options.SoftLabelColumnName, nameof(options.SoftLabelColumnName));
+            if (options.SoftLabelColumnName == options.FeatureColumnName || options.SoftLabelColumnName == options.LabelColumnName || options.SoftLabelColumnName == options.StepColumnName)
+            {
+                throw new ArgumentException(
+                    $"The soft-label column needs a name of its own, but '{options.SoftLabelColumnName}' is also the feature, label or step column.", nameof(options));
+            }
+        }
+
         ToCoreOptions(options).Validate();
         this.environment = environment;
         this.options = options;
     }
 
     /// <summary>
-    /// Checks the input shape and returns the output's: the feature column as it is, the label column as a key, and the
-    /// step column (<see cref="int"/>). Throws <see cref="ArgumentOutOfRangeException"/> naming a column that is missing or
+    /// Checks the input shape and returns the output's: the feature column as it is, the label column as a key, the
+    /// step column (<see cref="int"/>) and, with <see cref="DatasetDistillationOptions.LearnLabels"/>, the soft-label column
+    /// (a vector of <see cref="float"/>). Throws <see cref="ArgumentOutOfRangeException"/> naming a column that is missing or
     /// of the wrong type.
     /// </summary>
     /// <remarks>
@@ -100,6 +111,11 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         if (SchemaShapes.TryMakeColumn(options.StepColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Int32, false) is { } step)
         {
             columns.Add(step);
+        }
+
+        if (options.LearnLabels && SchemaShapes.TryMakeColumn(options.SoftLabelColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false) is { } soft)
+        {
+            columns.Add(soft);
         }
 
         return new SchemaShape(columns);
@@ -180,7 +196,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             ? options.PretrainedWeights?.Select(w => (float[])w.Clone()).ToArray()
             : null;
         return new DatasetDistillationTransformer(
-            result, options.FeatureColumnName, options.LabelColumnName, options.StepColumnName, slotNames, rows.KeyValues, rows.Kind, spec,
+            result, options.FeatureColumnName, options.LabelColumnName, options.StepColumnName, options.LearnLabels ? options.SoftLabelColumnName : null, slotNames, rows.KeyValues, rows.Kind, spec,
             options.InitializationMode, options.InitScheme, options.Seed, options.ExamplesPerClassPerStep, distiller.FixedWeights, pretrained);
     }
 
@@ -218,6 +234,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         KeepBestEvery = o.KeepBestEvery,
         KeepBestExamples = o.KeepBestExamples,
         KeepBestNetworks = o.KeepBestNetworks,
+        LearnLabels = o.LearnLabels,
     };
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and arrive late).</summary>

@@ -107,6 +107,12 @@ public sealed class DatasetDistillationOptions
     /// <summary>The name of the output column telling each distilled row's step. Default "Step".</summary>
     public string StepColumnName { get; set; } = "Step";
 
+    /// <summary>
+    /// The name of the output column holding each distilled row's learned label vector (a vector of one Single per class),
+    /// present only with <see cref="LearnLabels"/>. Default "SoftLabel".
+    /// </summary>
+    public string SoftLabelColumnName { get; set; } = "SoftLabel";
+
     /// <summary>Distilled examples of every class in each step (the paper's images per class). Default 1.</summary>
     public int ExamplesPerClassPerStep { get; set; } = 1;
 
@@ -161,6 +167,14 @@ public sealed class DatasetDistillationOptions
     /// initialisation it gained 3–5 points (80.2–81.5 % against 75.3–78.5 % over 200 networks, three seeds each).
     /// </summary>
     public bool InitializeFromRealExamples { get; set; }
+
+    /// <summary>
+    /// Learn a label vector for each distilled row along with its features (soft labels, after Sucholutsky and Schonlau,
+    /// 2019; the paper keeps the labels fixed). Each starts as the one-hot vector of its class. The distilled view then has a
+    /// <see cref="SoftLabelColumnName"/> column, which <c>TrainDistilledNetwork</c> trains on; ML.NET's own trainers see
+    /// only the key label. Default false.
+    /// </summary>
+    public bool LearnLabels { get; set; }
 
     /// <summary>
     /// Every this many iterations, and after the last, score the distilled rows by training networks on them and measuring

@@ -13,13 +13,17 @@ namespace Microsoft.ML.Transforms;
 /// a row-to-row mapper: fit it on its own rather than in a chain that is later applied to test data.
 /// </summary>
 /// <remarks>
-/// <para>The distilled view has three columns:</para>
+/// <para>The distilled view has three columns, and a fourth when labels were learned:</para>
 /// <list type="bullet">
 /// <item>the feature column: the input's vector type (same size) with the input's slot names;</item>
 /// <item>the label column: a key of <see cref="ClassCount"/> values. A key label keeps its count and key values; other
 /// labels become keys whose "KeyValues" annotation holds the original values in class order (see
 /// <see cref="DatasetDistillationEstimator"/> for the order);</item>
-/// <item>the step column (default "Step"): an <see cref="int"/>, the 0-based step the row is used in.</item>
+/// <item>the step column (default "Step"): an <see cref="int"/>, the 0-based step the row is used in;</item>
+/// <item>with <see cref="DatasetDistillationOptions.LearnLabels"/>, the soft-label column (default "SoftLabel"): a vector of
+/// <see cref="ClassCount"/> <see cref="float"/> values, the row's learned label, in class order. Training on the rows
+/// with the schedule (<see cref="TrainNetwork"/>, <c>TrainDistilledNetwork</c>) takes the cross-entropy against it instead
+/// of the one-hot class.</item>
 /// </list>
 /// <para>Rows come step by step; within a step, class by class, <see cref="ExamplesPerClassPerStep"/> rows per class.
 /// Training runs Steps × Epochs gradient steps: step t uses the rows of step t mod Steps with rate
@@ -30,7 +34,7 @@ namespace Microsoft.ML.Transforms;
 public sealed class DatasetDistillationTransformer : ITransformer
 {
     private const string Magic = "MLDL";
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2; // 2 added the soft-label column name; version 1 files still load
 
     private readonly DistilledDataset data;
     private readonly string[]? slotNames;
@@ -40,7 +44,7 @@ public sealed class DatasetDistillationTransformer : ITransformer
     private readonly float[][]? pretrainedWeights;
 
     internal DatasetDistillationTransformer(
-        DistilledDataset data, string featureColumnName, string labelColumnName, string stepColumnName, string[]? slotNames,
+        DistilledDataset data, string featureColumnName, string labelColumnName, string stepColumnName, string? softLabelColumnName, string[]? slotNames,
         KeyValues? keyValues, LabelKind labelKind, NetworkSpec network, DistillationInitializationMode initializationMode,
         DistillationInitScheme initScheme, int seed, int examplesPerClassPerStep, float[]? fixedWeights, float[][]? pretrainedWeights)
     {
@@ -48,6 +52,7 @@ public sealed class DatasetDistillationTransformer : ITransformer
         FeatureColumnName = featureColumnName;
         LabelColumnName = labelColumnName;
         StepColumnName = stepColumnName;
+        SoftLabelColumnName = softLabelColumnName;
         this.slotNames = slotNames;
         this.keyValues = keyValues;
         this.labelKind = labelKind;
@@ -69,6 +74,9 @@ public sealed class DatasetDistillationTransformer : ITransformer
 
     /// <summary>The name of the step column.</summary>
     public string StepColumnName { get; }
+
+    /// <summary>The name of the soft-label column, or null when labels were not learned.</summary>
+    public string? SoftLabelColumnName { get; }
 
     /// <summary>Distinct steps, each with its own rows.</summary>
     public int Steps => data.Steps;
@@ -115,6 +123,12 @@ public sealed class DatasetDistillationTransformer : ITransformer
     /// <summary>The class of each distilled row, 0-based (the key value minus 1), a copy.</summary>
     public int[] GetClasses() => (int[])data.Examples.Labels.Clone();
 
+    /// <summary>
+    /// The learned label vector of each distilled row, RowCount × ClassCount values row after row (a copy), or null when
+    /// labels were not learned.
+    /// </summary>
+    public float[]? GetSoftLabels() => (float[]?)data.SoftLabels?.Clone();
+
     /// <summary>The 0-based step of each distilled row.</summary>
     public int[] GetSteps() => Enumerable.Range(0, RowCount).Select(data.StepOf).ToArray();
 
@@ -143,12 +157,18 @@ public sealed class DatasetDistillationTransformer : ITransformer
     {
         int size = FeatureCount;
         uint[] keys = data.Examples.Labels.Select(c => (uint)(c + 1)).ToArray();
-        return new InMemoryDataView(OutputSchema, RowCount,
+        List<IInMemoryColumn> columns =
         [
             new VectorColumn<float>(data.Examples.Features, size),
             new ScalarColumn<uint>(keys),
             new ScalarColumn<int>(GetSteps()),
-        ]);
+        ];
+        if (data.SoftLabels is { } soft)
+        {
+            columns.Add(new VectorColumn<float>(soft, ClassCount));
+        }
+
+        return new InMemoryDataView(OutputSchema, RowCount, [.. columns]);
     }
 
     /// <summary>
@@ -193,7 +213,8 @@ public sealed class DatasetDistillationTransformer : ITransformer
 
     /// <summary>
     /// Writes the transformer to <paramref name="path"/> atomically (a temporary file in the same folder, then a move).
-    /// Format "MLDL" version 1, little-endian: magic, version; feature, label and step column names; slot names (count,
+    /// Format "MLDL" version 2, little-endian: magic, version; feature, label, step and soft-label column names (the last
+    /// empty when labels were not learned; version 1, still read, did not have it); slot names (count,
     /// then strings; 0 for none); label kind and key values (type code, count, values; or −1); the network (kind,
     /// feature count, class count, image flag and shape, hidden sizes); initialisation mode, scheme, seed, examples
     /// per class per step; the fixed weights (count or −1, values); the pretrained networks (count, then each as
@@ -211,6 +232,7 @@ public sealed class DatasetDistillationTransformer : ITransformer
             writer.Write(FeatureColumnName);
             writer.Write(LabelColumnName);
             writer.Write(StepColumnName);
+            writer.Write(SoftLabelColumnName ?? string.Empty);
             writer.Write(slotNames?.Length ?? 0);
             foreach (string name in slotNames ?? [])
             {
@@ -254,12 +276,13 @@ public sealed class DatasetDistillationTransformer : ITransformer
             }
 
             int version = reader.ReadInt32();
-            if (version != FormatVersion)
+            if (version is < 1 or > FormatVersion)
             {
-                throw new InvalidDataException($"'{path}' has format version {version}; version {FormatVersion} is supported.");
+                throw new InvalidDataException($"'{path}' has format version {version}; versions 1 to {FormatVersion} are supported.");
             }
 
             string feature = reader.ReadString(), label = reader.ReadString(), step = reader.ReadString();
+            string? softLabel = version >= 2 && reader.ReadString() is { Length: > 0 } name ? name : null;
             int slotCount = Count(reader, 1 << 26, "slot name count");
             string[]? slots = slotCount == 0 ? null : Enumerable.Range(0, slotCount).Select(_ => reader.ReadString()).ToArray();
             var kind = (LabelKind)reader.ReadInt32();
@@ -287,12 +310,12 @@ public sealed class DatasetDistillationTransformer : ITransformer
             DistilledDataset data = CoreFromBytes(core);
             if (data.Examples.ExampleSize != network.FeatureCount || data.Examples.ClassCount != network.ClassCount
                 || (slots is not null && slots.Length != network.FeatureCount) || (keys is not null && keys.Count != network.ClassCount)
-                || data.ExamplesPerStep != perClass * network.ClassCount)
+                || data.ExamplesPerStep != perClass * network.ClassCount || (softLabel is null) != (data.SoftLabels is null))
             {
                 throw new InvalidDataException($"'{path}' is inconsistent: its sizes do not agree.");
             }
 
-            return new DatasetDistillationTransformer(data, feature, label, step, slots, keys, kind, network, mode, scheme, seed, perClass, fixedWeights, pretrained);
+            return new DatasetDistillationTransformer(data, feature, label, step, softLabel, slots, keys, kind, network, mode, scheme, seed, perClass, fixedWeights, pretrained);
         }
         catch (EndOfStreamException)
         {
@@ -319,6 +342,11 @@ public sealed class DatasetDistillationTransformer : ITransformer
         builder.AddColumn(FeatureColumnName, new VectorDataViewType(NumberDataViewType.Single, FeatureCount), SlotNameAnnotations(slotNames));
         builder.AddColumn(LabelColumnName, new KeyDataViewType(typeof(uint), ClassCount), keyValues?.ToAnnotations() ?? DataViewSchema.Annotations.Empty);
         builder.AddColumn(StepColumnName, NumberDataViewType.Int32);
+        if (SoftLabelColumnName is not null)
+        {
+            builder.AddColumn(SoftLabelColumnName, new VectorDataViewType(NumberDataViewType.Single, ClassCount));
+        }
+
         return builder.ToSchema();
     }
 

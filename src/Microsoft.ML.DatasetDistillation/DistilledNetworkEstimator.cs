@@ -16,7 +16,9 @@ namespace Microsoft.ML.Transforms;
 /// <see cref="float"/> values. When the step column is present (<see cref="int"/> or <see cref="uint"/>, 0-based), rows are
 /// grouped by it; otherwise the rows, in order, are split into Steps equal consecutive groups. Every step needs the same
 /// number of rows. Training then takes Steps × Epochs plain gradient steps of the cross-entropy: step t uses group
-/// t mod Steps with rate <see cref="DatasetDistillationTransformer.LearningRateSchedule"/>[t].</para>
+/// t mod Steps with rate <see cref="DatasetDistillationTransformer.LearningRateSchedule"/>[t]. The cross-entropy is against
+/// the soft-label column (a vector of ClassCount <see cref="float"/> values) when the distillation learned labels and the
+/// input has that column, and against the one-hot key label otherwise (for example on real rows as a baseline).</para>
 /// <para>The initial weights: with no seed, the distillation's own (the fixed network in fixed mode, the first pretrained
 /// network in pretrained mode, a draw from the distillation seed in random mode); with a seed, a fresh draw.</para>
 /// </remarks>
@@ -28,12 +30,13 @@ public sealed class DistilledNetworkEstimator : IEstimator<DistilledNetworkTrans
     private readonly string featureColumnName;
     private readonly string labelColumnName;
     private readonly string stepColumnName;
+    private readonly string? softLabelColumnName;
     private readonly string scoreColumnName;
     private readonly string predictedLabelColumnName;
 
     internal DistilledNetworkEstimator(
         IHostEnvironment? environment, DatasetDistillationTransformer distillation, int? initializationSeed, string? featureColumnName,
-        string? labelColumnName, string? stepColumnName, string scoreColumnName, string predictedLabelColumnName)
+        string? labelColumnName, string? stepColumnName, string scoreColumnName, string predictedLabelColumnName, string? softLabelColumnName)
     {
         ArgumentNullException.ThrowIfNull(distillation);
         ArgumentException.ThrowIfNullOrEmpty(scoreColumnName);
@@ -49,6 +52,7 @@ public sealed class DistilledNetworkEstimator : IEstimator<DistilledNetworkTrans
         this.featureColumnName = featureColumnName ?? distillation.FeatureColumnName;
         this.labelColumnName = labelColumnName ?? distillation.LabelColumnName;
         this.stepColumnName = stepColumnName ?? distillation.StepColumnName;
+        this.softLabelColumnName = softLabelColumnName ?? distillation.SoftLabelColumnName;
         this.scoreColumnName = scoreColumnName;
         this.predictedLabelColumnName = predictedLabelColumnName;
     }
@@ -128,18 +132,35 @@ public sealed class DistilledNetworkEstimator : IEstimator<DistilledNetworkTrans
             throw new InvalidOperationException($"Every step needs the same number of rows, but the steps of column '{stepColumnName}' have [{string.Join(", ", perStep)}].");
         }
 
+        int classCount = distillation.ClassCount;
+        float[]? softLabels = softLabelColumnName is not null && input.Schema.GetColumnOrNull(softLabelColumnName) is { } softColumn
+            ? LabeledRowReader.ReadVectors(input, softColumn, classCount, "soft-label")
+            : null;
         int[] order = Enumerable.Range(0, count).OrderBy(i => stepOf[i]).ToArray();
         int size = rows.FeatureCount;
         var features = new float[count * size];
         var classes = new int[count];
+        float[]? orderedSoftLabels = softLabels is null ? null : new float[count * classCount];
         for (int i = 0; i < count; i++)
         {
             rows.Features.AsSpan(order[i] * size, size).CopyTo(features.AsSpan(i * size));
             classes[i] = rows.Classes[order[i]];
+            softLabels?.AsSpan(order[i] * classCount, classCount).CopyTo(orderedSoftLabels.AsSpan(i * classCount));
         }
 
-        var schedule = new DistilledDataset(features, classes, distillation.Network.ExampleShape, distillation.ClassCount, steps, distillation.Epochs, distillation.LearningRateSchedule);
-        channel.Log($"Training {distillation.NetworkKind} on {count} rows in {steps} steps × {distillation.Epochs} epochs with the distilled learning rates.");
+        DistilledDataset schedule;
+        try
+        {
+            schedule = new DistilledDataset(
+                features, classes, distillation.Network.ExampleShape, classCount, steps, distillation.Epochs, distillation.LearningRateSchedule, orderedSoftLabels);
+        }
+        catch (ArgumentException e) when (e.ParamName == "softLabels")
+        {
+            throw new InvalidOperationException($"The soft-label column '{softLabelColumnName}': {e.Message}", e);
+        }
+
+        string targets = orderedSoftLabels is null ? "key labels" : $"soft labels of column '{softLabelColumnName}'";
+        channel.Log($"Training {distillation.NetworkKind} on {count} rows ({targets}) in {steps} steps × {distillation.Epochs} epochs with the distilled learning rates.");
         return Train(distillation, schedule, initializationSeed, featureColumnName, scoreColumnName, predictedLabelColumnName);
     }
 

@@ -253,6 +253,9 @@ public sealed class DatasetDistillationTests
         view.Schema["Label"].GetKeyValues(ref outputValues);
         CollectionAssert.AreEqual(inputValues.DenseValues().Select(v => v.ToString()).ToArray(), outputValues.DenseValues().Select(v => v.ToString()).ToArray());
         Assert.AreEqual<DataViewType>(NumberDataViewType.Int32, view.Schema["Step"].Type);
+        Assert.AreEqual(3, view.Schema.Count, "no soft-label column unless labels are learned");
+        Assert.IsNull(distilled.SoftLabelColumnName);
+        Assert.IsNull(distilled.GetSoftLabels());
 
         List<DistilledRow> rows = ml.Data.CreateEnumerable<DistilledRow>(view, reuseRowObject: false).ToList();
         Assert.HasCount(18, rows);
@@ -340,11 +343,70 @@ public sealed class DatasetDistillationTests
 
             // The fixed initialisation travels too: the same network comes out of training.
             CollectionAssert.AreEqual(distilled.TrainNetwork().GetWeights(), loaded.TrainNetwork().GetWeights());
+
+            // Version 1 files, without the soft-label column name (an empty string after the step column's), still load.
+            byte[] bytes = File.ReadAllBytes(path);
+            int nameEnd = 8 + "Features".Length + 1 + "Label".Length + 1 + "Step".Length + 1;
+            Assert.AreEqual(0, bytes[nameEnd]);
+            File.WriteAllBytes(path, [.. bytes[..4], 1, 0, 0, 0, .. bytes[8..nameEnd], .. bytes[(nameEnd + 1)..]]);
+            CollectionAssert.AreEqual(distilled.GetFeatures(), DatasetDistillationTransformer.Load(path).GetFeatures());
         }
         finally
         {
             File.Delete(path);
         }
+    }
+
+    [TestMethod]
+    public void LearnedLabels_AddASoftLabelColumn_ThatTrainingUsesAndSaveToKeeps()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView keyed = KeyedBlobs(ml, 60);
+        DatasetDistillationOptions options = SmallOptions(iterations: 3);
+        options.InitializationMode = DistillationInitializationMode.Fixed;
+        options.LearnLabels = true;
+        DatasetDistillationEstimator estimator = ml.Transforms.DistillDataset(options);
+        DatasetDistillationTransformer distilled = estimator.Fit(keyed);
+        IDataView view = distilled.Transform(keyed);
+
+        Assert.AreEqual("SoftLabel", distilled.SoftLabelColumnName);
+        Assert.AreEqual(ClassCount, (view.Schema["SoftLabel"].Type as VectorDataViewType)?.Size);
+        Assert.AreEqual<DataViewType>(NumberDataViewType.Single, (view.Schema["SoftLabel"].Type as VectorDataViewType)?.ItemType);
+        SchemaShape input = new([
+            ShapeColumn("Features", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single),
+            ShapeColumn("Label", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, isKey: true),
+        ]);
+        SchemaShape.Column softShape = estimator.GetOutputSchema(input).Last();
+        Assert.AreEqual(("SoftLabel", SchemaShape.Column.VectorKind.Vector), (softShape.Name, softShape.Kind));
+        Assert.AreEqual<DataViewType>(NumberDataViewType.Single, softShape.ItemType);
+        float[] soft = distilled.GetSoftLabels()!;
+        Assert.HasCount(distilled.RowCount * ClassCount, soft);
+        CollectionAssert.AreEqual(soft, ml.Data.CreateEnumerable<SoftLabelRow>(view, reuseRowObject: false).SelectMany(r => r.SoftLabel).ToArray());
+        float[] oneHot = distilled.GetClasses().SelectMany(c => Enumerable.Range(0, ClassCount).Select(k => k == c ? 1f : 0f)).ToArray();
+        CollectionAssert.AreNotEqual(oneHot, soft, "the labels were learned");
+
+        // The learner trains on the soft labels when the column is there, and on the keys when it is not.
+        float[] own = distilled.TrainNetwork().GetWeights();
+        CollectionAssert.AreEqual(own, ml.Transforms.TrainDistilledNetwork(distilled).Fit(view).GetWeights());
+        CollectionAssert.AreNotEqual(own, ml.Transforms.TrainDistilledNetwork(distilled, softLabelColumnName: "NotThere").Fit(view).GetWeights());
+
+        string path = Path.Combine(Path.GetTempPath(), $"distilled-{Guid.NewGuid():N}.mldl");
+        try
+        {
+            distilled.SaveTo(path);
+            DatasetDistillationTransformer loaded = DatasetDistillationTransformer.Load(path);
+            Assert.AreEqual("SoftLabel", loaded.SoftLabelColumnName);
+            CollectionAssert.AreEqual(soft, loaded.GetSoftLabels());
+            CollectionAssert.AreEqual(own, loaded.TrainNetwork().GetWeights());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        options.SoftLabelColumnName = "Step";
+        var clash = Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(options));
+        StringAssert.Contains(clash.Message, "'Step' is also the feature, label or step column");
     }
 
     [TestMethod]
@@ -532,6 +594,11 @@ public sealed class DatasetDistillationTests
     private sealed class Recorder(Action<DatasetDistillationProgress> report) : IProgress<DatasetDistillationProgress>
     {
         public void Report(DatasetDistillationProgress value) => report(value);
+    }
+
+    public sealed class SoftLabelRow
+    {
+        public float[] SoftLabel { get; set; } = [];
     }
 
     public sealed class BlobRow

@@ -242,22 +242,7 @@ internal static class LabeledRowReader
                     Array.Resize(ref values, checked((int)Math.Min(Math.Max(2L * values.Length, (long)(row + 1) * size), Array.MaxLength)));
                 }
 
-                Span<float> target = values.AsSpan(row * size, size);
-                if (buffer.IsDense)
-                {
-                    buffer.GetValues().CopyTo(target);
-                }
-                else
-                {
-                    target.Clear();
-                    ReadOnlySpan<float> explicitValues = buffer.GetValues();
-                    ReadOnlySpan<int> indices = buffer.GetIndices();
-                    for (int i = 0; i < explicitValues.Length; i++)
-                    {
-                        target[indices[i]] = explicitValues[i];
-                    }
-                }
-
+                CopyDense(buffer, values.AsSpan(row * size, size));
                 labelGetter(ref labelValue);
                 classes.Add(toClass(labelValue, row));
                 steps?.Add(stepGetter!());
@@ -276,6 +261,50 @@ internal static class LabeledRowReader
         }
 
         return (values, classes.ToArray(), steps?.ToArray());
+    }
+
+    /// <summary>
+    /// Reads a vector-of-Single column of <paramref name="size"/> values per row into one array, row after row; throws
+    /// naming the column (in the role <paramref name="role"/>) when it has another type or size.
+    /// </summary>
+    public static float[] ReadVectors(IDataView input, DataViewSchema.Column column, int size, string role)
+    {
+        if (column.Type is not VectorDataViewType { ItemType: var item } vector || item != NumberDataViewType.Single || vector.Size != size)
+        {
+            throw new ArgumentOutOfRangeException(nameof(input), $"The {role} column '{column.Name}' must be a vector of {size} Single values, but it is {column.Type}.");
+        }
+
+        var values = new List<float>();
+        var row = new float[size];
+        using DataViewRowCursor cursor = input.GetRowCursor([column]);
+        ValueGetter<VBuffer<float>> getter = cursor.GetGetter<VBuffer<float>>(column);
+        VBuffer<float> buffer = default;
+        while (cursor.MoveNext())
+        {
+            getter(ref buffer);
+            CopyDense(buffer, row);
+            values.AddRange(row);
+        }
+
+        return values.ToArray();
+    }
+
+    /// <summary>Writes a dense or sparse vector into <paramref name="target"/> as dense values.</summary>
+    private static void CopyDense(in VBuffer<float> buffer, Span<float> target)
+    {
+        if (buffer.IsDense)
+        {
+            buffer.GetValues().CopyTo(target);
+            return;
+        }
+
+        target.Clear();
+        ReadOnlySpan<float> explicitValues = buffer.GetValues();
+        ReadOnlySpan<int> indices = buffer.GetIndices();
+        for (int i = 0; i < explicitValues.Length; i++)
+        {
+            target[indices[i]] = explicitValues[i];
+        }
     }
 
     private static Func<int> StepGetter(DataViewRowCursor cursor, DataViewSchema.Column step)
