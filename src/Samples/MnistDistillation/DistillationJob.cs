@@ -58,7 +58,8 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
         int images = options.Steps * options.ImagesPerClass * MnistDataset.ClassCount;
         string start = options.DataFromRealImages ? "random real images" : "noise";
-        console.Line($"Distilling MNIST for LeNet, {Mode} init ({CommandLine.SchemeNames[options.Scheme]}): {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}");
+        string labels = options.LearnLabels ? ", labels learned too" : string.Empty;
+        console.Line($"Distilling MNIST for LeNet, {Mode} init ({CommandLine.SchemeNames[options.Scheme]}): {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}{labels}");
         console.Line($"  {options.Iterations} iterations of {options.Batch} real images, {options.Threads} thread(s), output in {options.Out}");
 
         try
@@ -211,6 +212,18 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         CsvWriter.Write(
             Path.Combine(options.Out, "learning-rates.csv"), ["step", "lr"],
             distilled.LearningRates.Select((rate, t) => (IReadOnlyList<double>)[t, CurvePoint.Shortest(rate)]));
+
+        if (distilled.SoftLabels is { } soft)
+        {
+            // One row per image, in the order of the picture: its step, its digit, then its learned score for each digit.
+            CsvWriter.Write(
+                Path.Combine(options.Out, "labels.csv"), ["step", "digit", .. Enumerable.Range(0, MnistDataset.ClassCount).Select(d => $"label_{d}")],
+                Enumerable.Range(0, distilled.Examples.Count).Select(i => (IReadOnlyList<double>)
+                [
+                    distilled.StepOf(i), distilled.Examples.Labels[i],
+                    .. soft.AsSpan(i * MnistDataset.ClassCount, MnistDataset.ClassCount).ToArray().Select(v => CurvePoint.Shortest(v)),
+                ]));
+        }
     }
 
     private void PrintSummary(AccuracySummary accuracy)
@@ -225,7 +238,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             : "Seconds/iteration:  - (no iterations were run)");
         console.Line($"Peak working set:   {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0} MiB");
         console.Line($"Outputs in {options.Out}:");
-        console.Line("  distilled.mldd  distilled.png  curve.csv  learning-rates.csv  checkpoint.mldc");
+        console.Line($"  distilled.mldd  distilled.png  curve.csv  learning-rates.csv{(options.LearnLabels ? "  labels.csv" : string.Empty)}  checkpoint.mldc");
     }
 
     private string Describe(AccuracySummary accuracy) => options.Init == InitializationMode.Fixed

@@ -24,7 +24,8 @@ internal sealed record SampleOptions(
     bool Resume,
     int CheckpointEvery,
     int KeepBestEvery,
-    bool DataFromRealImages)
+    bool DataFromRealImages,
+    bool LearnLabels)
 {
     /// <summary>Networks trained at each periodic evaluation (random init); the final one uses <see cref="EvalNets"/>.</summary>
     public const int PeriodicEvalNets = 20;
@@ -46,6 +47,7 @@ internal sealed record SampleOptions(
         Seed = Seed,
         KeepBestEvery = KeepBestEvery,
         InitializeFromRealExamples = DataFromRealImages,
+        LearnLabels = LearnLabels,
     };
 }
 
@@ -95,12 +97,16 @@ internal static class CommandLine
             DefaultValueFactory = _ => "noise",
         };
         dataInit.AcceptOnlyFromAmong("noise", "real");
+        var learnLabels = new Option<bool>("--learn-labels")
+        {
+            Description = "Learn a label vector for each distilled image too (soft labels, beyond the paper, whose labels are fixed one-hot digits).",
+        };
 
         var command = new RootCommand(
             "Distils MNIST into a few synthetic images per digit and a learned learning-rate schedule (Wang et al., Dataset Distillation, 2018). " +
             "Ctrl+C stops between iterations and writes a checkpoint; the same command with --resume continues.")
         {
-            init, initScheme, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, output, resume, checkpointEvery, keepBestEvery, dataInit,
+            init, initScheme, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, output, resume, checkpointEvery, keepBestEvery, dataInit, learnLabels,
         };
 
         command.SetAction(result =>
@@ -114,7 +120,7 @@ internal static class CommandLine
                 result.GetValue(evalEvery), result.GetValue(evalNets),
                 result.GetValue(output) is { Length: > 0 } folder ? folder : Path.Combine("out", $"mnist-{mode}"),
                 result.GetValue(resume), result.GetValue(checkpointEvery), result.GetValue(keepBestEvery),
-                result.GetValue(dataInit) == "real"));
+                result.GetValue(dataInit) == "real", result.GetValue(learnLabels)));
         });
         return command;
     }
