@@ -404,6 +404,19 @@ public sealed class DatasetDistillationTests
             File.Delete(path);
         }
 
+        // A soft-label column of another size, or with a value that is not a number, is refused by name.
+        float[] features = distilled.GetFeatures();
+        KeyedSoftRow[] Rows(int size, float value) => Enumerable.Range(0, distilled.RowCount).Select(i => new KeyedSoftRow
+        {
+            Label = (uint)(distilled.GetClasses()[i] + 1), Features = features[(i * FeatureCount)..((i + 1) * FeatureCount)], SoftLabel = Enumerable.Repeat(value, size).ToArray(),
+        }).ToArray();
+        var wrongSize = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.TrainDistilledNetwork(distilled).Fit(ml.Data.LoadFromEnumerable(Rows(2, 0f))));
+        StringAssert.Contains(wrongSize.Message, "The soft-label column 'SoftLabel' must be a vector of 3 Single values");
+        SchemaDefinition threeWide = SchemaDefinition.Create(typeof(KeyedSoftRow));
+        threeWide["SoftLabel"]!.ColumnType = new VectorDataViewType(NumberDataViewType.Single, ClassCount);
+        var notANumber = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.TrainDistilledNetwork(distilled).Fit(ml.Data.LoadFromEnumerable(Rows(3, float.NaN), threeWide)));
+        StringAssert.Contains(notANumber.Message, "The soft-label column 'SoftLabel': Soft label 0 of example 0 is NaN");
+
         options.SoftLabelColumnName = "Step";
         var clash = Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(options));
         StringAssert.Contains(clash.Message, "'Step' is also the feature, label or step column");
@@ -594,6 +607,18 @@ public sealed class DatasetDistillationTests
     private sealed class Recorder(Action<DatasetDistillationProgress> report) : IProgress<DatasetDistillationProgress>
     {
         public void Report(DatasetDistillationProgress value) => report(value);
+    }
+
+    public sealed class KeyedSoftRow
+    {
+        [KeyType(ClassCount)]
+        public uint Label { get; set; }
+
+        [VectorType(FeatureCount)]
+        public float[] Features { get; set; } = [];
+
+        [VectorType(2)]
+        public float[] SoftLabel { get; set; } = [];
     }
 
     public sealed class SoftLabelRow
