@@ -127,6 +127,8 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
     /// a class with too few rows (the message names the column).</exception>
     /// <exception cref="ArgumentException">The image shape does not match the feature vector.</exception>
     /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled.</exception>
+    /// <exception cref="DistillationDivergedException">The distillation diverged (its loss stopped being finite); a lower
+    /// <see cref="DatasetDistillationOptions.LearningRate"/> usually helps.</exception>
     public DatasetDistillationTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);

@@ -13,6 +13,16 @@ namespace Microsoft.ML.DatasetDistillation.Distillation;
 public readonly record struct DistillationProgress(int Iteration, int TotalIterations, double Loss, double LearningRate);
 
 /// <summary>
+/// The outer loss or its gradient stopped being a finite number: the run diverged. The distiller is left as it was
+/// before the failed iteration, so its snapshot and a checkpoint saved now are still usable.
+/// </summary>
+public sealed class DistillationDivergedException(int iteration, string message) : InvalidOperationException(message)
+{
+    /// <summary>The 1-based outer iteration that diverged.</summary>
+    public int Iteration { get; } = iteration;
+}
+
+/// <summary>
 /// Dataset Distillation (Wang, Zhu, Torralba and Efros, 2018): learns synthetic examples x̃ and step rates η̃ so that
 /// a few gradient steps on x̃ from an initialisation w₀ ~ p(w₀) give a network that does well on the real data.
 /// </summary>
@@ -122,6 +132,8 @@ public sealed partial class DatasetDistiller
     /// <see cref="DistillationOptions.KeepBestEvery"/> the best-scoring one. On cancellation it stops between iterations
     /// and throws.
     /// </summary>
+    /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
+    /// <exception cref="DistillationDivergedException">An iteration's loss or hypergradient was not finite.</exception>
     public DistilledDataset Run(IProgress<DistillationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
         while (Iteration < options.Iterations)
@@ -140,6 +152,7 @@ public sealed partial class DatasetDistiller
     }
 
     /// <summary>One outer iteration: a real batch, the hypergradient averaged over sampled networks, one Adam step.</summary>
+    /// <exception cref="DistillationDivergedException">The loss or a gradient is not finite; nothing was updated.</exception>
     public double Step()
     {
         var (epoch, indices) = batches.Batch(Iteration);
@@ -157,6 +170,15 @@ public sealed partial class DatasetDistiller
             {
                 gradients[i] = gradients[i] is null ? networkGradients[i] : gradients[i] + networkGradients[i];
             }
+        }
+
+        if (!double.IsFinite(loss) || !gradients.All(g => AllFinite(g.Data)))
+        {
+            string what = double.IsFinite(loss) ? "the hypergradient is not finite" : $"the outer loss is {loss}";
+            string labelsHint = options.LearnLabels ? " or leave LearnLabels off" : string.Empty;
+            throw new DistillationDivergedException(Iteration + 1,
+                $"Distillation diverged at iteration {Iteration + 1}: {what}. The distilled data is left as it was after iteration {Iteration}; " +
+                $"try a lower LearningRate (now {options.LearningRate:G3}){labelsHint}.");
         }
 
         using (Autograd.NoGrad())
@@ -309,6 +331,19 @@ public sealed partial class DatasetDistiller
         {
             throw new ArgumentException($"Every pretrained network must have {network.ParameterCount} parameters.", nameof(options));
         }
+    }
+
+    private static bool AllFinite(ReadOnlySpan<float> values)
+    {
+        foreach (float v in values)
+        {
+            if (!float.IsFinite(v))
+            {
+                return false;
+            }
+        }
+
+        return true;
     }
 
     private static float Softplus(float x) => MathF.Max(x, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(x)));

@@ -3,7 +3,7 @@
 //
 //   dotnet run -c Release --project src/Samples/MnistDistillation -- --init fixed
 //
-// Exit codes: 0 done, 1 bad arguments or data, 130 stopped by Ctrl+C (a checkpoint is written; --resume continues).
+// Exit codes: 0 done, 1 bad arguments or data or a diverged run, 130 stopped by Ctrl+C (a checkpoint is written; --resume continues).
 
 using System.CommandLine;
 using System.CommandLine.Invocation;
@@ -39,7 +39,8 @@ static int Run(SampleOptions options, string[] args)
     {
         return new DistillationJob(options, console, stop.Token).Execute(args);
     }
-    catch (Exception e) when (e is SampleException or ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException)
+    catch (Exception e) when (e is SampleException or ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException
+        or Microsoft.ML.DatasetDistillation.Distillation.DistillationDivergedException)
     {
         Console.Error.WriteLine($"error: {e.Message}");
         return 1;

@@ -205,6 +205,23 @@ public sealed class DistillerTests
     }
 
     [TestMethod]
+    public void DivergenceStopsWithAClearErrorAndLeavesTheDataAsItWas()
+    {
+        LabeledExamples real = TestData.Blobs(60, Features, 3, seed: 2);
+        // An inner rate of 10^30 sends the weights, and with them the outer loss, to infinity at the first iteration.
+        var distiller = new DatasetDistiller(new Mlp(8, 3, 4), real, new DistillationOptions { Steps = 1, Epochs = 2, Iterations = 5, RealBatchSize = 30, InitialStepLearningRate = 1e30f });
+        DistilledDataset before = distiller.Snapshot();
+
+        DistillationDivergedException e = Assert.ThrowsExactly<DistillationDivergedException>(() => distiller.Run());
+
+        Assert.AreEqual(1, e.Iteration);
+        StringAssert.Contains(e.Message, "Distillation diverged at iteration 1");
+        StringAssert.Contains(e.Message, "left as it was after iteration 0; try a lower LearningRate (now 0.01)");
+        Assert.AreEqual(0, distiller.Iteration);
+        AssertSameData(before, distiller.Snapshot());
+    }
+
+    [TestMethod]
     public void CancellationStopsBetweenIterations()
     {
         LabeledExamples real = TestData.Blobs(60, Features, 3, seed: 2);
