@@ -76,7 +76,9 @@ public sealed class DistillationOptions
     /// Schonlau, 2019, a step beyond the paper, whose labels stay fixed): each starts as the one-hot vector of its class,
     /// the inner steps take the cross-entropy against it, and the hypergradient updates it with the examples and rates.
     /// The result carries the vectors in <see cref="DistilledDataset.SoftLabels"/>; a network trained without them (on
-    /// the classes alone) does worse than the schedule promises.
+    /// the classes alone) does worse than the schedule promises. On MNIST with fixed init (10 images, full budget) it gave
+    /// 95.0–95.3 % (four seeds) against at most 92.96 % with fixed labels (eighteen runs); with random init at the default
+    /// rate it diverged (two seeds, near iterations 1,900 and 2,400), so it is meant for fixed and pretrained initialisation.
     /// </summary>
     public bool LearnLabels { get; set; }
 
