@@ -8,6 +8,7 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
 using System.Runtime.InteropServices;
+using Microsoft.ML.DatasetDistillation.Distillation;
 using MnistDistillation;
 
 ParseResult parsed = CommandLine.Create(options => Run(options, args)).Parse(args);
@@ -40,7 +41,7 @@ static int Run(SampleOptions options, string[] args)
         return new DistillationJob(options, console, stop.Token).Execute(args);
     }
     catch (Exception e) when (e is SampleException or ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException
-        or Microsoft.ML.DatasetDistillation.Distillation.DistillationDivergedException)
+        or DistillationDivergedException)
     {
         Console.Error.WriteLine($"error: {e.Message}");
         return 1;
