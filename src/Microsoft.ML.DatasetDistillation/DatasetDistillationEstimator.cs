@@ -237,6 +237,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         KeepBestExamples = o.KeepBestExamples,
         KeepBestNetworks = o.KeepBestNetworks,
         LearnLabels = o.LearnLabels,
+        LabelLearningRateScale = o.LabelLearningRateScale,
     };
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and arrive late).</summary>

@@ -179,6 +179,13 @@ public sealed class DatasetDistillationOptions
     public bool LearnLabels { get; set; }
 
     /// <summary>
+    /// With <see cref="LearnLabels"/>: the learning rate of the labels as a fraction of <see cref="LearningRate"/>.
+    /// Default 1; lower it (for example to 0.1) with random initialisation, where labels that move as fast as the
+    /// features can grow until the distillation diverges.
+    /// </summary>
+    public float LabelLearningRateScale { get; set; } = 1f;
+
+    /// <summary>
     /// Every this many iterations, and after the last, score the distilled rows by training networks on them and measuring
     /// accuracy on <see cref="KeepBestExamples"/> of the input rows; the transformer then holds the best-scoring
     /// snapshot instead of the last. Default 0: the last snapshot, as in the paper. Helps with fixed initialisation;

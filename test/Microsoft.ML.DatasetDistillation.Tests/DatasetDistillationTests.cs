@@ -385,6 +385,11 @@ public sealed class DatasetDistillationTests
         float[] oneHot = distilled.GetClasses().SelectMany(c => Enumerable.Range(0, ClassCount).Select(k => k == c ? 1f : 0f)).ToArray();
         CollectionAssert.AreNotEqual(oneHot, soft, "the labels were learned");
 
+        // LabelLearningRateScale reaches the core: slower labels end elsewhere.
+        options.LabelLearningRateScale = 0.25f;
+        CollectionAssert.AreNotEqual(soft, ml.Transforms.DistillDataset(options).Fit(keyed).GetSoftLabels());
+        options.LabelLearningRateScale = 1f;
+
         // The learner trains on the soft labels when the column is there, and on the keys when it is not.
         float[] own = distilled.TrainNetwork().GetWeights();
         CollectionAssert.AreEqual(own, ml.Transforms.TrainDistilledNetwork(distilled).Fit(view).GetWeights());

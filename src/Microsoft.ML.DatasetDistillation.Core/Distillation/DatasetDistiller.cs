@@ -103,7 +103,8 @@ public sealed partial class DatasetDistiller
 
         float raw0 = MathF.Log(MathF.Exp(options.InitialStepLearningRate) - 1f); // softplus⁻¹(η₀)
         rawRates = Enumerable.Range(0, options.TotalSteps).Select(_ => Tensor.Scalar(raw0).RequireGrad()).ToArray();
-        adam = new Adam(Parameters, options.LearningRate, options.AdamBeta1, options.AdamBeta2);
+        float[] rateScales = [.. data.Select(_ => 1f), .. rawRates.Select(_ => 1f), .. (options.LearnLabels ? targets.Select(_ => options.LabelLearningRateScale) : [])];
+        adam = new Adam(Parameters, options.LearningRate, options.AdamBeta1, options.AdamBeta2, rateScales: rateScales);
         if (options.Initialization == InitializationMode.Fixed)
         {
             fixedWeights = Initialization.Draw(network, options.InitScheme, Seeds.Random(options.Seed, Seeds.Stream.Initialization, -1));

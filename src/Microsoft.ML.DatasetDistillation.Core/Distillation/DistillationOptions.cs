@@ -82,6 +82,14 @@ public sealed class DistillationOptions
     /// </summary>
     public bool LearnLabels { get; set; }
 
+    /// <summary>
+    /// With <see cref="LearnLabels"/>: Adam's rate for the labels as a fraction of <see cref="LearningRate"/> (it follows
+    /// that rate's decay). Default 1, the rate of the examples. Adam moves every value by about its rate per iteration,
+    /// so a label value moves as far as a pixel; with random init on MNIST that let the labels grow until the run
+    /// diverged, and 0.1 kept them in check (see the README).
+    /// </summary>
+    public float LabelLearningRateScale { get; set; } = 1f;
+
     /// <summary>Seed of every random choice; the same seed and data give the same distilled data.</summary>
     public int Seed { get; set; } = 1;
 
@@ -122,6 +130,11 @@ public sealed class DistillationOptions
         ArgumentOutOfRangeException.ThrowIfNegative(KeepBestEvery);
         ArgumentOutOfRangeException.ThrowIfLessThan(KeepBestExamples, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(KeepBestNetworks, 1);
+        if (!(LabelLearningRateScale > 0) || !float.IsFinite(LabelLearningRateScale))
+        {
+            throw new ArgumentOutOfRangeException(nameof(LabelLearningRateScale), LabelLearningRateScale, "The label learning-rate scale must be a positive number.");
+        }
+
         if (!(InitialStepLearningRate > 0) || !(LearningRate > 0))
         {
             throw new ArgumentOutOfRangeException(nameof(LearningRate), "Learning rates must be positive.");

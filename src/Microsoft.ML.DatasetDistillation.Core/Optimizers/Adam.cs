@@ -10,11 +10,26 @@ public sealed class Adam
 {
     private readonly Tensor[] parameters;
     private readonly float[][] firstMoments, secondMoments;
+    private readonly float[] rateScales;
 
     /// <summary>Creates the optimiser for <paramref name="parameters"/> (leaves, updated in place).</summary>
-    public Adam(IReadOnlyList<Tensor> parameters, float learningRate, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f)
+    /// <param name="parameters">The leaves to update.</param>
+    /// <param name="learningRate">The step size.</param>
+    /// <param name="beta1">Decay of the first moment.</param>
+    /// <param name="beta2">Decay of the second moment.</param>
+    /// <param name="epsilon">Added to the root of the second moment.</param>
+    /// <param name="rateScales">One positive factor per parameter that its step size is multiplied by (null: 1 for all),
+    /// so that some parameters move more slowly than others under the same schedule.</param>
+    public Adam(IReadOnlyList<Tensor> parameters, float learningRate, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-8f,
+        IReadOnlyList<float>? rateScales = null)
     {
         this.parameters = [.. parameters];
+        this.rateScales = rateScales is null ? [.. this.parameters.Select(_ => 1f)] : [.. rateScales];
+        if (this.rateScales.Length != this.parameters.Length || this.rateScales.Any(s => !(s > 0) || !float.IsFinite(s)))
+        {
+            throw new ArgumentException($"Adam needs one positive rate scale per parameter ({this.parameters.Length}), but got [{string.Join(", ", this.rateScales)}].", nameof(rateScales));
+        }
+
         firstMoments = this.parameters.Select(p => new float[p.Length]).ToArray();
         secondMoments = this.parameters.Select(p => new float[p.Length]).ToArray();
         LearningRate = learningRate;
@@ -79,12 +94,13 @@ public sealed class Adam
                 throw new ArgumentException($"Gradient {i} has {g.Length} elements but its parameter has {p.Length}.", nameof(gradients));
             }
 
-            // m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − (lr/c₁)·m / (√v/√c₂ + ε)
+            // m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − (s·lr/c₁)·m / (√v/√c₂ + ε), s the parameter's rate scale
+            float parameterStep = stepSize * rateScales[i];
             for (int j = 0; j < p.Length; j++)
             {
                 m[j] = Beta1 * m[j] + (1f - Beta1) * g[j];
                 v[j] = Beta2 * v[j] + (1f - Beta2) * g[j] * g[j];
-                p[j] -= stepSize * m[j] / (MathF.Sqrt(v[j]) / rootCorrection2 + Epsilon);
+                p[j] -= parameterStep * m[j] / (MathF.Sqrt(v[j]) / rootCorrection2 + Epsilon);
             }
         }
     }

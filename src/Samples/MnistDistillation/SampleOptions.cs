@@ -25,7 +25,8 @@ internal sealed record SampleOptions(
     int CheckpointEvery,
     int KeepBestEvery,
     bool DataFromRealImages,
-    bool LearnLabels)
+    bool LearnLabels,
+    float LabelLearningRateScale)
 {
     /// <summary>Networks trained at each periodic evaluation (random init); the final one uses <see cref="EvalNets"/>.</summary>
     public const int PeriodicEvalNets = 20;
@@ -48,6 +49,7 @@ internal sealed record SampleOptions(
         KeepBestEvery = KeepBestEvery,
         InitializeFromRealExamples = DataFromRealImages,
         LearnLabels = LearnLabels,
+        LabelLearningRateScale = LabelLearningRateScale,
     };
 }
 
@@ -101,12 +103,17 @@ internal static class CommandLine
         {
             Description = "Learn a label vector for each distilled image too (soft labels, beyond the paper, whose labels are fixed one-hot digits).",
         };
+        var labelLrScale = PositiveReal(new Option<float>("--label-lr-scale")
+        {
+            Description = "With --learn-labels: the labels' learning rate as a fraction of --lr (0.1 kept random init from diverging).",
+            DefaultValueFactory = _ => 1f,
+        });
 
         var command = new RootCommand(
             "Distils MNIST into a few synthetic images per digit and a learned learning-rate schedule (Wang et al., Dataset Distillation, 2018). " +
             "Ctrl+C stops between iterations and writes a checkpoint; the same command with --resume continues.")
         {
-            init, initScheme, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, output, resume, checkpointEvery, keepBestEvery, dataInit, learnLabels,
+            init, initScheme, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, output, resume, checkpointEvery, keepBestEvery, dataInit, learnLabels, labelLrScale,
         };
 
         command.SetAction(result =>
@@ -120,7 +127,7 @@ internal static class CommandLine
                 result.GetValue(evalEvery), result.GetValue(evalNets),
                 result.GetValue(output) is { Length: > 0 } folder ? folder : Path.Combine("out", $"mnist-{mode}"),
                 result.GetValue(resume), result.GetValue(checkpointEvery), result.GetValue(keepBestEvery),
-                result.GetValue(dataInit) == "real", result.GetValue(learnLabels)));
+                result.GetValue(dataInit) == "real", result.GetValue(learnLabels), result.GetValue(labelLrScale)));
         });
         return command;
     }

@@ -83,6 +83,33 @@ public sealed class DistillerTests
     }
 
     [TestMethod]
+    public void LabelLearningRateScaleSlowsTheLabelsAndNothingElse()
+    {
+        LabeledExamples real = TestData.Blobs(90, Features, 3, seed: 2);
+        DatasetDistiller Distiller(float scale) => new(new Mlp(8, 3, 6), real, new DistillationOptions
+        {
+            Steps = 2, Epochs = 1, Iterations = 1, RealBatchSize = 32, Seed = 1, LearnLabels = true, LabelLearningRateScale = scale,
+        });
+        DatasetDistiller full = Distiller(1f), quarter = Distiller(0.25f);
+        float[] start = full.Snapshot().SoftLabels!;
+
+        full.Step();
+        quarter.Step();
+
+        // One Adam step from the same state: the same gradients, so the examples and rates move alike and the labels a quarter as far.
+        CollectionAssert.AreEqual(full.Snapshot().Examples.Features, quarter.Snapshot().Examples.Features);
+        CollectionAssert.AreEqual(full.LearningRates, quarter.LearningRates);
+        float[] movedFull = full.Snapshot().SoftLabels!.Zip(start, (now, was) => now - was).ToArray();
+        float[] movedQuarter = quarter.Snapshot().SoftLabels!.Zip(start, (now, was) => now - was).ToArray();
+        for (int i = 0; i < start.Length; i++)
+        {
+            Assert.AreEqual(0.25f * movedFull[i], movedQuarter[i], 1e-7f, $"label value {i}");
+        }
+
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => Distiller(0f)).Message, "label learning-rate scale must be a positive number");
+    }
+
+    [TestMethod]
     public void SoftLabelsOfTheWrongSizeOrNotFiniteAreRefused()
     {
         DistilledDataset distilled = Distil(seed: 1);
