@@ -173,10 +173,10 @@ public sealed partial class DatasetDistiller
             }
         }
 
-        if (!double.IsFinite(loss) || !gradients.All(g => AllFinite(g.Data)))
+        if (!double.IsFinite(loss) || !gradients.All(g => System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(g.Data)))
         {
             string what = double.IsFinite(loss) ? "the hypergradient is not finite" : $"the outer loss is {loss}";
-            string labelsHint = options.LearnLabels ? " or leave LearnLabels off" : string.Empty;
+            string labelsHint = options.LearnLabels ? $" or LabelLearningRateScale (now {options.LabelLearningRateScale:G3})" : string.Empty;
             throw new DistillationDivergedException(Iteration + 1,
                 $"Distillation diverged at iteration {Iteration + 1}: {what}. The distilled data is left as it was after iteration {Iteration}; " +
                 $"try a lower LearningRate (now {options.LearningRate:G3}){labelsHint}.");
@@ -332,19 +332,6 @@ public sealed partial class DatasetDistiller
         {
             throw new ArgumentException($"Every pretrained network must have {network.ParameterCount} parameters.", nameof(options));
         }
-    }
-
-    private static bool AllFinite(ReadOnlySpan<float> values)
-    {
-        foreach (float v in values)
-        {
-            if (!float.IsFinite(v))
-            {
-                return false;
-            }
-        }
-
-        return true;
     }
 
     private static float Softplus(float x) => MathF.Max(x, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(x)));
