@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.IO;
@@ -7,9 +8,12 @@ namespace Microsoft.ML.DatasetDistillation.Distillation;
 // Checkpoints: the state that lets a run stop and continue exactly.
 public sealed partial class DatasetDistiller
 {
+    private uint? inputChecksum;
+
     /// <summary>
     /// Writes everything needed to continue this run exactly: the iteration, x̃, r (and ỹ when learned), Adam's moments and the best snapshot
-    /// kept so far, plus the settings that must match on resume ("MLDC" format, little-endian, written atomically).
+    /// kept so far, plus what must match on resume: the settings and a checksum of the network's layout, the training examples
+    /// and the pretrained weights ("MLDC" format, little-endian, written atomically).
     /// </summary>
     public void SaveCheckpoint(string path)
     {
@@ -23,6 +27,7 @@ public sealed partial class DatasetDistiller
                 writer.Write(value);
             }
 
+            writer.Write(InputChecksum());
             writer.Write(Iteration);
             writer.Write(adam.StepCount);
             foreach (float[] buffer in Parameters.Select(p => p.ToArray()).Concat(adam.State))
@@ -45,15 +50,24 @@ public sealed partial class DatasetDistiller
     }
 
     /// <summary>Continues a run from a checkpoint written by <see cref="SaveCheckpoint"/> with the same settings and data.</summary>
+    /// <exception cref="InvalidDataException">The file is not a checkpoint of this format, is truncated, or was written for
+    /// other settings (the message names them), another network or other data.</exception>
     public void LoadCheckpoint(string path)
     {
         using FileStream stream = File.OpenRead(path);
         using var reader = new BinaryReader(stream, Encoding.UTF8);
         try
         {
-            if (Encoding.ASCII.GetString(reader.ReadBytes(4)) != CheckpointMagic || reader.ReadInt32() != CheckpointVersion)
+            if (Encoding.ASCII.GetString(reader.ReadBytes(4)) != CheckpointMagic)
             {
-                throw new InvalidDataException($"'{path}' is not a distillation checkpoint of format version {CheckpointVersion}.");
+                throw new InvalidDataException($"'{path}' is not a distillation checkpoint.");
+            }
+
+            int version = reader.ReadInt32();
+            if (version != CheckpointVersion)
+            {
+                throw new InvalidDataException(
+                    $"'{path}' is a distillation checkpoint of format version {version}, but this version of the library reads version {CheckpointVersion} only; start afresh.");
             }
 
             string[] differences = Fingerprint()
@@ -64,6 +78,13 @@ public sealed partial class DatasetDistiller
             if (differences.Length > 0)
             {
                 throw new InvalidDataException($"'{path}' was written for other settings or data: {string.Join(", ", differences)}.");
+            }
+
+            uint saved = reader.ReadUInt32(), current = InputChecksum();
+            if (saved != current)
+            {
+                throw new InvalidDataException(
+                    $"'{path}' was written for other data: the checksum of the network's layout, the training examples and their labels and the pretrained weights is {current:X8}, the checkpoint's {saved:X8}.");
             }
 
             int iteration = reader.ReadInt32(), adamSteps = reader.ReadInt32();
@@ -108,7 +129,31 @@ public sealed partial class DatasetDistiller
     }
 
     private const string CheckpointMagic = "MLDC";
-    private const int CheckpointVersion = 4;
+    private const int CheckpointVersion = 5;
+
+    /// <summary>
+    /// CRC-32 of what the fingerprint's counts cannot tell apart: the network's parameter layout, the shape, values and
+    /// labels of the training examples and, with pretrained initialisation, the pretrained weights. Computed once, when a
+    /// checkpoint is first saved or loaded.
+    /// </summary>
+    private uint InputChecksum()
+    {
+        if (inputChecksum is null)
+        {
+            string layout = string.Join(";", network.Parameters.Select(p => $"{p.Name}{Tensor.ShapeText(p.Shape)}")) + ";examples" + Tensor.ShapeText(real.ExampleShape);
+            uint crc = Crc32.Append(0, Encoding.UTF8.GetBytes(layout));
+            crc = Crc32.Append(Crc32.Append(crc, MemoryMarshal.AsBytes(real.Features.AsSpan())), MemoryMarshal.AsBytes(real.Labels.AsSpan()));
+            IEnumerable<float[]> pretrained = options.Initialization == InitializationMode.Pretrained ? options.PretrainedWeights! : [];
+            foreach (float[] weights in pretrained)
+            {
+                crc = Crc32.Append(crc, MemoryMarshal.AsBytes(weights.AsSpan()));
+            }
+
+            inputChecksum = crc;
+        }
+
+        return inputChecksum.Value;
+    }
 
     /// <summary>Everything a checkpoint is only valid for (the iteration count may grow on resume).</summary>
     private (string Name, double Value)[] Fingerprint() =>

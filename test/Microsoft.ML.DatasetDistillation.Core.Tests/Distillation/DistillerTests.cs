@@ -289,6 +289,35 @@ public sealed class DistillerTests
     }
 
     [TestMethod]
+    public void ACheckpointOfOtherDataAnotherNetworkOrAnotherFormatIsRefused()
+    {
+        LabeledExamples real = TestData.Blobs(90, Features, 3, seed: 2);
+        var options = new DistillationOptions { Steps = 1, Epochs = 1, Iterations = 2, RealBatchSize = 32, Seed = 5 };
+        using var temp = new TempFolder();
+        string path = temp.File("checkpoint.mldc");
+        new DatasetDistiller(new Mlp(8, 3, 6), real, options).SaveCheckpoint(path);
+
+        // Same counts and sizes, so the settings fingerprint matches; only the values differ.
+        LabeledExamples otherValues = TestData.Blobs(90, Features, 3, seed: 3);
+        var onOtherData = new DatasetDistiller(new Mlp(8, 3, 6), otherValues, options);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => onOtherData.LoadCheckpoint(path)).Message,
+            "was written for other data: the checksum of the network's layout, the training examples and their labels and the pretrained weights is");
+        int[] swappedLabels = (int[])real.Labels.Clone();
+        (swappedLabels[0], swappedLabels[1]) = (swappedLabels[1], swappedLabels[0]);
+        Assert.AreNotEqual(swappedLabels[0], swappedLabels[1]);
+        var onOtherLabels = new DatasetDistiller(new Mlp(8, 3, 6), new LabeledExamples(real.Features, swappedLabels, real.ExampleShape, 3), options);
+        Assert.ThrowsExactly<InvalidDataException>(() => onOtherLabels.LoadCheckpoint(path));
+        var forAnotherNetwork = new DatasetDistiller(new Mlp(8, 3, 7), real, options);
+        Assert.ThrowsExactly<InvalidDataException>(() => forAnotherNetwork.LoadCheckpoint(path));
+
+        byte[] bytes = File.ReadAllBytes(path);
+        bytes[4] = 4; // the format version follows the four magic bytes
+        File.WriteAllBytes(path, bytes);
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new DatasetDistiller(new Mlp(8, 3, 6), real, options).LoadCheckpoint(path)).Message,
+            "is a distillation checkpoint of format version 4, but this version of the library reads version 5 only");
+    }
+
+    [TestMethod]
     public void KeepBestReturnsTheSnapshotThatScoresBestOnTrainingExamples()
     {
         DistillationOptions options = KeepBestOptions();
