@@ -21,7 +21,8 @@ namespace Microsoft.ML.Transforms;
 /// true = 1. Every row needs a label (a missing key is refused) and there must be at least two classes, each with at
 /// least <see cref="DatasetDistillationOptions.ExamplesPerClassPerStep"/> rows.</para>
 /// <para>Output: see <see cref="DatasetDistillationTransformer"/>. Progress is reported once per iteration and
-/// messages go to <c>MLContext.Log</c>; cancellation is checked between iterations.</para>
+/// messages go to <c>MLContext.Log</c>; cancellation is checked between iterations, and with
+/// <see cref="DatasetDistillationOptions.CheckpointPath"/> a cancelled or interrupted <see cref="Fit"/> can be continued.</para>
 /// </remarks>
 public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillationTransformer>
 {
@@ -52,6 +53,12 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         }
 
         ToCoreOptions(options).Validate();
+        ArgumentOutOfRangeException.ThrowIfNegative(options.CheckpointEvery, nameof(options.CheckpointEvery));
+        if (options.CheckpointPath is { Length: 0 })
+        {
+            throw new ArgumentException("CheckpointPath is empty; leave it null to keep no checkpoint.", nameof(options));
+        }
+
         this.environment = environment;
         this.options = options;
     }
@@ -123,10 +130,11 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
 
     /// <summary>Reads the input and runs the distillation. See the class remarks for what the input must hold.</summary>
     /// <exception cref="ArgumentOutOfRangeException">A column is missing or of the wrong type (the message names it).</exception>
-    /// <exception cref="InvalidOperationException">The data cannot be distilled: no rows, one class, a missing label,
-    /// a class with too few rows (the message names the column).</exception>
     /// <exception cref="ArgumentException">The image shape does not match the feature vector.</exception>
-    /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled.</exception>
+    /// <exception cref="InvalidOperationException">The data cannot be distilled: no rows, one class, a missing label,
+    /// a class with too few rows (the message names the column). Or the <see cref="DatasetDistillationOptions.CheckpointPath"/>
+    /// checkpoint was written for other options or rows, or is at an iteration beyond <see cref="DatasetDistillationOptions.Iterations"/>.</exception>
+    /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled (the checkpoint, if any, is saved first).</exception>
     /// <exception cref="DistillationDivergedException">The distillation diverged (its loss stopped being finite); a lower
     /// <see cref="DatasetDistillationOptions.LearningRate"/> usually helps.</exception>
     public DatasetDistillationTransformer Fit(IDataView input)
@@ -164,11 +172,22 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             $"Distilling {real.Count} rows of {real.ExampleSize} features in {real.ClassCount} classes into {options.Steps} steps × " +
             $"{options.ExamplesPerClassPerStep} rows per class for {spec.Kind} ({network.ParameterCount} parameters), " +
             $"{options.Iterations} iterations, {options.InitializationMode} initialisation.");
+        string? checkpoint = options.CheckpointPath;
+        if (checkpoint is not null && File.Exists(checkpoint))
+        {
+            Resume(distiller, checkpoint);
+            channel.Log($"Resuming at iteration {distiller.Iteration} of {options.Iterations} from the checkpoint '{checkpoint}'.");
+        }
 
         int reportEvery = Math.Max(1, options.Iterations / 10);
         var progress = new SynchronousProgress(p =>
         {
             options.Progress?.Report(new DatasetDistillationProgress(p.Iteration, p.TotalIterations, p.Loss, p.LearningRate));
+            if (checkpoint is not null && options.CheckpointEvery > 0 && p.Iteration % options.CheckpointEvery == 0 && p.Iteration < p.TotalIterations)
+            {
+                distiller.SaveCheckpoint(checkpoint);
+            }
+
             if (p.Iteration % reportEvery == 0 || p.Iteration == p.TotalIterations)
             {
                 channel.Log($"Iteration {p.Iteration}/{p.TotalIterations}: loss {p.Loss:G4}, learning rate {p.LearningRate:G3}.");
@@ -182,8 +201,19 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         }
         catch (OperationCanceledException)
         {
-            channel.Log($"Distillation cancelled after {distiller.Iteration} of {options.Iterations} iterations.");
+            if (checkpoint is not null)
+            {
+                distiller.SaveCheckpoint(checkpoint);
+            }
+
+            channel.Log($"Distillation cancelled after {distiller.Iteration} of {options.Iterations} iterations" +
+                        (checkpoint is null ? "." : $"; the checkpoint '{checkpoint}' continues it."));
             throw;
+        }
+
+        if (checkpoint is not null)
+        {
+            distiller.SaveCheckpoint(checkpoint);
         }
 
         channel.Log($"Distillation finished in {clock.Elapsed.TotalSeconds:F1} s: {result.Examples.Count} rows, learned rates " +
@@ -200,6 +230,24 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         return new DatasetDistillationTransformer(
             result, options.FeatureColumnName, options.LabelColumnName, options.StepColumnName, options.LearnLabels ? options.SoftLabelColumnName : null, slotNames, rows.KeyValues, rows.Kind, spec,
             options.InitializationMode, options.InitScheme, options.Seed, options.ExamplesPerClassPerStep, distiller.FixedWeights, pretrained);
+    }
+
+    private void Resume(DatasetDistiller distiller, string checkpoint)
+    {
+        try
+        {
+            distiller.LoadCheckpoint(checkpoint);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidOperationException($"CheckpointPath: {e.Message} Delete the file or choose another CheckpointPath to start afresh.", e);
+        }
+
+        if (distiller.Iteration > options.Iterations)
+        {
+            throw new InvalidOperationException(
+                $"CheckpointPath: '{checkpoint}' is at iteration {distiller.Iteration}, beyond Iterations = {options.Iterations}; raise Iterations to continue it, or delete the file to start afresh.");
+        }
     }
 
     private static string ValueText(LabeledRows rows, int index) =>

@@ -202,6 +202,22 @@ public sealed class DatasetDistillationOptions
     /// <summary>Receives one report per outer iteration, synchronously, on the thread running <c>Fit</c>.</summary>
     public IProgress<DatasetDistillationProgress>? Progress { get; set; }
 
-    /// <summary>Cancels <c>Fit</c>: checked between outer iterations; <c>Fit</c> then throws <see cref="OperationCanceledException"/>.</summary>
+    /// <summary>
+    /// Cancels <c>Fit</c>: checked between outer iterations; <c>Fit</c> then saves the <see cref="CheckpointPath"/> checkpoint,
+    /// if one is set, and throws <see cref="OperationCanceledException"/>.
+    /// </summary>
     public CancellationToken CancellationToken { get; set; }
+
+    /// <summary>
+    /// A file that makes <c>Fit</c> resumable; null (the default) keeps no checkpoint. <c>Fit</c> saves the run there every
+    /// <see cref="CheckpointEvery"/> iterations, when cancelled and when done (atomically: the file is always whole), and when
+    /// the file exists it continues the run saved in it instead of starting afresh, so a cancelled or interrupted
+    /// <c>Fit</c> called again with the same options and rows carries on where the checkpoint left off and gives the
+    /// result an uninterrupted run would have given. A checkpoint written for other options or rows is refused, naming the
+    /// difference (delete the file to start afresh); one that is done continues when <see cref="Iterations"/> is raised.
+    /// </summary>
+    public string? CheckpointPath { get; set; }
+
+    /// <summary>With <see cref="CheckpointPath"/>: iterations between checkpoints (0: only when cancelled or done). Default 100.</summary>
+    public int CheckpointEvery { get; set; } = 100;
 }

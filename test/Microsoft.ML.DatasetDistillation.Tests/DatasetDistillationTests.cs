@@ -183,6 +183,74 @@ public sealed class DatasetDistillationTests
     }
 
     [TestMethod]
+    public void Checkpoint_CancelledFitResumes_ToTheResultOfAnUninterruptedFit()
+    {
+        var ml = new MLContext(seed: 1);
+        var messages = new List<string>();
+        ml.Log += (_, e) => messages.Add(e.RawMessage ?? string.Empty);
+        IDataView data = KeyedBlobs(ml, 60);
+        DatasetDistillationTransformer uninterrupted = ml.Transforms.DistillDataset(SmallOptions(iterations: 6)).Fit(data);
+        string path = Path.Combine(Path.GetTempPath(), $"checkpoint-{Guid.NewGuid():N}.mldc");
+        try
+        {
+            // Saved every 2 iterations and on cancellation, which comes after iteration 3.
+            using var cancellation = new CancellationTokenSource();
+            var existed = new List<bool>();
+            DatasetDistillationOptions options = SmallOptions(iterations: 6);
+            options.CheckpointPath = path;
+            options.CheckpointEvery = 2;
+            options.CancellationToken = cancellation.Token;
+            options.Progress = new Recorder(p =>
+            {
+                existed.Add(File.Exists(path));
+                if (p.Iteration == 3)
+                {
+                    cancellation.Cancel();
+                }
+            });
+            Assert.ThrowsExactly<OperationCanceledException>(() => ml.Transforms.DistillDataset(options).Fit(data));
+            CollectionAssert.AreEqual(new[] { false, false, true }, existed);
+
+            var resumedAt = new List<int>();
+            options.CancellationToken = CancellationToken.None;
+            options.Progress = new Recorder(p => resumedAt.Add(p.Iteration));
+            DatasetDistillationTransformer resumed = ml.Transforms.DistillDataset(options).Fit(data);
+            CollectionAssert.AreEqual(new[] { 4, 5, 6 }, resumedAt);
+            CollectionAssert.Contains(messages, $"Resuming at iteration 3 of 6 from the checkpoint '{path}'.");
+            CollectionAssert.AreEqual(uninterrupted.GetFeatures(), resumed.GetFeatures());
+            CollectionAssert.AreEqual(uninterrupted.LearningRateSchedule, resumed.LearningRateSchedule);
+
+            // The finished run is saved too: fitting again does no iteration and gives the same rows.
+            resumedAt.Clear();
+            CollectionAssert.AreEqual(uninterrupted.GetFeatures(), ml.Transforms.DistillDataset(options).Fit(data).GetFeatures());
+            Assert.IsEmpty(resumedAt);
+
+            options.Iterations = 4;
+            StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(options).Fit(data)).Message,
+                $"CheckpointPath: '{path}' is at iteration 6, beyond Iterations = 4");
+            options.Iterations = 6;
+            options.Seed = 2;
+            string otherSeed = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(options).Fit(data)).Message;
+            StringAssert.Contains(otherSeed, "was written for other settings or data: Seed 2 (checkpoint: 1)");
+            StringAssert.Contains(otherSeed, "Delete the file or choose another CheckpointPath to start afresh.");
+            options.Seed = 1;
+            StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(options).Fit(ml.Data.TakeRows(data, 59))).Message,
+                "real examples 59 (checkpoint: 60)");
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        DatasetDistillationOptions bad = SmallOptions(iterations: 6);
+        bad.CheckpointEvery = -1;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset(bad)).Message, "CheckpointEvery");
+        bad.CheckpointEvery = 1;
+        bad.CheckpointPath = string.Empty;
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(bad)).Message, "CheckpointPath is empty");
+    }
+
+    [TestMethod]
     public void Log_ReceivesTheLayersMessages()
     {
         var ml = new MLContext(seed: 1);
