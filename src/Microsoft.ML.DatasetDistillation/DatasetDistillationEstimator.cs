@@ -134,6 +134,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
     /// <exception cref="InvalidOperationException">The data cannot be distilled: no rows, one class, a missing label,
     /// a class with too few rows (the message names the column). Or the <see cref="DatasetDistillationOptions.CheckpointPath"/>
     /// checkpoint was written for other options or rows, or is at an iteration beyond <see cref="DatasetDistillationOptions.Iterations"/>.</exception>
+    /// <exception cref="DirectoryNotFoundException">The folder of <see cref="DatasetDistillationOptions.CheckpointPath"/> does not exist.</exception>
     /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled (the checkpoint, if any, is saved first).</exception>
     /// <exception cref="DistillationDivergedException">The distillation diverged (its loss stopped being finite); a lower
     /// <see cref="DatasetDistillationOptions.LearningRate"/> usually helps.</exception>
@@ -141,6 +142,12 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
     {
         ArgumentNullException.ThrowIfNull(input);
         options.CancellationToken.ThrowIfCancellationRequested();
+        if (options.CheckpointPath is { } path && Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder && !Directory.Exists(folder))
+        {
+            // Found now rather than at the first save, which may come an hour into the run.
+            throw new DirectoryNotFoundException($"CheckpointPath: the folder '{folder}' does not exist.");
+        }
+
         using IChannel? channel = ChannelLog.TryStart(environment, nameof(DatasetDistillationEstimator));
         var clock = Stopwatch.StartNew();
 

@@ -243,6 +243,11 @@ public sealed class DatasetDistillationTests
         }
 
         DatasetDistillationOptions bad = SmallOptions(iterations: 6);
+        string missingFolder = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}");
+        bad.CheckpointPath = Path.Combine(missingFolder, "checkpoint.mldc");
+        Assert.AreEqual($"CheckpointPath: the folder '{missingFolder}' does not exist.",
+            Assert.ThrowsExactly<DirectoryNotFoundException>(() => ml.Transforms.DistillDataset(bad).Fit(data)).Message);
+        bad.CheckpointPath = null;
         bad.CheckpointEvery = -1;
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset(bad)).Message, "CheckpointEvery");
         bad.CheckpointEvery = 1;
