@@ -2,127 +2,188 @@
 // 10 steps × 1 image per class for LeNet, train LeNet on the distilled images with the learned learning rates, and
 // evaluate it with ML.NET's multiclass evaluator, next to the same training on as many random real images.
 //
-// Usage: dotnet run -c Release --project src/Samples/MLNetMnistPipeline [-- --iterations N --train-rows N --test-rows N --lr-per-mille N --learn-labels --checkpoint FILE]
+//   dotnet run -c Release --project src/Samples/MLNetMnistPipeline [-- --iterations 300 --learn-labels --checkpoint run.mldc]
+//
 // The default budget is small (about 20 s here: distilled ≈ 82 % vs random real images ≈ 56 % on 2000 test images);
-// the paper runs thousands of iterations. With --checkpoint, Ctrl+C saves the run to FILE and the same command continues it.
+// the paper runs thousands of iterations. --help lists the options.
+// Exit codes: 0 done, 1 bad arguments, 130 stopped by Ctrl+C (with --checkpoint, the same command continues).
+using System.CommandLine;
+using System.CommandLine.Invocation;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DatasetDistillation;
 using Microsoft.ML.DatasetDistillation.IO;
 using Microsoft.ML.Transforms;
+using Spectre.Console;
+using static DatasetDistillation.Samples.OptionChecks;
 
-int iterations = Option("--iterations", 60);
-int trainRows = Option("--train-rows", 20_000);
-int testRows = Option("--test-rows", 2_000);
-float learningRate = Option("--lr-per-mille", 30) / 1000f;
-bool learnLabels = args.Contains("--learn-labels"); // soft labels: the distilled view gains a SoftLabel column
-int checkpointAt = Array.IndexOf(args, "--checkpoint");
-string? checkpoint = checkpointAt >= 0 && checkpointAt + 1 < args.Length ? args[checkpointAt + 1] : null;
-
-using var stop = new CancellationTokenSource();
-Console.CancelKeyPress += (_, e) =>
+var iterations = Positive(new Option<int>("--iterations") { Description = "Outer iterations of the distillation.", DefaultValueFactory = _ => 60 });
+var trainRows = Positive(new Option<int>("--train-rows") { Description = "MNIST training images to distil (at most 60,000).", DefaultValueFactory = _ => 20_000 });
+var testRows = Positive(new Option<int>("--test-rows") { Description = "MNIST test images to evaluate on (at most 10,000).", DefaultValueFactory = _ => 2_000 });
+var learningRate = PositiveReal(new Option<float>("--lr") { Description = "Adam's learning rate on the distilled images and rates.", DefaultValueFactory = _ => 0.03f });
+var learnLabels = new Option<bool>("--learn-labels") { Description = "Learn a label vector for each distilled image too: the distilled view gains a SoftLabel column." };
+var checkpoint = new Option<string?>("--checkpoint")
 {
-    e.Cancel = true; // stop between iterations (saving the checkpoint) rather than kill the process
-    stop.Cancel();
+    Description = "A file that makes the distillation resumable: saved every 100 iterations and on Ctrl+C; when it exists, the run in it continues.",
 };
 
-string folder = MnistDataset.FindDataFolder();
-LabeledExamples train = MnistDataset.Load(folder, MnistSplit.Train);
-LabeledExamples test = MnistDataset.Load(folder, MnistSplit.Test);
-
-var ml = new MLContext(seed: 1);
-ml.Log += (_, e) =>
+var command = new RootCommand("Distils MNIST through ML.NET's DistillDataset and compares LeNet trained on the distilled images with LeNet trained on as many random ones.")
 {
-    // The layer's own messages (its per-iteration lines are left to the progress callback below).
-    if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.Source?.Contains("Distill", StringComparison.Ordinal) == true
-        && e.RawMessage?.StartsWith("Iteration", StringComparison.Ordinal) == false)
-    {
-        Console.WriteLine($"  [{e.Source}] {e.RawMessage}");
-    }
+    iterations, trainRows, testRows, learningRate, learnLabels, checkpoint,
 };
+command.SetAction(result => Run(
+    result.GetValue(iterations), result.GetValue(trainRows), result.GetValue(testRows), result.GetValue(learningRate),
+    result.GetValue(learnLabels), result.GetValue(checkpoint)));
 
-IDataView trainView = ml.Data.LoadFromEnumerable(Digits(train, Math.Min(trainRows, train.Count)));
-IDataView testView = ml.Data.LoadFromEnumerable(Digits(test, Math.Min(testRows, test.Count)));
-var toKey = ml.Transforms.Conversion.MapValueToKey("Label").Fit(trainView);
-IDataView keyedTrain = toKey.Transform(trainView);
-IDataView keyedTest = toKey.Transform(testView);
-
-var options = new DatasetDistillationOptions
+ParseResult parsed = command.Parse(args);
+if (parsed.Action is ParseErrorAction parseError)
 {
-    ImageShape = new ImageShape(1, MnistDataset.ImageSide, MnistDataset.ImageSide), // Auto → LeNet
-    ExamplesPerClassPerStep = 1,
-    Steps = 10,
-    Epochs = 3,
-    Iterations = iterations,
-    RealBatchSize = 256,
-    LearningRate = learningRate,
-    InitializationMode = DistillationInitializationMode.Fixed,
-    LearnLabels = learnLabels,
-    CheckpointPath = checkpoint, // resumable: saved every 100 iterations and on Ctrl+C; an existing file is continued
-    CancellationToken = stop.Token,
-    Progress = new Progress(p =>
+    parseError.ShowHelp = false; // the error alone; --help shows the options
+}
+
+return parsed.Invoke();
+
+static int Run(int iterations, int trainRows, int testRows, float learningRate, bool learnLabels, string? checkpoint)
+{
+    string folder = MnistDataset.FindDataFolder();
+    LabeledExamples train = MnistDataset.Load(folder, MnistSplit.Train);
+    LabeledExamples test = MnistDataset.Load(folder, MnistSplit.Test);
+    trainRows = Math.Min(trainRows, train.Count);
+    testRows = Math.Min(testRows, test.Count);
+
+    // A live progress bar in a terminal; in a log (output redirected) about twenty plain lines instead.
+    bool live = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+    var ml = new MLContext(seed: 1);
+    ml.Log += (_, e) =>
     {
-        if (p.Iteration % 5 == 0 || p.Iteration == p.TotalIterations)
+        // The layer's own messages (its per-iteration lines are left to the progress display).
+        if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.Source?.Contains("Distill", StringComparison.Ordinal) == true
+            && e.RawMessage?.StartsWith("Iteration", StringComparison.Ordinal) == false)
         {
-            Console.WriteLine($"  iteration {p.Iteration}/{p.TotalIterations}: loss {p.Loss:F3}");
+            string line = $"  [{e.Source}] {e.RawMessage}";
+            if (live)
+            {
+                AnsiConsole.WriteLine(line); // above the live progress bar, not through it
+            }
+            else
+            {
+                Console.WriteLine(line);
+            }
         }
-    }),
-};
+    };
 
-Console.WriteLine($"Distilling {Math.Min(trainRows, train.Count)} MNIST images for LeNet ({iterations} iterations)...");
-DatasetDistillationTransformer distilled;
-try
-{
-    distilled = ml.Transforms.DistillDataset(options).Fit(keyedTrain);
-}
-catch (OperationCanceledException)
-{
-    Console.WriteLine(checkpoint is null
-        ? "Stopped (pass --checkpoint FILE to be able to continue)."
-        : $"Stopped; {checkpoint} holds the run and the same command continues it.");
-    Environment.ExitCode = 130;
-    return;
-}
+    IDataView trainView = ml.Data.LoadFromEnumerable(Digits(train, trainRows));
+    IDataView testView = ml.Data.LoadFromEnumerable(Digits(test, testRows));
+    var toKey = ml.Transforms.Conversion.MapValueToKey("Label").Fit(trainView);
+    IDataView keyedTrain = toKey.Transform(trainView);
+    IDataView keyedTest = toKey.Transform(testView);
 
-IDataView distilledRows = distilled.Transform(keyedTrain);
-Console.WriteLine($"Distilled {distilled.RowCount} images; learned learning rates {distilled.LearningRateSchedule.Min():G3} … {distilled.LearningRateSchedule.Max():G3}.");
+    using var stop = new CancellationTokenSource();
+    Console.CancelKeyPress += (_, e) =>
+    {
+        e.Cancel = true; // stop between iterations (saving the checkpoint) rather than kill the process
+        stop.Cancel();
+    };
 
-// LeNet from the distillation's fixed initialisation, trained on the distilled images with the learned schedule
-// (and, with --learn-labels, on their SoftLabel column rather than the one-hot keys).
-MulticlassClassificationMetrics onDistilled = ml.MulticlassClassification.Evaluate(
-    ml.Transforms.TrainDistilledNetwork(distilled).Fit(distilledRows).Transform(keyedTest));
+    var options = new DatasetDistillationOptions
+    {
+        ImageShape = new ImageShape(1, MnistDataset.ImageSide, MnistDataset.ImageSide), // Auto → LeNet
+        ExamplesPerClassPerStep = 1,
+        Steps = 10,
+        Epochs = 3,
+        Iterations = iterations,
+        RealBatchSize = 256,
+        LearningRate = learningRate,
+        InitializationMode = DistillationInitializationMode.Fixed,
+        LearnLabels = learnLabels,
+        CheckpointPath = checkpoint,
+        CancellationToken = stop.Token,
+    };
 
-// The same training on as many random real images (no step column: split evenly into the steps).
-var random = new Random(7);
-int[] sample = Enumerable.Range(0, train.Count).OrderBy(_ => random.Next()).Take(distilled.RowCount).ToArray();
-IDataView randomRows = toKey.Transform(ml.Data.LoadFromEnumerable(sample.Select(i => Digit(train, i)).ToArray()));
-MulticlassClassificationMetrics onRandom = ml.MulticlassClassification.Evaluate(
-    ml.Transforms.TrainDistilledNetwork(distilled).Fit(randomRows).Transform(keyedTest));
+    Console.WriteLine($"Distilling {trainRows} MNIST images for LeNet ({iterations} iterations)...");
+    DatasetDistillationTransformer distilled;
+    try
+    {
+        distilled = WithProgress(live, options, () => ml.Transforms.DistillDataset(options).Fit(keyedTrain));
+    }
+    catch (OperationCanceledException)
+    {
+        Console.WriteLine(checkpoint is null
+            ? "Stopped (pass --checkpoint FILE to be able to continue)."
+            : $"Stopped; {checkpoint} holds the run and the same command continues it.");
+        return 130;
+    }
+    catch (Exception e) when (e is InvalidOperationException or IOException or UnauthorizedAccessException)
+    {
+        Console.Error.WriteLine($"error: {e.Message}"); // for example a --checkpoint written for other options
+        return 1;
+    }
 
-Console.WriteLine();
-Console.WriteLine($"Test accuracy on {Math.Min(testRows, test.Count)} images (micro / macro):");
-Console.WriteLine($"  LeNet on {distilled.RowCount} distilled images:    {onDistilled.MicroAccuracy:P2} / {onDistilled.MacroAccuracy:P2}");
-Console.WriteLine($"  LeNet on {distilled.RowCount} random real images:  {onRandom.MicroAccuracy:P2} / {onRandom.MacroAccuracy:P2}");
+    IDataView distilledRows = distilled.Transform(keyedTrain);
+    Console.WriteLine($"Distilled {distilled.RowCount} images; learned learning rates {distilled.LearningRateSchedule.Min():G3} … {distilled.LearningRateSchedule.Max():G3}.");
+
+    // LeNet from the distillation's fixed initialisation, trained on the distilled images with the learned schedule
+    // (and, with --learn-labels, on their SoftLabel column rather than the one-hot keys).
+    MulticlassClassificationMetrics onDistilled = ml.MulticlassClassification.Evaluate(
+        ml.Transforms.TrainDistilledNetwork(distilled).Fit(distilledRows).Transform(keyedTest));
+
+    // The same training on as many random real images (no step column: split evenly into the steps).
+    var random = new Random(7);
+    int[] sample = Enumerable.Range(0, train.Count).OrderBy(_ => random.Next()).Take(distilled.RowCount).ToArray();
+    IDataView randomRows = toKey.Transform(ml.Data.LoadFromEnumerable(sample.Select(i => Digit(train, i)).ToArray()));
+    MulticlassClassificationMetrics onRandom = ml.MulticlassClassification.Evaluate(
+        ml.Transforms.TrainDistilledNetwork(distilled).Fit(randomRows).Transform(keyedTest));
+
+    Console.WriteLine();
+    Console.WriteLine($"Test accuracy on {testRows} images (micro / macro):");
+    Console.WriteLine($"  LeNet on {distilled.RowCount} distilled images:    {onDistilled.MicroAccuracy:P2} / {onDistilled.MacroAccuracy:P2}");
+    Console.WriteLine($"  LeNet on {distilled.RowCount} random real images:  {onRandom.MicroAccuracy:P2} / {onRandom.MacroAccuracy:P2}");
 
 #if MLNET_TRAINERS
-// An ML.NET trainer on the distilled rows (the data was distilled for LeNet, so this only shows the rows are ordinary data).
-var sdca = ml.MulticlassClassification.Trainers.SdcaMaximumEntropy("Label", "Features").Fit(distilledRows);
-MulticlassClassificationMetrics onSdca = ml.MulticlassClassification.Evaluate(sdca.Transform(keyedTest));
-Console.WriteLine($"  SdcaMaximumEntropy on the distilled images: {onSdca.MicroAccuracy:P2} / {onSdca.MacroAccuracy:P2}");
+    // An ML.NET trainer on the distilled rows (the data was distilled for LeNet, so this only shows the rows are ordinary data).
+    var sdca = ml.MulticlassClassification.Trainers.SdcaMaximumEntropy("Label", "Features").Fit(distilledRows);
+    MulticlassClassificationMetrics onSdca = ml.MulticlassClassification.Evaluate(sdca.Transform(keyedTest));
+    Console.WriteLine($"  SdcaMaximumEntropy on the distilled images: {onSdca.MicroAccuracy:P2} / {onSdca.MacroAccuracy:P2}");
 #else
-Console.WriteLine("  (SdcaMaximumEntropy comparison left out: built against the ML.NET stand-in, which has no trainers.)");
+    Console.WriteLine("  (SdcaMaximumEntropy comparison left out: built against the ML.NET stand-in, which has no trainers.)");
 #endif
+    return 0;
+}
+
+static T WithProgress<T>(bool live, DatasetDistillationOptions options, Func<T> fit)
+{
+    if (!live)
+    {
+        int every = Math.Max(1, options.Iterations / 20);
+        options.Progress = new Progress(p =>
+        {
+            if (p.Iteration % every == 0 || p.Iteration == p.TotalIterations)
+            {
+                Console.WriteLine($"  iteration {p.Iteration}/{p.TotalIterations}: loss {p.Loss:F3}");
+            }
+        });
+        return fit();
+    }
+
+    return AnsiConsole.Progress()
+        .AutoClear(false)
+        .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+        .Start(context =>
+        {
+            ProgressTask task = context.AddTask("Distilling", maxValue: options.Iterations);
+            options.Progress = new Progress(p =>
+            {
+                task.Value = p.Iteration;
+                task.Description = $"iteration {p.Iteration}/{p.TotalIterations}  loss {p.Loss:F3}";
+            });
+            return fit();
+        });
+}
 
 static IEnumerable<DigitRow> Digits(LabeledExamples examples, int count) => Enumerable.Range(0, count).Select(i => Digit(examples, i));
 
 static DigitRow Digit(LabeledExamples examples, int index) =>
     new() { Features = examples.Example(index).ToArray(), Label = (uint)examples.Labels[index] };
-
-int Option(string name, int fallback)
-{
-    int at = Array.IndexOf(args, name);
-    return at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], out int value) && value > 0 ? value : fallback;
-}
 
 /// <summary>One MNIST image: 784 normalised pixels, row by row, and the digit.</summary>
 public sealed class DigitRow
@@ -133,7 +194,7 @@ public sealed class DigitRow
     public uint Label { get; set; }
 }
 
-/// <summary>Prints progress on the thread that runs Fit.</summary>
+/// <summary>Reports on the thread that runs Fit.</summary>
 internal sealed class Progress(Action<DatasetDistillationProgress> report) : IProgress<DatasetDistillationProgress>
 {
     public void Report(DatasetDistillationProgress value) => report(value);

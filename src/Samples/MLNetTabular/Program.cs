@@ -3,11 +3,29 @@
 // learned learning rates and evaluated with ML.NET's evaluator, next to the same training on as many random real rows.
 //
 // Usage: dotnet run -c Release --project src/Samples/MLNetTabular [-- --iterations N]
+using System.CommandLine;
+using System.CommandLine.Invocation;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.Transforms;
+using static DatasetDistillation.Samples.OptionChecks;
 
-int iterations = Option("--iterations", 150);
+var iterationsOption = Positive(new Option<int>("--iterations") { Description = "Outer iterations of the distillation.", DefaultValueFactory = _ => 150 });
+ParseResult parsed = new RootCommand("Distils a synthetic 4-class table through ML.NET's DistillDataset and trains an MLP on the distilled rows.")
+{
+    iterationsOption,
+}.Parse(args);
+if (parsed.Action is ParseErrorAction parseError)
+{
+    parseError.ShowHelp = false; // the error alone; --help shows the options
+}
+
+if (parsed.Action is not null)
+{
+    return parsed.Invoke(); // --help, or a parse error (exit code 1)
+}
+
+int iterations = parsed.GetValue(iterationsOption);
 var ml = new MLContext(seed: 1);
 
 // Labels are plain ints (10, 20, 30, 40): the layer maps them to classes in ascending order and keeps the values.
@@ -57,6 +75,7 @@ Console.WriteLine($"SdcaMaximumEntropy on the distilled rows: {ml.MulticlassClas
 #else
 Console.WriteLine("(SdcaMaximumEntropy comparison left out: built against the ML.NET stand-in, which has no trainers.)");
 #endif
+return 0;
 
 // Int labels → the distilled keys: the distilled label's KeyValues are the sorted distinct ints, so key = index + 1.
 IDataView KeyedTest(IDataView data)
@@ -92,12 +111,6 @@ static TabularRow[] Synthetic(int count, int seed)
 
         return new TabularRow { Features = features, Label = 10 * (c + 1) };
     }).ToArray();
-}
-
-int Option(string name, int fallback)
-{
-    int at = Array.IndexOf(args, name);
-    return at >= 0 && at + 1 < args.Length && int.TryParse(args[at + 1], out int value) && value > 0 ? value : fallback;
 }
 
 /// <summary>A row of the synthetic table.</summary>

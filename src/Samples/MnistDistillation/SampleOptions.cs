@@ -1,7 +1,7 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
 using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.DatasetDistillation.Networks;
+using static DatasetDistillation.Samples.OptionChecks;
 
 namespace MnistDistillation;
 
@@ -140,32 +140,4 @@ internal static class CommandLine
         [InitScheme.KaimingNormal] = "kaiming-normal",
         [InitScheme.KaimingUniform] = "kaiming-uniform",
     };
-
-    private static Option<int> Positive(Option<int> option) => Check(option, v => v >= 1, "at least 1");
-
-    private static Option<int> NonNegative(Option<int> option) => Check(option, v => v >= 0, "0 or more");
-
-    private static Option<float> PositiveReal(Option<float> option) => Check(option, v => v > 0 && float.IsFinite(v), "a positive number");
-
-    private static Option<T> Check<T>(Option<T> option, Func<T, bool> valid, string requirement)
-    {
-        option.Validators.Add(result =>
-        {
-            T value;
-            try
-            {
-                value = result.GetValueOrDefault<T>();
-            }
-            catch (InvalidOperationException)
-            {
-                return; // not even a number: the parser reports that itself
-            }
-
-            if (!valid(value))
-            {
-                result.AddError($"{option.Name} must be {requirement}, but is {value}.");
-            }
-        });
-        return option;
-    }
 }

@@ -1,0 +1,35 @@
+using System.CommandLine;
+
+namespace DatasetDistillation.Samples;
+
+/// <summary>Range checks for the samples' command-line options, so a bad value is an error that names the option.</summary>
+internal static class OptionChecks
+{
+    public static Option<int> Positive(Option<int> option) => Check(option, v => v >= 1, "at least 1");
+
+    public static Option<int> NonNegative(Option<int> option) => Check(option, v => v >= 0, "0 or more");
+
+    public static Option<float> PositiveReal(Option<float> option) => Check(option, v => v > 0 && float.IsFinite(v), "a positive number");
+
+    private static Option<T> Check<T>(Option<T> option, Func<T, bool> valid, string requirement)
+    {
+        option.Validators.Add(result =>
+        {
+            T value;
+            try
+            {
+                value = result.GetValueOrDefault<T>();
+            }
+            catch (InvalidOperationException)
+            {
+                return; // not even a number: the parser reports that itself
+            }
+
+            if (!valid(value))
+            {
+                result.AddError($"{option.Name} must be {requirement}, but is {value}.");
+            }
+        });
+        return option;
+    }
+}
