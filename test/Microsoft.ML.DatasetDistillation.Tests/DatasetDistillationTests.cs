@@ -461,7 +461,7 @@ public sealed class DatasetDistillationTests
         // LabelLearningRateScale reaches the core: slower labels end elsewhere.
         options.LabelLearningRateScale = 0.25f;
         CollectionAssert.AreNotEqual(soft, ml.Transforms.DistillDataset(options).Fit(keyed).GetSoftLabels());
-        options.LabelLearningRateScale = 1f;
+        options.LabelLearningRateScale = null;
 
         // The learner trains on the soft labels when the column is there, and on the keys when it is not.
         float[] own = distilled.TrainNetwork().GetWeights();

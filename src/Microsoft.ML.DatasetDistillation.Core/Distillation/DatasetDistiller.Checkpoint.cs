@@ -167,6 +167,6 @@ public sealed partial class DatasetDistiller
         (nameof(options.DecayEveryEpochs), options.DecayEveryEpochs), (nameof(options.DecayFactor), options.DecayFactor),
         (nameof(options.NetworksPerIteration), options.NetworksPerIteration), (nameof(options.KeepBestEvery), options.KeepBestEvery),
         (nameof(options.KeepBestExamples), options.KeepBestExamples), (nameof(options.KeepBestNetworks), options.KeepBestNetworks),
-        (nameof(options.LearnLabels), options.LearnLabels ? 1 : 0), (nameof(options.LabelLearningRateScale), options.LabelLearningRateScale),
+        (nameof(options.LearnLabels), options.LearnLabels ? 1 : 0), (nameof(options.LabelLearningRateScale), options.EffectiveLabelLearningRateScale),
     ];
 }

@@ -103,7 +103,7 @@ public sealed partial class DatasetDistiller
 
         float raw0 = MathF.Log(MathF.Exp(options.InitialStepLearningRate) - 1f); // softplus⁻¹(η₀)
         rawRates = Enumerable.Range(0, options.TotalSteps).Select(_ => Tensor.Scalar(raw0).RequireGrad()).ToArray();
-        float[] rateScales = [.. data.Select(_ => 1f), .. rawRates.Select(_ => 1f), .. (options.LearnLabels ? targets.Select(_ => options.LabelLearningRateScale) : [])];
+        float[] rateScales = [.. data.Select(_ => 1f), .. rawRates.Select(_ => 1f), .. (options.LearnLabels ? targets.Select(_ => options.EffectiveLabelLearningRateScale) : [])];
         adam = new Adam(Parameters, options.LearningRate, options.AdamBeta1, options.AdamBeta2, rateScales: rateScales);
         if (options.Initialization == InitializationMode.Fixed)
         {
@@ -176,7 +176,7 @@ public sealed partial class DatasetDistiller
         if (!double.IsFinite(loss) || !gradients.All(g => System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(g.Data)))
         {
             string what = double.IsFinite(loss) ? "the hypergradient is not finite" : $"the outer loss is {loss}";
-            string labelsHint = options.LearnLabels ? $" or LabelLearningRateScale (now {options.LabelLearningRateScale:G3})" : string.Empty;
+            string labelsHint = options.LearnLabels ? $" or LabelLearningRateScale (now {options.EffectiveLabelLearningRateScale:G3})" : string.Empty;
             throw new DistillationDivergedException(Iteration + 1,
                 $"Distillation diverged at iteration {Iteration + 1}: {what}. The distilled data is left as it was after iteration {Iteration}; " +
                 $"try a lower LearningRate (now {options.LearningRate:G3}){labelsHint}.");

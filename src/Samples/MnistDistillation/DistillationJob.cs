@@ -58,8 +58,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
         int images = options.Steps * options.ImagesPerClass * MnistDataset.ClassCount;
         string start = options.DataFromRealImages ? "random real images" : "noise";
-        string labelRate = options.LabelLearningRateScale == 1f ? string.Empty : $" at {options.LabelLearningRateScale:G3} × the rate";
-        string labels = options.LearnLabels ? $", labels learned too{labelRate}" : string.Empty;
+        string labels = options.LearnLabels ? $", labels learned too at {options.ToDistillationOptions().EffectiveLabelLearningRateScale:G3} × the rate" : string.Empty;
         console.Line($"Distilling MNIST for LeNet, {Mode} init ({CommandLine.SchemeNames[options.Scheme]}): {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}{labels}");
         console.Line($"  {options.Iterations} iterations of {options.Batch} real images, {options.Threads} thread(s), output in {options.Out}");
 

@@ -26,7 +26,7 @@ internal sealed record SampleOptions(
     int KeepBestEvery,
     bool DataFromRealImages,
     bool LearnLabels,
-    float LabelLearningRateScale)
+    float? LabelLearningRateScale)
 {
     /// <summary>Networks trained at each periodic evaluation (random init); the final one uses <see cref="EvalNets"/>.</summary>
     public const int PeriodicEvalNets = 20;
@@ -103,10 +103,9 @@ internal static class CommandLine
         {
             Description = "Learn a label vector for each distilled image too (soft labels, beyond the paper, whose labels are fixed one-hot digits).",
         };
-        var labelLrScale = PositiveReal(new Option<float>("--label-lr-scale")
+        var labelLrScale = PositiveReal(new Option<float?>("--label-lr-scale")
         {
-            Description = "With --learn-labels: the labels' learning rate as a fraction of --lr (0.1 kept random init from diverging).",
-            DefaultValueFactory = _ => 1f,
+            Description = "With --learn-labels: the labels' learning rate as a fraction of --lr (default: 0.1 with --init random, where 1 diverged; 1 with --init fixed).",
         });
 
         var command = new RootCommand(

@@ -11,6 +11,9 @@ internal static class OptionChecks
 
     public static Option<float> PositiveReal(Option<float> option) => Check(option, v => v > 0 && float.IsFinite(v), "a positive number");
 
+    /// <summary>An optional number: absent (null), or positive.</summary>
+    public static Option<float?> PositiveReal(Option<float?> option) => Check(option, v => v is not { } x || (x > 0 && float.IsFinite(x)), "a positive number");
+
     private static Option<T> Check<T>(Option<T> option, Func<T, bool> valid, string requirement)
     {
         option.Validators.Add(result =>

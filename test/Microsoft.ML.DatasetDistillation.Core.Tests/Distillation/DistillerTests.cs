@@ -110,6 +110,25 @@ public sealed class DistillerTests
     }
 
     [TestMethod]
+    [DataRow(InitializationMode.Random, 0.1f)]
+    [DataRow(InitializationMode.Fixed, 1f)]
+    public void LabelLearningRateScaleDefaultsToATenthWithRandomInitAndToOneOtherwise(InitializationMode init, float expected)
+    {
+        LabeledExamples real = TestData.Blobs(90, Features, 3, seed: 2);
+        DistillationOptions Options(float? scale) => new()
+        {
+            Steps = 2, Epochs = 1, Iterations = 1, RealBatchSize = 32, Seed = 1, Initialization = init, LearnLabels = true, LabelLearningRateScale = scale,
+        };
+        Assert.AreEqual(expected, Options(null).EffectiveLabelLearningRateScale);
+        Assert.AreEqual(0.5f, Options(0.5f).EffectiveLabelLearningRateScale);
+
+        DatasetDistiller byDefault = new(new Mlp(8, 3, 6), real, Options(null)), explicitly = new(new Mlp(8, 3, 6), real, Options(expected));
+        byDefault.Step();
+        explicitly.Step();
+        CollectionAssert.AreEqual(explicitly.Snapshot().SoftLabels, byDefault.Snapshot().SoftLabels);
+    }
+
+    [TestMethod]
     public void SoftLabelsOfTheWrongSizeOrNotFiniteAreRefused()
     {
         DistilledDataset distilled = Distil(seed: 1);
