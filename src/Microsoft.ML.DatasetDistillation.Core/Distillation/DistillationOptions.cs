@@ -95,7 +95,7 @@ public sealed class DistillationOptions
 
     /// <summary>
     /// The label rate fraction a run uses: <see cref="LabelLearningRateScale"/> when set, else 0.1 with random
-    /// initialisation and 1 (the examples' rate) with fixed or pretrained initialisation.
+    /// initialisation and 1 (the examples' rate) with fixed or pretrained initialisation (pretrained: not measured).
     /// </summary>
     public float EffectiveLabelLearningRateScale => LabelLearningRateScale ?? (Initialization == InitializationMode.Random ? 0.1f : 1f);
 
