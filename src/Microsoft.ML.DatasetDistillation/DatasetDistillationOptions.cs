@@ -164,7 +164,8 @@ public sealed class DatasetDistillationOptions
     /// <summary>
     /// Start the distilled rows from random input rows of their class (distinct ones, so every class needs
     /// Steps × ExamplesPerClassPerStep rows) instead of noise. Default false, as in the paper; on MNIST with random
-    /// initialisation it gained 3–5 points (80.2–81.5 % against 75.3–78.5 % over 200 networks, three seeds each).
+    /// initialisation it gained 3–5 points (80.2–81.5 % against 75.3–78.5 % over 200 networks, three seeds each), and
+    /// together with <see cref="LearnLabels"/> it gave 84.4–84.7 % (three seeds), the best random-initialisation setting measured.
     /// </summary>
     public bool InitializeFromRealExamples { get; set; }
 
