@@ -52,7 +52,7 @@ static int Run(int iterations, int trainRows, int testRows, float learningRate, 
     testRows = Math.Min(testRows, test.Count);
 
     // A live progress bar in a terminal; in a log (output redirected) about twenty plain lines instead.
-    bool live = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive;
+    bool live = !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive && AnsiConsole.Profile.Capabilities.Ansi;
     var ml = new MLContext(seed: 1);
     ml.Log += (_, e) =>
     {
@@ -81,7 +81,8 @@ static int Run(int iterations, int trainRows, int testRows, float learningRate, 
     using var stop = new CancellationTokenSource();
     Console.CancelKeyPress += (_, e) =>
     {
-        e.Cancel = true; // stop between iterations (saving the checkpoint) rather than kill the process
+        // The first Ctrl+C stops the distillation between iterations (saving the checkpoint); a second one ends the process.
+        e.Cancel = !stop.IsCancellationRequested;
         stop.Cancel();
     };
 
