@@ -15,6 +15,7 @@ using Microsoft.ML.DatasetDistillation;
 using Microsoft.ML.DatasetDistillation.IO;
 using Microsoft.ML.Transforms;
 using Spectre.Console;
+using DatasetDistillation.Samples;
 using static DatasetDistillation.Samples.OptionChecks;
 
 var iterations = Positive(new Option<int>("--iterations") { Description = "Outer iterations of the distillation.", DefaultValueFactory = _ => 60 });
@@ -156,7 +157,7 @@ static T WithProgress<T>(bool live, DatasetDistillationOptions options, Func<T> 
     if (!live)
     {
         int every = Math.Max(1, options.Iterations / 20);
-        options.Progress = new Progress(p =>
+        options.Progress = new SynchronousProgress<DatasetDistillationProgress>(p =>
         {
             if (p.Iteration % every == 0 || p.Iteration == p.TotalIterations)
             {
@@ -172,7 +173,7 @@ static T WithProgress<T>(bool live, DatasetDistillationOptions options, Func<T> 
         .Start(context =>
         {
             ProgressTask task = context.AddTask("Distilling", maxValue: options.Iterations);
-            options.Progress = new Progress(p =>
+            options.Progress = new SynchronousProgress<DatasetDistillationProgress>(p =>
             {
                 task.Value = p.Iteration;
                 task.Description = $"iteration {p.Iteration}/{p.TotalIterations}  loss {p.Loss:F3}";
@@ -193,10 +194,4 @@ public sealed class DigitRow
     public float[] Features { get; set; } = [];
 
     public uint Label { get; set; }
-}
-
-/// <summary>Reports on the thread that runs Fit.</summary>
-internal sealed class Progress(Action<DatasetDistillationProgress> report) : IProgress<DatasetDistillationProgress>
-{
-    public void Report(DatasetDistillationProgress value) => report(value);
 }

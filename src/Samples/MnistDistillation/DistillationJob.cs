@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DatasetDistillation.Samples;
 using Microsoft.ML.DatasetDistillation;
 using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.DatasetDistillation.IO;
