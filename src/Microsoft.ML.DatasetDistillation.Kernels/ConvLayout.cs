@@ -28,7 +28,7 @@ internal readonly struct ConvLayout
             if (unfolded)
             {
                 RowStride = outWidth;
-                Columns = RoundUp(outHeight * outWidth, ConvMicroKernels.TallWidth);
+                Columns = RoundUp(outHeight * outWidth, ConvMicroKernels.ColumnQuantum);
                 SourceLength = g.InChannels * g.KernelHeight * g.KernelWidth * Columns;
             }
             else
@@ -37,7 +37,7 @@ internal readonly struct ConvLayout
                 // a whole output row when the padding is wider than the kernel.
                 RowStride = Math.Max(g.Width + g.PadWidth, outWidth);
                 PlaneSize = (g.Height + 2 * g.PadHeight) * RowStride;
-                Columns = RoundUp(outHeight * RowStride, ConvMicroKernels.TallWidth);
+                Columns = RoundUp(outHeight * RowStride, ConvMicroKernels.ColumnQuantum);
                 int lastOffset = (g.InChannels - 1) * PlaneSize + (g.KernelHeight - 1) * RowStride + g.KernelWidth - 1;
                 SourceLength = lastOffset + Columns;
             }

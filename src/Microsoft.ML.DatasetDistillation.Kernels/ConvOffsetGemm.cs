@@ -32,7 +32,7 @@ internal static unsafe class ConvOffsetGemm
 
     /// <summary>
     /// y[i·ldy + j] (+)= Σ_p A[i, p] · source[offsets[p] + j] for i &lt; m and j &lt; columns (a multiple of
-    /// <see cref="ConvMicroKernels.TallWidth"/>), with A [m, k] packed by <see cref="PackRows"/>.
+    /// <see cref="ConvMicroKernels.ColumnQuantum"/>), with A [m, k] packed by <see cref="PackRows"/>.
     /// </summary>
     public static void Multiply(float* packed, int m, int k, float* source, int* offsets, int columns, float* y, int ldy, bool accumulate)
     {
@@ -82,26 +82,50 @@ internal static unsafe class ConvOffsetGemm
     private static void RowTile<TRows>(float* a, float* source, int* offsets, int count, int columns, float* y, int ldy, bool accumulate)
         where TRows : struct, IConvRowCount
     {
-        int j = 0;
+        if (ConvMicroKernels.Use512)
+        {
+            RowTile<TRows, Lanes512>(a, source, offsets, count, columns, y, ldy, accumulate);
+        }
+        else
+        {
+            RowTile<TRows, Lanes256>(a, source, offsets, count, columns, y, ldy, accumulate);
+        }
+    }
+
+    /// <summary>
+    /// Every output element is one sum over k in one lane, whatever tile computes it, so the choice of tiles (and of
+    /// 256- or 512-bit lanes) never changes the result.
+    /// </summary>
+    private static void RowTile<TRows, TLanes>(float* a, float* source, int* offsets, int count, int columns, float* y, int ldy, bool accumulate)
+        where TRows : struct, IConvRowCount
+        where TLanes : struct, IFloatLanes<TLanes>
+    {
+        int j = 0, lanes = TLanes.Count;
         if (TRows.Value == 1)
         {
-            for (; j + ConvMicroKernels.SingleRowWidth <= columns; j += ConvMicroKernels.SingleRowWidth)
+            for (; j + 8 * lanes <= columns; j += 8 * lanes)
             {
-                ConvMicroKernels.SingleRow(a, source + j, offsets, count, y + j, accumulate);
+                ConvMicroKernels.SingleRow<TLanes>(a, source + j, offsets, count, y + j, accumulate);
             }
         }
 
         if (TRows.Value <= 3)
         {
-            for (; j + ConvMicroKernels.WideWidth <= columns; j += ConvMicroKernels.WideWidth)
+            for (; j + 4 * lanes <= columns; j += 4 * lanes)
             {
-                ConvMicroKernels.Wide<TRows>(a, source + j, offsets, count, y + j, ldy, accumulate);
+                ConvMicroKernels.Wide<TRows, TLanes>(a, source + j, offsets, count, y + j, ldy, accumulate);
             }
         }
 
-        for (; j < columns; j += ConvMicroKernels.TallWidth)
+        for (; j + 2 * lanes <= columns; j += 2 * lanes)
         {
-            ConvMicroKernels.Tall<TRows>(a, source + j, offsets, count, y + j, ldy, accumulate);
+            ConvMicroKernels.Tall<TRows, TLanes>(a, source + j, offsets, count, y + j, ldy, accumulate);
+        }
+
+        // What 512-bit tiles leave: at most one quantum of columns.
+        for (; j < columns; j += ConvMicroKernels.ColumnQuantum)
+        {
+            ConvMicroKernels.Tall<TRows, Lanes256>(a, source + j, offsets, count, y + j, ldy, accumulate);
         }
     }
 
@@ -110,7 +134,16 @@ internal static unsafe class ConvOffsetGemm
         int* offsets, int pairedK, int images, float* d)
         where TRows : struct, IConvRowCount
     {
-        for (int p = 0; p < pairedK; p += 2)
+        int p = 0;
+        if (ConvMicroKernels.Use512)
+        {
+            for (; p + 4 <= pairedK; p += 4)
+            {
+                ConvMicroKernels.TransposedQuad<TRows>(g, columns, gImageStride, source, sourceImageStride, offsets + p, images, columns, d + p, pairedK);
+            }
+        }
+
+        for (; p < pairedK; p += 2)
         {
             ConvMicroKernels.Transposed<TRows>(
                 g, columns, gImageStride, source, sourceImageStride, offsets[p], offsets[p + 1], images, columns, d + p, pairedK);
