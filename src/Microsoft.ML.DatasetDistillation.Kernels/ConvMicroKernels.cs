@@ -25,7 +25,8 @@ internal readonly struct ConvRows6 : IConvRowCount { public static int Value => 
 /// Each kernel is generic over the row count; the <c>if (rows &gt; r)</c> tests are JIT-time constants.
 /// The broadcast kernels are generic over the register width too (<see cref="IFloatLanes{TSelf}"/>): 512-bit where
 /// <see cref="Use512"/> (twice the work per instruction on cores with full-width units), else 256-bit AVX2
-/// with FMA. Every output is one sum in one lane in a fixed order, so both widths give the same bits.
+/// with FMA. Every output is one sum in one lane in a fixed order, so both widths give the same bits; the weight-gradient
+/// kernel's 512-bit form, <see cref="TransposedQuad{TRows}"/>, keeps its 256-bit lane order for the same reason.
 /// Kernels are compiled fully optimised at once: their unoptimised tiers cost whole percents of a short run.
 /// </summary>
 internal static unsafe class ConvMicroKernels
