@@ -1,6 +1,5 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
-using System.Runtime.Intrinsics.X86;
 
 namespace Microsoft.ML.DatasetDistillation.Kernels;
 
@@ -23,17 +22,17 @@ internal readonly struct ConvRows6 : IConvRowCount { public static int Value => 
 /// contiguous run <c>source[offsets[k] ..]</c>. With offsets into a zero-padded image this is an im2col
 /// matrix that is never materialised; with offsets k·columns it is an ordinary row-major matrix.
 /// Each kernel is generic over the row count; the <c>if (rows &gt; r)</c> tests are JIT-time constants.
-/// The broadcast kernels are generic over the register width too (<see cref="IFloatLanes{TSelf}"/>): 512-bit where
+/// The kernels are generic over the register width too (<see cref="IFloatLanes{TSelf}"/>): 512-bit where
 /// <see cref="Use512"/> (twice the work per instruction on cores with full-width units), else 256-bit AVX2
 /// with FMA. Every output is one sum in one lane in a fixed order, so both widths give the same bits; the weight-gradient
-/// kernel's 512-bit form, <see cref="TransposedQuad{TRows}"/>, keeps its 256-bit lane order for the same reason.
+/// kernel keeps its 8-lane sums at either width for the same reason.
 /// Kernels are compiled fully optimised at once: their unoptimised tiers cost whole percents of a short run.
 /// </summary>
 internal static unsafe class ConvMicroKernels
 {
     /// <summary>
     /// True where the 512-bit kernels run: the JIT accelerates <see cref="Vector512"/> only with the whole AVX-512
-    /// base set (F, BW, CD, DQ, VL, so <see cref="TransposedQuad{TRows}"/>'s instructions exist) and not on cores that
+    /// base set (F, BW, CD, DQ, VL, so <see cref="Lanes512"/>'s instructions exist) and not on cores that
     /// slow down for it. A JIT-time constant.
     /// </summary>
     public static bool Use512 => Vector512.IsHardwareAccelerated;
@@ -188,92 +187,45 @@ internal static unsafe class ConvMicroKernels
     }
 
     /// <summary>
-    /// For R ≤ 6 rows r and the two offsets k ∈ {0, 1}:
-    /// d[r·ldd + k] += Σ_image Σ_{j &lt; length} g[image·gImageStride + r·ldg + j] · source[image·sourceImageStride + offset_k + j].
-    /// The sum runs in 8 lanes over images then j, and is folded to a scalar once per call.
+    /// For R ≤ 6 rows r and the 2P offsets k &lt; 2P, P = <typeparamref name="TLanes"/>'s lane count / 8:
+    /// d[r·ldd + k] += Σ_image Σ_{j &lt; length} g[image·gImageStride + r·ldg + j] · source[image·sourceImageStride + offsets[k] + j].
+    /// Each sum runs in 8 lanes over images then j and is folded to a scalar once per call; a 512-bit register holds
+    /// the 8 lanes of two offsets, so both widths sum the same products in the same order and give the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Transposed<TRows>(
-        float* g, int ldg, int gImageStride, float* source, int sourceImageStride, int offset0, int offset1,
-        int images, int length, float* d, int ldd)
-        where TRows : struct, IConvRowCount
-    {
-        int rows = TRows.Value;
-        Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector256<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int image = 0; image < images; image++)
-        {
-            float* g0 = g + (nint)image * gImageStride;
-            float* s0 = source + (nint)image * sourceImageStride + offset0;
-            float* s1 = source + (nint)image * sourceImageStride + offset1;
-            for (int j = 0; j < length; j += 8)
-            {
-                var b0 = Vector256.Load(s0 + j);
-                var b1 = Vector256.Load(s1 + j);
-                var x = Vector256.Load(g0 + j);
-                c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
-                if (rows > 1) { x = Vector256.Load(g0 + ldg + j); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11); }
-                if (rows > 2) { x = Vector256.Load(g0 + 2 * ldg + j); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21); }
-                if (rows > 3) { x = Vector256.Load(g0 + 3 * ldg + j); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31); }
-                if (rows > 4) { x = Vector256.Load(g0 + 4 * ldg + j); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41); }
-                if (rows > 5) { x = Vector256.Load(g0 + 5 * ldg + j); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51); }
-            }
-        }
-
-        d[0] += Vector256.Sum(c00); d[1] += Vector256.Sum(c01);
-        if (rows > 1) { d[ldd] += Vector256.Sum(c10); d[ldd + 1] += Vector256.Sum(c11); }
-        if (rows > 2) { d[2 * ldd] += Vector256.Sum(c20); d[2 * ldd + 1] += Vector256.Sum(c21); }
-        if (rows > 3) { d[3 * ldd] += Vector256.Sum(c30); d[3 * ldd + 1] += Vector256.Sum(c31); }
-        if (rows > 4) { d[4 * ldd] += Vector256.Sum(c40); d[4 * ldd + 1] += Vector256.Sum(c41); }
-        if (rows > 5) { d[5 * ldd] += Vector256.Sum(c50); d[5 * ldd + 1] += Vector256.Sum(c51); }
-    }
-
-    /// <summary>
-    /// <see cref="Transposed{TRows}"/> for four offsets at once, with 512-bit registers and the same result: a register
-    /// holds the 8 lanes of one offset below the 8 lanes of the next, so every lane sums the same products in the
-    /// same order, and each loaded gradient row feeds two instructions.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void TransposedQuad<TRows>(
+    public static void Transposed<TRows, TLanes>(
         float* g, int ldg, int gImageStride, float* source, int sourceImageStride, int* offsets,
         int images, int length, float* d, int ldd)
         where TRows : struct, IConvRowCount
+        where TLanes : struct, IFloatLanes<TLanes>
     {
-        int rows = TRows.Value;
-        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector512<float> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        int rows = TRows.Value, perRegister = TLanes.Count / 8;
+        int* secondOffsets = offsets + perRegister;
+        TLanes c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        TLanes c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
         for (int image = 0; image < images; image++)
         {
             float* g0 = g + (nint)image * gImageStride;
             float* s = source + (nint)image * sourceImageStride;
-            float* s0 = s + offsets[0], s1 = s + offsets[1], s2 = s + offsets[2], s3 = s + offsets[3];
             for (int j = 0; j < length; j += 8)
             {
-                var b0 = Avx512F.InsertVector256(Vector256.Load(s0 + j).ToVector512Unsafe(), Vector256.Load(s1 + j), 1);
-                var b1 = Avx512F.InsertVector256(Vector256.Load(s2 + j).ToVector512Unsafe(), Vector256.Load(s3 + j), 1);
-                var x = Avx512DQ.BroadcastVector256ToVector512(g0 + j);
-                c00 = Avx512F.FusedMultiplyAdd(x, b0, c00); c01 = Avx512F.FusedMultiplyAdd(x, b1, c01);
-                if (rows > 1) { x = Avx512DQ.BroadcastVector256ToVector512(g0 + ldg + j); c10 = Avx512F.FusedMultiplyAdd(x, b0, c10); c11 = Avx512F.FusedMultiplyAdd(x, b1, c11); }
-                if (rows > 2) { x = Avx512DQ.BroadcastVector256ToVector512(g0 + 2 * ldg + j); c20 = Avx512F.FusedMultiplyAdd(x, b0, c20); c21 = Avx512F.FusedMultiplyAdd(x, b1, c21); }
-                if (rows > 3) { x = Avx512DQ.BroadcastVector256ToVector512(g0 + 3 * ldg + j); c30 = Avx512F.FusedMultiplyAdd(x, b0, c30); c31 = Avx512F.FusedMultiplyAdd(x, b1, c31); }
-                if (rows > 4) { x = Avx512DQ.BroadcastVector256ToVector512(g0 + 4 * ldg + j); c40 = Avx512F.FusedMultiplyAdd(x, b0, c40); c41 = Avx512F.FusedMultiplyAdd(x, b1, c41); }
-                if (rows > 5) { x = Avx512DQ.BroadcastVector256ToVector512(g0 + 5 * ldg + j); c50 = Avx512F.FusedMultiplyAdd(x, b0, c50); c51 = Avx512F.FusedMultiplyAdd(x, b1, c51); }
+                var b0 = TLanes.LoadEights(s + j, offsets);
+                var b1 = TLanes.LoadEights(s + j, secondOffsets);
+                var x = TLanes.RepeatEight(g0 + j);
+                c00 = TLanes.MultiplyAdd(x, b0, c00); c01 = TLanes.MultiplyAdd(x, b1, c01);
+                if (rows > 1) { x = TLanes.RepeatEight(g0 + ldg + j); c10 = TLanes.MultiplyAdd(x, b0, c10); c11 = TLanes.MultiplyAdd(x, b1, c11); }
+                if (rows > 2) { x = TLanes.RepeatEight(g0 + 2 * ldg + j); c20 = TLanes.MultiplyAdd(x, b0, c20); c21 = TLanes.MultiplyAdd(x, b1, c21); }
+                if (rows > 3) { x = TLanes.RepeatEight(g0 + 3 * ldg + j); c30 = TLanes.MultiplyAdd(x, b0, c30); c31 = TLanes.MultiplyAdd(x, b1, c31); }
+                if (rows > 4) { x = TLanes.RepeatEight(g0 + 4 * ldg + j); c40 = TLanes.MultiplyAdd(x, b0, c40); c41 = TLanes.MultiplyAdd(x, b1, c41); }
+                if (rows > 5) { x = TLanes.RepeatEight(g0 + 5 * ldg + j); c50 = TLanes.MultiplyAdd(x, b0, c50); c51 = TLanes.MultiplyAdd(x, b1, c51); }
             }
         }
 
-        AddLaneSums(c00, c01, d);
-        if (rows > 1) { AddLaneSums(c10, c11, d + ldd); }
-        if (rows > 2) { AddLaneSums(c20, c21, d + 2 * ldd); }
-        if (rows > 3) { AddLaneSums(c30, c31, d + 3 * ldd); }
-        if (rows > 4) { AddLaneSums(c40, c41, d + 4 * ldd); }
-        if (rows > 5) { AddLaneSums(c50, c51, d + 5 * ldd); }
-    }
-
-    /// <summary>d[0..4) += the 8-lane sums of the four halves, folded as <see cref="Vector256.Sum{T}"/> folds them in <see cref="Transposed{TRows}"/>.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void AddLaneSums(Vector512<float> first, Vector512<float> second, float* d)
-    {
-        d[0] += Vector256.Sum(first.GetLower()); d[1] += Vector256.Sum(first.GetUpper());
-        d[2] += Vector256.Sum(second.GetLower()); d[3] += Vector256.Sum(second.GetUpper());
+        c00.AddEightSums(d); c01.AddEightSums(d + perRegister);
+        if (rows > 1) { c10.AddEightSums(d + ldd); c11.AddEightSums(d + ldd + perRegister); }
+        if (rows > 2) { c20.AddEightSums(d + 2 * ldd); c21.AddEightSums(d + 2 * ldd + perRegister); }
+        if (rows > 3) { c30.AddEightSums(d + 3 * ldd); c31.AddEightSums(d + 3 * ldd + perRegister); }
+        if (rows > 4) { c40.AddEightSums(d + 4 * ldd); c41.AddEightSums(d + 4 * ldd + perRegister); }
+        if (rows > 5) { c50.AddEightSums(d + 5 * ldd); c51.AddEightSums(d + 5 * ldd + perRegister); }
     }
 }

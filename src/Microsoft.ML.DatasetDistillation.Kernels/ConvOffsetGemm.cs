@@ -134,19 +134,19 @@ internal static unsafe class ConvOffsetGemm
         int* offsets, int pairedK, int images, float* d)
         where TRows : struct, IConvRowCount
     {
+        // 512-bit calls take four offsets, 256-bit ones two: pairedK may leave one pair for the latter.
         int p = 0;
         if (ConvMicroKernels.Use512)
         {
             for (; p + 4 <= pairedK; p += 4)
             {
-                ConvMicroKernels.TransposedQuad<TRows>(g, columns, gImageStride, source, sourceImageStride, offsets + p, images, columns, d + p, pairedK);
+                ConvMicroKernels.Transposed<TRows, Lanes512>(g, columns, gImageStride, source, sourceImageStride, offsets + p, images, columns, d + p, pairedK);
             }
         }
 
         for (; p < pairedK; p += 2)
         {
-            ConvMicroKernels.Transposed<TRows>(
-                g, columns, gImageStride, source, sourceImageStride, offsets[p], offsets[p + 1], images, columns, d + p, pairedK);
+            ConvMicroKernels.Transposed<TRows, Lanes256>(g, columns, gImageStride, source, sourceImageStride, offsets + p, images, columns, d + p, pairedK);
         }
     }
 }

@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Microsoft.ML.DatasetDistillation.Kernels;
 
@@ -24,6 +25,15 @@ internal unsafe interface IFloatLanes<TSelf>
 
     /// <summary>Stores <see cref="Count"/> floats (any alignment).</summary>
     void Store(float* destination);
+
+    /// <summary>Eight floats from each of <see cref="Count"/>/8 places, source + offsets[i], one place per eight lanes.</summary>
+    static abstract TSelf LoadEights(float* source, int* offsets);
+
+    /// <summary>The eight floats at <paramref name="source"/> in every group of eight lanes.</summary>
+    static abstract TSelf RepeatEight(float* source);
+
+    /// <summary>destination[i] += the sum of lane group i, each group folded as <see cref="Vector256.Sum{T}"/> folds it.</summary>
+    void AddEightSums(float* destination);
 }
 
 /// <summary>Eight floats: AVX2 with FMA.</summary>
@@ -45,9 +55,21 @@ internal readonly unsafe struct Lanes256(Vector256<float> value) : IFloatLanes<L
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Store(float* destination) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes256 LoadEights(float* source, int* offsets) => new(Vector256.Load(source + offsets[0]));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes256 RepeatEight(float* source) => new(Vector256.Load(source));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AddEightSums(float* destination) => destination[0] += Vector256.Sum(value);
 }
 
-/// <summary>Sixteen floats: AVX-512, twice the work per instruction where the core has full-width units.</summary>
+/// <summary>
+/// Sixteen floats: AVX-512, twice the work per instruction where the core has full-width units. The eight-lane-group
+/// members use AVX-512 F and DQ instructions, so they run only where <see cref="ConvMicroKernels.Use512"/>.
+/// </summary>
 internal readonly unsafe struct Lanes512(Vector512<float> value) : IFloatLanes<Lanes512>
 {
     private readonly Vector512<float> value = value;
@@ -66,4 +88,18 @@ internal readonly unsafe struct Lanes512(Vector512<float> value) : IFloatLanes<L
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Store(float* destination) => value.Store(destination);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes512 LoadEights(float* source, int* offsets) =>
+        new(Avx512F.InsertVector256(Vector256.Load(source + offsets[0]).ToVector512Unsafe(), Vector256.Load(source + offsets[1]), 1));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lanes512 RepeatEight(float* source) => new(Avx512DQ.BroadcastVector256ToVector512(source));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void AddEightSums(float* destination)
+    {
+        destination[0] += Vector256.Sum(value.GetLower());
+        destination[1] += Vector256.Sum(value.GetUpper());
+    }
 }

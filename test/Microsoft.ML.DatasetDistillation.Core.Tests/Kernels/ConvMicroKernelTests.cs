@@ -48,7 +48,7 @@ public sealed unsafe class ConvMicroKernelTests
     }
 
     [TestMethod]
-    public void QuadWeightGradientKernelEqualsTwoPairKernels()
+    public void WeightGradientKernelGivesTheSameBitsAtEitherWidth()
     {
         if (!ConvMicroKernels.Use512)
         {
@@ -59,16 +59,17 @@ public sealed unsafe class ConvMicroKernelTests
         float[] g = KernelTestData.Random(images * gImageStride, seed: 4), source = KernelTestData.Random(images * sourceImageStride, seed: 5);
         int[] offsets = [0, 1, 17, 150];
         float[] start = KernelTestData.Random(rows * 4, seed: 6);
-        float[] pairs = (float[])start.Clone(), quad = (float[])start.Clone();
-        fixed (float* pg = g, ps = source, pPairs = pairs, pQuad = quad)
+        float[] narrow = (float[])start.Clone(), wide = (float[])start.Clone();
+        fixed (float* pg = g, ps = source, pNarrow = narrow, pWide = wide)
         fixed (int* po = offsets)
         {
-            ConvMicroKernels.Transposed<ConvRows6>(pg, length, gImageStride, ps, sourceImageStride, po[0], po[1], images, length, pPairs, 4);
-            ConvMicroKernels.Transposed<ConvRows6>(pg, length, gImageStride, ps, sourceImageStride, po[2], po[3], images, length, pPairs + 2, 4);
-            ConvMicroKernels.TransposedQuad<ConvRows6>(pg, length, gImageStride, ps, sourceImageStride, po, images, length, pQuad, 4);
+            // 256-bit calls take two offsets each, 512-bit ones four.
+            ConvMicroKernels.Transposed<ConvRows6, Lanes256>(pg, length, gImageStride, ps, sourceImageStride, po, images, length, pNarrow, 4);
+            ConvMicroKernels.Transposed<ConvRows6, Lanes256>(pg, length, gImageStride, ps, sourceImageStride, po + 2, images, length, pNarrow + 2, 4);
+            ConvMicroKernels.Transposed<ConvRows6, Lanes512>(pg, length, gImageStride, ps, sourceImageStride, po, images, length, pWide, 4);
         }
 
-        CollectionAssert.AreEqual(pairs, quad);
+        CollectionAssert.AreEqual(narrow, wide);
         for (int r = 0; r < rows; r++)
         {
             for (int k = 0; k < 4; k++)
@@ -82,7 +83,7 @@ public sealed unsafe class ConvMicroKernelTests
                     }
                 }
 
-                Assert.AreEqual(sum, quad[r * 4 + k], 1e-4, $"row {r}, offset {k}");
+                Assert.AreEqual(sum, wide[r * 4 + k], 1e-4, $"row {r}, offset {k}");
             }
         }
     }
