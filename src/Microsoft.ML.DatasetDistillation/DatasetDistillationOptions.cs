@@ -128,7 +128,11 @@ public sealed class DatasetDistillationOptions
     /// <summary>Real rows per outer iteration. Default 1024.</summary>
     public int RealBatchSize { get; set; } = 1024;
 
-    /// <summary>Adam's learning rate on the distilled examples and step rates. Default 0.01.</summary>
+    /// <summary>
+    /// Adam's learning rate on the distilled examples and step rates. Default 0.01, the paper's. With
+    /// <see cref="DistillationInitializationMode.Fixed"/>, 0.03 distilled MNIST (10 images, full budget, <see cref="KeepBestEvery"/> 250)
+    /// better in all five seeds measured (94.11 % at best); with random initialisation it did worse.
+    /// </summary>
     public float LearningRate { get; set; } = 0.01f;
 
     /// <summary>Every inner step's learning rate before it is learned. Default 0.02.</summary>
