@@ -13,17 +13,17 @@ public static class DatasetDistillationCatalog
     /// </summary>
     /// <param name="catalog">The transforms catalog.</param>
     /// <param name="featureColumnName">The known-size vector of Single column of features.</param>
-    /// <param name="labelColumnName">The label column: a key, UInt32, Int32, Single, text or Boolean.</param>
+    /// <param name="labelColumnName">The label column: a key (map other types with <c>MapValueToKey</c> first).</param>
     /// <param name="examplesPerClassPerStep">Distilled rows of each class in each step.</param>
     /// <param name="steps">Distinct gradient steps, each with its own rows.</param>
     /// <param name="epochs">Passes over the steps when training.</param>
     /// <param name="iterations">Outer iterations of the distillation.</param>
     /// <param name="imageShape">The image layout of the features (LeNet), or null for plain features (MLP).</param>
-    /// <param name="seed">The seed of every random choice.</param>
+    /// <param name="seed">The seed of every random choice; null draws one from the <see cref="MLContext"/>'s random source.</param>
     /// <example>
     /// <code>
     /// var distilled = mlContext.Transforms.DistillDataset("Features", "Label", steps: 10, imageShape: new ImageShape(1, 28, 28)).Fit(data);
-    /// IDataView rows = distilled.Transform(data);
+    /// IDataView rows = distilled.DistilledData;
     /// </code>
     /// </example>
     public static DatasetDistillationEstimator DistillDataset(
@@ -35,7 +35,7 @@ public static class DatasetDistillationCatalog
         int epochs = 3,
         int iterations = 200,
         ImageShape? imageShape = null,
-        int seed = 1) =>
+        int? seed = null) =>
         DistillDataset(catalog, new DatasetDistillationOptions
         {
             FeatureColumnName = featureColumnName,
@@ -55,36 +55,40 @@ public static class DatasetDistillationCatalog
     {
         ArgumentNullException.ThrowIfNull(catalog);
         ArgumentNullException.ThrowIfNull(options);
-        return new DatasetDistillationEstimator(ChannelLog.TryGetEnvironment(catalog), options);
+        return new DatasetDistillationEstimator(HostEnvironments.TryGet(catalog), options);
     }
 
     /// <summary>
-    /// Trains the network <paramref name="distillation"/> was learned for with its learned learning-rate schedule on the
-    /// rows given to <c>Fit</c> (the distilled rows, or any rows with a key label of the same classes), and scores data with it.
+    /// The paper's learner as a multiclass trainer: trains the network <paramref name="distillation"/> was learned for,
+    /// with its learned learning-rate schedule, on the rows given to <c>Fit</c> (the distilled rows, or any rows with a
+    /// key label of the same classes, for example a random sample of real rows as a baseline), and scores data as
+    /// ML.NET's multiclass trainers do.
     /// </summary>
-    /// <param name="catalog">The transforms catalog.</param>
+    /// <param name="catalog">The multiclass trainers catalog.</param>
     /// <param name="distillation">The fitted distillation: the architecture, schedule and initialisation.</param>
     /// <param name="initializationSeed">Null for the distillation's own initialisation; a value for a fresh random one.</param>
     /// <param name="featureColumnName">The feature column (default: the distillation's).</param>
     /// <param name="labelColumnName">The key label column (default: the distillation's).</param>
     /// <param name="stepColumnName">The step column, used when present (default: the distillation's).</param>
-    /// <param name="scoreColumnName">The output column of class probabilities.</param>
-    /// <param name="predictedLabelColumnName">The output column of predicted keys.</param>
     /// <param name="softLabelColumnName">The learned-label column, trained on when present (default: the distillation's,
     /// when it learned labels).</param>
-    public static DistilledNetworkEstimator TrainDistilledNetwork(
-        this TransformsCatalog catalog,
+    /// <example>
+    /// <code>
+    /// var network = mlContext.MulticlassClassification.Trainers.DistilledNetwork(distilled).Fit(distilled.DistilledData);
+    /// var metrics = mlContext.MulticlassClassification.Evaluate(network.Transform(test));
+    /// </code>
+    /// </example>
+    public static DistilledNetworkTrainer DistilledNetwork(
+        this MulticlassClassificationCatalog.MulticlassClassificationTrainers catalog,
         DatasetDistillationTransformer distillation,
         int? initializationSeed = null,
         string? featureColumnName = null,
         string? labelColumnName = null,
         string? stepColumnName = null,
-        string scoreColumnName = "Score",
-        string predictedLabelColumnName = "PredictedLabel",
         string? softLabelColumnName = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
-        return new DistilledNetworkEstimator(ChannelLog.TryGetEnvironment(catalog), distillation, initializationSeed, featureColumnName,
-            labelColumnName, stepColumnName, scoreColumnName, predictedLabelColumnName, softLabelColumnName);
+        return new DistilledNetworkTrainer(HostEnvironments.TryGet(catalog), distillation, initializationSeed, featureColumnName,
+            labelColumnName, stepColumnName, softLabelColumnName);
     }
 }

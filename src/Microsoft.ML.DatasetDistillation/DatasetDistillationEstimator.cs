@@ -13,19 +13,22 @@ namespace Microsoft.ML.Transforms;
 /// those rates does well on the input data. Made by <c>mlContext.Transforms.DistillDataset(...)</c>.
 /// </summary>
 /// <remarks>
-/// <para>Input: a feature column that is a known-size vector of <see cref="float"/> (dense or sparse) and a label column
-/// that is a key, <see cref="uint"/>, <see cref="int"/>, <see cref="float"/>, text or <see cref="bool"/>.
-/// Labels become classes 0 … C−1 deterministically: a key k is class k − 1 (C is the key count; its key values are
-/// kept); <see cref="uint"/>, <see cref="int"/> and <see cref="float"/> values are numbered in ascending order of their
-/// distinct values (NaN is refused); text in ordinal order of the distinct values; <see cref="bool"/> as false = 0,
-/// true = 1. Every row needs a label (a missing key is refused) and there must be at least two classes, each with at
-/// least <see cref="DatasetDistillationOptions.ExamplesPerClassPerStep"/> rows.</para>
-/// <para>Output: see <see cref="DatasetDistillationTransformer"/>. Progress is reported once per iteration and
-/// messages go to <c>MLContext.Log</c>; cancellation is checked between iterations, and with
-/// <see cref="DatasetDistillationOptions.CheckpointPath"/> a cancelled or interrupted <see cref="Fit"/> can be continued.</para>
+/// <para>Input: a feature column that is a known-size vector of <see cref="float"/> (dense or sparse) and a key label
+/// column, as ML.NET's multiclass trainers take (map other label types first with
+/// <c>mlContext.Transforms.Conversion.MapValueToKey</c>). Key k is class k − 1; the key count and key values carry over
+/// to the distilled rows. Every row needs a label (a missing key is refused) and there must be at least two classes,
+/// each with at least <see cref="DatasetDistillationOptions.ExamplesPerClassPerStep"/> rows.</para>
+/// <para>Output: see <see cref="DatasetDistillationTransformer"/>. Progress is reported once per iteration; messages go
+/// to <c>MLContext.Log</c> under the source "DatasetDistillation" (start and end at Info, each iteration at Trace).
+/// Cancellation is checked between iterations, and with <see cref="DatasetDistillationOptions.CheckpointPath"/> a
+/// cancelled or interrupted <see cref="Fit"/> can be continued. Without <see cref="DatasetDistillationOptions.Seed"/> the
+/// seed is drawn from the <see cref="MLContext"/>'s random source, so <c>new MLContext(seed: n)</c> makes runs repeatable.</para>
 /// </remarks>
 public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillationTransformer>
 {
+    /// <summary>The source name of the layer's messages in <c>MLContext.Log</c>.</summary>
+    internal const string ComponentName = "DatasetDistillation";
+
     private readonly IHostEnvironment? environment;
     private readonly DatasetDistillationOptions options;
 
@@ -52,7 +55,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             }
         }
 
-        ToCoreOptions(options).Validate();
+        ToCoreOptions(options, options.Seed ?? 0).Validate();
         ArgumentOutOfRangeException.ThrowIfNegative(options.CheckpointEvery, nameof(options.CheckpointEvery));
         if (options.CheckpointPath is { Length: 0 })
         {
@@ -64,15 +67,16 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
     }
 
     /// <summary>
-    /// Checks the input shape and returns the output's: the feature column as it is, the label column as a key, the
+    /// Checks the input shape and returns the shape of the distilled rows: the feature and key label columns as they are, the
     /// step column (<see cref="int"/>) and, with <see cref="DatasetDistillationOptions.LearnLabels"/>, the soft-label column
     /// (a vector of <see cref="float"/>). Throws <see cref="ArgumentOutOfRangeException"/> naming a column that is missing or
     /// of the wrong type.
     /// </summary>
     /// <remarks>
     /// ML.NET keeps <see cref="SchemaShape.Column"/>'s constructor internal; the new columns are made through it by
-    /// reflection. Should that fail in some ML.NET version, the shape lists the feature column and a key label column
-    /// taken over from the input only (the check itself still runs).
+    /// reflection. Should that fail in some ML.NET version, the shape lists the input's feature and label columns only
+    /// (the check itself still runs). The shape is that of the rows <see cref="Fit"/>'s transformer gives for the data it
+    /// was fitted on; other data passes through it unchanged (see <see cref="DatasetDistillationTransformer"/>).
     /// </remarks>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
@@ -88,33 +92,13 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         }
 
         SchemaShape.Column label = SchemaShapes.Find(inputSchema, options.LabelColumnName)
-            ?? throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                $"The label column '{options.LabelColumnName}' was not found in the input; it must be {LabeledRowReader.ExpectedLabel}.");
-        DataViewType item = label.ItemType;
-        bool accepted = label.Kind == SchemaShape.Column.VectorKind.Scalar && (label.IsKey || item is TextDataViewType || item is BooleanDataViewType
-            || item == NumberDataViewType.UInt32 || item == NumberDataViewType.Int32 || item == NumberDataViewType.Single);
-        if (!accepted)
+            ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The label column '{options.LabelColumnName}' was not found in the input; it must be a key.");
+        if (!label.IsKey || label.Kind != SchemaShape.Column.VectorKind.Scalar)
         {
-            throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                $"The label column '{options.LabelColumnName}' must be {LabeledRowReader.ExpectedLabel}, but it is {label.Kind} of {item}.");
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), LabeledRowReader.NotAKeyMessage(options.LabelColumnName, $"{label.Kind} of {label.ItemType}"));
         }
 
-        var columns = new List<SchemaShape.Column> { feature };
-        if (label.IsKey)
-        {
-            columns.Add(label);
-        }
-        else
-        {
-            SchemaShape? annotations = SchemaShapes.TryMakeColumn(KeyValues.AnnotationKind, SchemaShape.Column.VectorKind.Vector, item, false) is { } kv
-                ? new SchemaShape([kv])
-                : null;
-            if (SchemaShapes.TryMakeColumn(options.LabelColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, annotations) is { } key)
-            {
-                columns.Add(key);
-            }
-        }
-
+        var columns = new List<SchemaShape.Column> { feature, label };
         if (SchemaShapes.TryMakeColumn(options.StepColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Int32, false) is { } step)
         {
             columns.Add(step);
@@ -148,7 +132,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             throw new DirectoryNotFoundException($"CheckpointPath: the folder '{folder}' does not exist.");
         }
 
-        using IChannel? channel = ChannelLog.TryStart(environment, nameof(DatasetDistillationEstimator));
+        using IChannel? channel = HostEnvironments.TryStartChannel(environment, ComponentName);
         var clock = Stopwatch.StartNew();
 
         LabeledRows rows = LabeledRowReader.Read(input, options.FeatureColumnName, options.LabelColumnName);
@@ -159,7 +143,8 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             counts[c]++;
         }
 
-        DistillationOptions core = ToCoreOptions(options);
+        int seed = options.Seed ?? HostEnvironments.DrawSeed(environment, ComponentName);
+        DistillationOptions core = ToCoreOptions(options, seed);
         int needed = core.ExamplesNeededPerClass;
         int smallest = Array.IndexOf(counts, counts.Min());
         if (counts[smallest] < needed)
@@ -178,7 +163,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         channel.Log(
             $"Distilling {real.Count} rows of {real.ExampleSize} features in {real.ClassCount} classes into {options.Steps} steps × " +
             $"{options.ExamplesPerClassPerStep} rows per class for {spec.Kind} ({network.ParameterCount} parameters), " +
-            $"{options.Iterations} iterations, {options.InitializationMode} initialisation.");
+            $"{options.Iterations} iterations, {options.InitializationMode} initialisation, seed {seed}.");
         string? checkpoint = options.CheckpointPath;
         if (checkpoint is not null && File.Exists(checkpoint))
         {
@@ -186,7 +171,6 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             channel.Log($"Resuming at iteration {distiller.Iteration} of {options.Iterations} from the checkpoint '{checkpoint}'.");
         }
 
-        int reportEvery = Math.Max(1, options.Iterations / 10);
         var progress = new SynchronousProgress(p =>
         {
             options.Progress?.Report(new DatasetDistillationProgress(p.Iteration, p.TotalIterations, p.Loss, p.LearningRate));
@@ -195,10 +179,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
                 distiller.SaveCheckpoint(checkpoint);
             }
 
-            if (p.Iteration % reportEvery == 0 || p.Iteration == p.TotalIterations)
-            {
-                channel.Log($"Iteration {p.Iteration}/{p.TotalIterations}: loss {p.Loss:G4}, learning rate {p.LearningRate:G3}.");
-            }
+            channel.Detail($"Iteration {p.Iteration}/{p.TotalIterations}: loss {p.Loss:G4}, learning rate {p.LearningRate:G3}.");
         });
 
         DistilledDataset result;
@@ -235,8 +216,8 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             ? options.PretrainedWeights?.Select(w => (float[])w.Clone()).ToArray()
             : null;
         return new DatasetDistillationTransformer(
-            result, options.FeatureColumnName, options.LabelColumnName, options.StepColumnName, options.LearnLabels ? options.SoftLabelColumnName : null, slotNames, rows.KeyValues, rows.Kind, spec,
-            options.InitializationMode, options.InitScheme, options.Seed, options.ExamplesPerClassPerStep, distiller.FixedWeights, pretrained);
+            result, options.FeatureColumnName, options.LabelColumnName, options.StepColumnName, options.LearnLabels ? options.SoftLabelColumnName : null, slotNames, rows.KeyValues, spec,
+            options.InitializationMode, options.InitScheme, seed, options.ExamplesPerClassPerStep, distiller.FixedWeights, pretrained, fittedOn: input);
     }
 
     private void Resume(DatasetDistiller distiller, string checkpoint)
@@ -273,7 +254,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         return names.Length == size ? names.DenseValues().Select(n => n.ToString()).ToArray() : null;
     }
 
-    private static DistillationOptions ToCoreOptions(DatasetDistillationOptions o) => new()
+    private static DistillationOptions ToCoreOptions(DatasetDistillationOptions o, int seed) => new()
     {
         ExamplesPerClassPerStep = o.ExamplesPerClassPerStep,
         Steps = o.Steps,
@@ -287,7 +268,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         PretrainedWeights = o.PretrainedWeights,
         NetworksPerIteration = o.NetworksPerIteration,
         InitializeFromRealExamples = o.InitializeFromRealExamples,
-        Seed = o.Seed,
+        Seed = seed,
         KeepBestEvery = o.KeepBestEvery,
         KeepBestExamples = o.KeepBestExamples,
         KeepBestNetworks = o.KeepBestNetworks,

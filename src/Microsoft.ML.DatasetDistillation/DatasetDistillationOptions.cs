@@ -99,8 +99,8 @@ public sealed class DatasetDistillationOptions
     public string FeatureColumnName { get; set; } = "Features";
 
     /// <summary>
-    /// The label column: a key, <see cref="uint"/>, <see cref="int"/>, <see cref="float"/>, text or <see cref="bool"/>.
-    /// Default "Label". See <see cref="DatasetDistillationEstimator"/> for how values become classes.
+    /// The label column: a key, as ML.NET's multiclass trainers take (map other types first with
+    /// <c>mlContext.Transforms.Conversion.MapValueToKey</c>). Default "Label".
     /// </summary>
     public string LabelColumnName { get; set; } = "Label";
 
@@ -146,7 +146,7 @@ public sealed class DatasetDistillationOptions
 
     /// <summary>
     /// Flat parameter vectors of pretrained networks of the chosen architecture, for
-    /// <see cref="DistillationInitializationMode.Pretrained"/> (for example <see cref="DistilledNetworkTransformer.GetWeights"/>).
+    /// <see cref="DistillationInitializationMode.Pretrained"/> (for example <see cref="DistilledNetworkModel.GetWeights"/>).
     /// </summary>
     public IReadOnlyList<float[]>? PretrainedWeights { get; set; }
 
@@ -159,8 +159,12 @@ public sealed class DatasetDistillationOptions
     /// <summary>Hidden layer widths of the MLP; empty gives multinomial logistic regression. Default one layer of 64.</summary>
     public int[] MlpHiddenSizes { get; set; } = [64];
 
-    /// <summary>Seed of every random choice: the same seed and data give the same distilled data. Default 1.</summary>
-    public int Seed { get; set; } = 1;
+    /// <summary>
+    /// Seed of every random choice: the same seed and data give the same distilled data. Default null: drawn from the
+    /// <see cref="MLContext"/>'s random source, so <c>new MLContext(seed: n)</c> makes runs repeatable (and an unseeded
+    /// context does not). A <see cref="CheckpointPath"/> resumes only under the seed it was written with.
+    /// </summary>
+    public int? Seed { get; set; }
 
     /// <summary>Networks sampled per iteration, their gradients averaged. Default 1.</summary>
     public int NetworksPerIteration { get; set; } = 1;
@@ -176,7 +180,7 @@ public sealed class DatasetDistillationOptions
     /// <summary>
     /// Learn a label vector for each distilled row along with its features (soft labels, after Sucholutsky and Schonlau,
     /// 2019; the paper keeps the labels fixed). Each starts as the one-hot vector of its class. The distilled view then has a
-    /// <see cref="SoftLabelColumnName"/> column, which <c>TrainDistilledNetwork</c> trains on; ML.NET's own trainers see
+    /// <see cref="SoftLabelColumnName"/> column, which the <c>DistilledNetwork</c> trainer trains on; ML.NET's own trainers see
     /// only the key label. Default false. On MNIST with fixed initialisation (10 images, full budget) it gave 95.0–95.3 %
     /// (four seeds) against at most 92.96 % with fixed labels (eighteen runs); with random initialisation, where the labels
     /// are learned ten times slower by default (see <see cref="LabelLearningRateScale"/>), about one point over fixed labels.

@@ -7,46 +7,51 @@ using Microsoft.ML.Transforms.DatasetDistillationInternal;
 namespace Microsoft.ML.Transforms;
 
 /// <summary>
-/// The result of <see cref="DatasetDistillationEstimator"/>: a few learned rows per class and step, and a learned
-/// learning rate for each inner training step. <see cref="Transform"/> returns the distilled rows as an
-/// <see cref="IDataView"/>, whatever its input (the distilled data does not depend on it), so this transformer is not
-/// a row-to-row mapper: fit it on its own rather than in a chain that is later applied to test data.
+/// The result of <see cref="DatasetDistillationEstimator"/>: a few learned rows per class and step
+/// (<see cref="DistilledData"/>), and a learned learning rate for each inner training step
+/// (<see cref="LearningRateSchedule"/>).
 /// </summary>
 /// <remarks>
+/// <para><b>In a pipeline.</b> <see cref="Transform"/> returns the distilled rows for the very <see cref="IDataView"/> the
+/// transformer was fitted on (the same object), and any other data unchanged. That is what makes
+/// <c>DistillDataset(...).Append(trainer)</c> work: <c>Fit</c> of the chain hands the fitted-on view to
+/// <see cref="Transform"/>, so the trainer learns from the distilled rows, while the fitted chain passes test data (and
+/// the rows of a <c>PredictionEngine</c>) straight to the trainer's model, so it scores the test rows themselves. A
+/// transformer loaded with <see cref="Load"/> was fitted on nothing and always passes data through. The distilled rows are
+/// always <see cref="DistilledData"/>.</para>
 /// <para>The distilled view has three columns, and a fourth when labels were learned:</para>
 /// <list type="bullet">
 /// <item>the feature column: the input's vector type (same size) with the input's slot names;</item>
-/// <item>the label column: a key of <see cref="ClassCount"/> values. A key label keeps its count and key values; other
-/// labels become keys whose "KeyValues" annotation holds the original values in class order (see
-/// <see cref="DatasetDistillationEstimator"/> for the order);</item>
+/// <item>the label column: the input's key type (<see cref="ClassCount"/> values) with its key values;</item>
 /// <item>the step column (default "Step"): an <see cref="int"/>, the 0-based step the row is used in;</item>
 /// <item>with <see cref="DatasetDistillationOptions.LearnLabels"/>, the soft-label column (default "SoftLabel"): a vector of
 /// <see cref="ClassCount"/> <see cref="float"/> values, the row's learned label, in class order. Training on the rows
-/// with the schedule (<see cref="TrainNetwork"/>, <c>TrainDistilledNetwork</c>) takes the cross-entropy against it instead
-/// of the one-hot class.</item>
+/// with the schedule (<see cref="TrainNetwork"/>, the <c>DistilledNetwork</c> trainer) takes the cross-entropy against it
+/// instead of the one-hot class.</item>
 /// </list>
 /// <para>Rows come step by step; within a step, class by class, <see cref="ExamplesPerClassPerStep"/> rows per class.
 /// Training runs Steps × Epochs gradient steps: step t uses the rows of step t mod Steps with rate
 /// <see cref="LearningRateSchedule"/>[t].</para>
-/// <para>ML.NET's model files cannot hold a component from outside ML.NET: save with <see cref="SaveTo"/> and load with
-/// <see cref="Load"/>.</para>
+/// <para>ML.NET's model files cannot hold a component from outside ML.NET (see <see cref="Save"/>): save with
+/// <see cref="SaveTo"/> and load with <see cref="Load"/>.</para>
 /// </remarks>
 public sealed class DatasetDistillationTransformer : ITransformer
 {
     private const string Magic = "MLDL";
-    private const int FormatVersion = 2; // 2 added the soft-label column name; version 1 files still load
+    private const int FormatVersion = 3; // 2 added the soft-label column name, 3 dropped the label kind; 1 and 2 still load
 
     private readonly DistilledDataset data;
     private readonly string[]? slotNames;
     private readonly KeyValues? keyValues;
-    private readonly LabelKind labelKind;
     private readonly float[]? fixedWeights;
     private readonly float[][]? pretrainedWeights;
+    private readonly WeakReference<IDataView>? fittedOn; // weak: the transformer must not keep the training data alive
+    private readonly Lazy<IDataView> distilledData;
 
     internal DatasetDistillationTransformer(
         DistilledDataset data, string featureColumnName, string labelColumnName, string stepColumnName, string? softLabelColumnName, string[]? slotNames,
-        KeyValues? keyValues, LabelKind labelKind, NetworkSpec network, DistillationInitializationMode initializationMode,
-        DistillationInitScheme initScheme, int seed, int examplesPerClassPerStep, float[]? fixedWeights, float[][]? pretrainedWeights)
+        KeyValues? keyValues, NetworkSpec network, DistillationInitializationMode initializationMode,
+        DistillationInitScheme initScheme, int seed, int examplesPerClassPerStep, float[]? fixedWeights, float[][]? pretrainedWeights, IDataView? fittedOn)
     {
         this.data = data;
         FeatureColumnName = featureColumnName;
@@ -55,7 +60,6 @@ public sealed class DatasetDistillationTransformer : ITransformer
         SoftLabelColumnName = softLabelColumnName;
         this.slotNames = slotNames;
         this.keyValues = keyValues;
-        this.labelKind = labelKind;
         Network = network;
         InitializationMode = initializationMode;
         InitScheme = initScheme;
@@ -63,7 +67,9 @@ public sealed class DatasetDistillationTransformer : ITransformer
         ExamplesPerClassPerStep = examplesPerClassPerStep;
         this.fixedWeights = fixedWeights;
         this.pretrainedWeights = pretrainedWeights;
-        OutputSchema = BuildSchema();
+        this.fittedOn = fittedOn is null ? null : new WeakReference<IDataView>(fittedOn);
+        DistilledSchema = BuildSchema();
+        distilledData = new Lazy<IDataView>(BuildView);
     }
 
     /// <summary>The name of the feature column.</summary>
@@ -111,8 +117,13 @@ public sealed class DatasetDistillationTransformer : ITransformer
     /// <summary>How fresh weights are drawn.</summary>
     public DistillationInitScheme InitScheme { get; }
 
-    /// <summary>The seed of the distillation.</summary>
+    /// <summary>The seed of the distillation (the one drawn from the <see cref="MLContext"/> when the options gave none).</summary>
     public int Seed { get; }
+
+    /// <summary>
+    /// The distilled rows (see the remarks for the columns and their order), whatever data <see cref="Transform"/> is given.
+    /// </summary>
+    public IDataView DistilledData => distilledData.Value;
 
     /// <summary>The learned learning rate of each of the Steps × Epochs inner steps (a copy).</summary>
     public float[] LearningRateSchedule => (float[])data.LearningRates.Clone();
@@ -132,8 +143,8 @@ public sealed class DatasetDistillationTransformer : ITransformer
     /// <summary>The 0-based step of each distilled row.</summary>
     public int[] GetSteps() => Enumerable.Range(0, RowCount).Select(data.StepOf).ToArray();
 
-    /// <summary>Always false: the output is the distilled data, not a function of each input row.</summary>
-    public bool IsRowToRowMapper => false;
+    /// <summary>True: for any data but the data it was fitted on, the transformer is the identity on rows.</summary>
+    public bool IsRowToRowMapper => true;
 
     internal NetworkSpec Network { get; }
 
@@ -141,19 +152,37 @@ public sealed class DatasetDistillationTransformer : ITransformer
 
     internal KeyValues? LabelKeyValues => keyValues;
 
-    internal DataViewSchema OutputSchema { get; }
+    internal DataViewSchema DistilledSchema { get; }
 
-    /// <summary>The schema of the distilled data (whatever <paramref name="inputSchema"/> is).</summary>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => OutputSchema;
+    /// <summary>
+    /// The schema of <see cref="DistilledData"/> when <paramref name="inputSchema"/> is the schema of the data the
+    /// transformer was fitted on, and <paramref name="inputSchema"/> itself otherwise (see the remarks).
+    /// </summary>
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        return fittedOn is not null && fittedOn.TryGetTarget(out IDataView? fitted) && ReferenceEquals(fitted.Schema, inputSchema) ? DistilledSchema : inputSchema;
+    }
 
-    /// <summary>Throws <see cref="InvalidOperationException"/>: the distilled rows do not come from the input rows one by one.</summary>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) =>
-        throw new InvalidOperationException(
-            "DatasetDistillationTransformer is not a row-to-row mapper: its output is the distilled data, not a transformation of each input row. " +
-            "Call Transform to get the distilled rows, and train on them (for example with TrainDistilledNetwork).");
+    /// <summary>The identity on rows of <paramref name="inputSchema"/>: what the transformer does to data it was not fitted on.</summary>
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema)
+    {
+        ArgumentNullException.ThrowIfNull(inputSchema);
+        return new PassThroughMapper(inputSchema);
+    }
 
-    /// <summary>The distilled rows; <paramref name="input"/> is not read.</summary>
+    /// <summary>
+    /// <see cref="DistilledData"/> when <paramref name="input"/> is the very view the transformer was fitted on, so that
+    /// the next estimator of a chain learns from the distilled rows; <paramref name="input"/> itself otherwise, so that a
+    /// fitted chain scores test data rather than the distilled rows.
+    /// </summary>
     public IDataView Transform(IDataView input)
+    {
+        ArgumentNullException.ThrowIfNull(input);
+        return fittedOn is not null && fittedOn.TryGetTarget(out IDataView? fitted) && ReferenceEquals(fitted, input) ? DistilledData : input;
+    }
+
+    private IDataView BuildView()
     {
         int size = FeatureCount;
         uint[] keys = data.Examples.Labels.Select(c => (uint)(c + 1)).ToArray();
@@ -168,18 +197,20 @@ public sealed class DatasetDistillationTransformer : ITransformer
             columns.Add(new VectorColumn<float>(soft, ClassCount));
         }
 
-        return new InMemoryDataView(OutputSchema, RowCount, [.. columns]);
+        return new InMemoryDataView(DistilledSchema, RowCount, [.. columns]);
     }
 
     /// <summary>
-    /// Throws <see cref="NotSupportedException"/>: ML.NET model files can only hold ML.NET's own components. Save with
-    /// <see cref="SaveTo"/> and load with <see cref="Load"/>.
+    /// Throws <see cref="NotSupportedException"/>: an ML.NET model file cannot hold a component from outside ML.NET. In
+    /// Microsoft.ML 5 and 6, <see cref="ModelSaveContext"/> has no public member to write with, and <c>mlContext.Model.Load</c>
+    /// finds components only through ML.NET's internal <c>LoadableClass</c> registration. Save with <see cref="SaveTo"/> and
+    /// load with <see cref="Load"/>.
     /// </summary>
     public void Save(ModelSaveContext ctx) =>
         throw new NotSupportedException(
-            "DatasetDistillationTransformer cannot be saved in an ML.NET model file (ML.NET's model format is closed to outside components). " +
-            "Save it with transformer.SaveTo(path) and load it with DatasetDistillationTransformer.Load(path); the distilled rows themselves " +
-            "can also be saved with mlContext.Data.SaveAsBinary(transformer.Transform(data), stream).");
+            "DatasetDistillationTransformer cannot be saved in an ML.NET model file: ML.NET's ModelSaveContext offers outside components no public way to write, " +
+            "and Model.Load only finds ML.NET's own registered components. Save it with transformer.SaveTo(path) and load it with " +
+            "DatasetDistillationTransformer.Load(path); the distilled rows themselves can also be saved with mlContext.Data.SaveAsBinary(transformer.DistilledData, stream).");
 
     /// <summary>
     /// Trains the network the data was distilled for on the distilled rows with the learned schedule, and returns it as a scorer.
@@ -187,10 +218,8 @@ public sealed class DatasetDistillationTransformer : ITransformer
     /// <param name="initializationSeed">Null starts from the distillation's own initialisation (the fixed network in fixed
     /// mode, the first pretrained network in pretrained mode, a draw from <see cref="Seed"/> in random mode); a value draws
     /// fresh weights with it.</param>
-    /// <param name="scoreColumnName">The output column of class probabilities.</param>
-    /// <param name="predictedLabelColumnName">The output column of predicted keys.</param>
-    public DistilledNetworkTransformer TrainNetwork(int? initializationSeed = null, string scoreColumnName = "Score", string predictedLabelColumnName = "PredictedLabel") =>
-        DistilledNetworkEstimator.Train(this, data, initializationSeed, FeatureColumnName, scoreColumnName, predictedLabelColumnName);
+    public DistilledNetworkTransformer TrainNetwork(int? initializationSeed = null) =>
+        DistilledNetworkTrainer.Train(this, data, initializationSeed, FeatureColumnName);
 
     internal float[] InitialWeights(int? initializationSeed)
     {
@@ -213,9 +242,10 @@ public sealed class DatasetDistillationTransformer : ITransformer
 
     /// <summary>
     /// Writes the transformer to <paramref name="path"/> atomically (a temporary file in the same folder, then a move).
-    /// Format "MLDL" version 2, little-endian: magic, version; feature, label, step and soft-label column names (the last
+    /// Format "MLDL" version 3, little-endian: magic, version; feature, label, step and soft-label column names (the last
     /// empty when labels were not learned; version 1, still read, did not have it); slot names (count,
-    /// then strings; 0 for none); label kind and key values (type code, count, values; or −1); the network (kind,
+    /// then strings; 0 for none); the label key values (flag, then type code, count, values; versions 1 and 2, still
+    /// read, had the input's label kind before them); the network (kind,
     /// feature count, class count, image flag and shape, hidden sizes); initialisation mode, scheme, seed, examples
     /// per class per step; the fixed weights (count or −1, values); the pretrained networks (count, then each as
     /// count and values); then the Core distilled dataset file ("MLDD") as length and bytes.
@@ -239,7 +269,6 @@ public sealed class DatasetDistillationTransformer : ITransformer
                 writer.Write(name);
             }
 
-            writer.Write((int)labelKind);
             writer.Write(keyValues is null ? 0 : 1);
             keyValues?.Write(writer);
             Network.Write(writer);
@@ -285,7 +314,11 @@ public sealed class DatasetDistillationTransformer : ITransformer
             string? softLabel = version >= 2 && reader.ReadString() is { Length: > 0 } name ? name : null;
             int slotCount = Count(reader, 1 << 26, "slot name count");
             string[]? slots = slotCount == 0 ? null : Enumerable.Range(0, slotCount).Select(_ => reader.ReadString()).ToArray();
-            var kind = (LabelKind)reader.ReadInt32();
+            if (version < 3)
+            {
+                reader.ReadInt32(); // the label kind of the input; labels are keys now
+            }
+
             KeyValues? keys = reader.ReadInt32() != 0 ? KeyValues.Read(reader) : null;
             NetworkSpec network = NetworkSpec.Read(reader);
             var mode = (DistillationInitializationMode)reader.ReadInt32();
@@ -302,9 +335,9 @@ public sealed class DatasetDistillationTransformer : ITransformer
                 throw new InvalidDataException($"'{path}' is truncated or has trailing bytes.");
             }
 
-            if (!Enum.IsDefined(kind) || !Enum.IsDefined(mode) || !Enum.IsDefined(scheme))
+            if (!Enum.IsDefined(mode) || !Enum.IsDefined(scheme))
             {
-                throw new InvalidDataException($"'{path}' holds an unknown label kind, initialisation mode or scheme.");
+                throw new InvalidDataException($"'{path}' holds an unknown initialisation mode or scheme.");
             }
 
             DistilledDataset data = CoreFromBytes(core);
@@ -315,7 +348,7 @@ public sealed class DatasetDistillationTransformer : ITransformer
                 throw new InvalidDataException($"'{path}' is inconsistent: its sizes do not agree.");
             }
 
-            return new DatasetDistillationTransformer(data, feature, label, step, softLabel, slots, keys, kind, network, mode, scheme, seed, perClass, fixedWeights, pretrained);
+            return new DatasetDistillationTransformer(data, feature, label, step, softLabel, slots, keys, network, mode, scheme, seed, perClass, fixedWeights, pretrained, fittedOn: null);
         }
         catch (EndOfStreamException)
         {

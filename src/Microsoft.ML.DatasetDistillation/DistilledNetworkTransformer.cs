@@ -8,76 +8,40 @@ using Microsoft.ML.Transforms.DatasetDistillationInternal;
 namespace Microsoft.ML.Transforms;
 
 /// <summary>
-/// A network trained on distilled data, as a row-to-row scorer: it adds a score column (a known-size vector of
-/// <see cref="float"/>: the softmax of the logits, one probability per class) and a predicted label column (a key of the
-/// class count, with the distilled label's key values), which <c>mlContext.MulticlassClassification.Evaluate</c> accepts.
+/// A network trained by the <c>DistilledNetwork</c> trainer, as a row-to-row scorer like ML.NET's multiclass models: it
+/// adds a "Score" column (a known-size vector of <see cref="float"/>: the softmax of the logits, one probability per
+/// class) and a "PredictedLabel" column (a key of the class count with the training label's key values), both with the
+/// annotations ML.NET's multiclass scorers give them, so <c>Evaluate</c>, <c>PermutationFeatureImportance</c> and
+/// <c>PredictionEngine</c> take it as they take SDCA's.
 /// </summary>
-public sealed class DistilledNetworkTransformer : ITransformer
+public sealed class DistilledNetworkTransformer : ISingleFeaturePredictionTransformer<DistilledNetworkModel>
 {
-    private readonly Network network;
-    private readonly float[] weights;
+    /// <summary>The output column of class probabilities.</summary>
+    public const string ScoreColumnName = "Score";
+
+    /// <summary>The output column of predicted keys.</summary>
+    public const string PredictedLabelColumnName = "PredictedLabel";
+
     private readonly KeyValues? keyValues;
 
-    internal DistilledNetworkTransformer(NetworkSpec spec, Network network, float[] weights, string featureColumnName, string scoreColumnName,
-        string predictedLabelColumnName, KeyValues? keyValues)
+    internal DistilledNetworkTransformer(DistilledNetworkModel model, string featureColumnName, KeyValues? keyValues)
     {
-        Spec = spec;
-        this.network = network;
-        this.weights = weights;
+        Model = model;
         FeatureColumnName = featureColumnName;
-        ScoreColumnName = scoreColumnName;
-        PredictedLabelColumnName = predictedLabelColumnName;
         this.keyValues = keyValues;
     }
+
+    /// <summary>The trained network.</summary>
+    public DistilledNetworkModel Model { get; }
 
     /// <summary>The input column of features.</summary>
     public string FeatureColumnName { get; }
 
-    /// <summary>The output column of class probabilities.</summary>
-    public string ScoreColumnName { get; }
-
-    /// <summary>The output column of predicted keys.</summary>
-    public string PredictedLabelColumnName { get; }
-
-    /// <summary>Number of classes.</summary>
-    public int ClassCount => network.ClassCount;
-
-    /// <summary>The network's architecture.</summary>
-    public DistillationNetworkKind NetworkKind => Spec.Kind;
+    /// <summary>A known-size vector of <see cref="float"/> of the network's input size.</summary>
+    public DataViewType FeatureColumnType => new VectorDataViewType(NumberDataViewType.Single, Model.FeatureCount);
 
     /// <summary>Always true.</summary>
     public bool IsRowToRowMapper => true;
-
-    internal NetworkSpec Spec { get; }
-
-    /// <summary>The trained flat parameter vector (a copy); usable as a pretrained network for distillation.</summary>
-    public float[] GetWeights() => (float[])weights.Clone();
-
-    /// <summary>The class probabilities for one feature vector of the network's input size.</summary>
-    public float[] Score(ReadOnlySpan<float> features)
-    {
-        if (features.Length != Spec.FeatureCount)
-        {
-            throw new ArgumentException($"The network takes {Spec.FeatureCount} features, but got {features.Length}.", nameof(features));
-        }
-
-        using var _ = Autograd.NoGrad();
-        Tensor logits = network.Forward(Tensor.Wrap(weights, weights.Length), Tensor.FromValues(features, [1, .. Spec.ExampleShape]));
-        float[] scores = logits.ToArray();
-        float max = scores.Max(), sum = 0;
-        for (int i = 0; i < scores.Length; i++)
-        {
-            scores[i] = MathF.Exp(scores[i] - max);
-            sum += scores[i];
-        }
-
-        for (int i = 0; i < scores.Length; i++)
-        {
-            scores[i] /= sum;
-        }
-
-        return scores;
-    }
 
     /// <summary>The input schema plus the score and predicted label columns.</summary>
     public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => GetMapper(inputSchema).OutputSchema;
@@ -93,19 +57,19 @@ public sealed class DistilledNetworkTransformer : ITransformer
     }
 
     /// <summary>
-    /// Throws <see cref="NotSupportedException"/>: ML.NET model files can only hold ML.NET's own components. Save with
-    /// <see cref="SaveTo"/> and load with <see cref="Load"/>.
+    /// Throws <see cref="NotSupportedException"/>, for the reason <see cref="DatasetDistillationTransformer.Save"/> gives:
+    /// save with <see cref="SaveTo"/> and load with <see cref="Load"/>.
     /// </summary>
     public void Save(ModelSaveContext ctx) =>
         throw new NotSupportedException(
-            "DistilledNetworkTransformer cannot be saved in an ML.NET model file (ML.NET's model format is closed to outside components). " +
-            "Save it with scorer.SaveTo(path) and load it with DistilledNetworkTransformer.Load(path).");
+            "DistilledNetworkTransformer cannot be saved in an ML.NET model file: ML.NET's ModelSaveContext offers outside components no public way to write, " +
+            "and Model.Load only finds ML.NET's own registered components. Save it with scorer.SaveTo(path) and load it with DistilledNetworkTransformer.Load(path).");
 
     /// <summary>
     /// Writes the scorer to <paramref name="path"/> atomically (a temporary file in the same folder, then a move).
-    /// Format "MLDN" version 1, little-endian: magic, version; feature, score and predicted label column names; the
-    /// network (as in the distillation file); the weights (count, values); the label key values (flag, then type code,
-    /// count, values).
+    /// Format "MLDN" version 2, little-endian: magic, version; the feature column name; the network (as in the
+    /// distillation file); the weights (count, values); the label key values (flag, then type code, count, values).
+    /// Version 1, still read, had the score and predicted-label column names after the feature column's.
     /// </summary>
     public void SaveTo(string path)
     {
@@ -116,10 +80,8 @@ public sealed class DistilledNetworkTransformer : ITransformer
             writer.Write(Encoding.ASCII.GetBytes(Magic));
             writer.Write(FormatVersion);
             writer.Write(FeatureColumnName);
-            writer.Write(ScoreColumnName);
-            writer.Write(PredictedLabelColumnName);
-            Spec.Write(writer);
-            WeightVectors.Write(writer, weights);
+            Model.Spec.Write(writer);
+            WeightVectors.Write(writer, Model.Weights);
 
             writer.Write(keyValues is null ? 0 : 1);
             keyValues?.Write(writer);
@@ -137,12 +99,24 @@ public sealed class DistilledNetworkTransformer : ITransformer
         using var reader = new BinaryReader(stream, Encoding.UTF8);
         try
         {
-            if (Encoding.ASCII.GetString(reader.ReadBytes(4)) != Magic || reader.ReadInt32() != FormatVersion)
+            if (Encoding.ASCII.GetString(reader.ReadBytes(4)) != Magic)
             {
-                throw new InvalidDataException($"'{path}' is not a saved DistilledNetworkTransformer of format version {FormatVersion}.");
+                throw new InvalidDataException($"'{path}' is not a saved DistilledNetworkTransformer.");
             }
 
-            string feature = reader.ReadString(), score = reader.ReadString(), predicted = reader.ReadString();
+            int version = reader.ReadInt32();
+            if (version is < 1 or > FormatVersion)
+            {
+                throw new InvalidDataException($"'{path}' has format version {version}; versions 1 to {FormatVersion} are supported.");
+            }
+
+            string feature = reader.ReadString();
+            if (version == 1)
+            {
+                reader.ReadString(); // the score and predicted-label column names, fixed since
+                reader.ReadString();
+            }
+
             NetworkSpec spec = NetworkSpec.Read(reader);
             Network network = spec.Create();
             float[]? weights = WeightVectors.Read(reader);
@@ -157,7 +131,7 @@ public sealed class DistilledNetworkTransformer : ITransformer
                 throw new InvalidDataException($"'{path}' is inconsistent or has trailing bytes.");
             }
 
-            return new DistilledNetworkTransformer(spec, network, weights, feature, score, predicted, keys);
+            return new DistilledNetworkTransformer(new DistilledNetworkModel(spec, network, weights), feature, keys);
         }
         catch (EndOfStreamException)
         {
@@ -166,22 +140,24 @@ public sealed class DistilledNetworkTransformer : ITransformer
     }
 
     private const string Magic = "MLDN";
-    private const int FormatVersion = 1;
+    private const int FormatVersion = 2;
 
     private DistilledNetworkMapper GetMapper(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
+        int featureCount = Model.FeatureCount;
         DataViewSchema.Column feature = inputSchema.GetColumnOrNull(FeatureColumnName)
-            ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The feature column '{FeatureColumnName}' was not found; it must be a vector of {Spec.FeatureCount} Single values.");
-        if (feature.Type is not VectorDataViewType vector || vector.ItemType != NumberDataViewType.Single || vector.Size != Spec.FeatureCount)
+            ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The feature column '{FeatureColumnName}' was not found; it must be a vector of {featureCount} Single values.");
+        if (feature.Type is not VectorDataViewType vector || vector.ItemType != NumberDataViewType.Single || vector.Size != featureCount)
         {
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The feature column '{FeatureColumnName}' must be a vector of {Spec.FeatureCount} Single values, but it is {feature.Type}.");
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The feature column '{FeatureColumnName}' must be a vector of {featureCount} Single values, but it is {feature.Type}.");
         }
 
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
-        builder.AddColumn(ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, ClassCount));
-        builder.AddColumn(PredictedLabelColumnName, new KeyDataViewType(typeof(uint), ClassCount), keyValues?.ToAnnotations() ?? DataViewSchema.Annotations.Empty);
+        var annotations = new ScoreAnnotations(inputSchema, keyValues);
+        builder.AddColumn(ScoreColumnName, new VectorDataViewType(NumberDataViewType.Single, Model.ClassCount), annotations.ForScore());
+        builder.AddColumn(PredictedLabelColumnName, new KeyDataViewType(typeof(uint), Model.ClassCount), annotations.ForPredictedLabel());
         return new DistilledNetworkMapper(this, inputSchema, feature, builder.ToSchema());
     }
 }

@@ -31,7 +31,7 @@ public sealed class DatasetDistillationTests
         IDataView data = ml.Data.LoadFromEnumerable(Blobs(30, seed: 1));
         var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset(labelColumnName: "Class").Fit(data));
         StringAssert.Contains(e.Message, "'Class'");
-        StringAssert.Contains(e.Message, "key, UInt32, Int32, Single, String or Boolean");
+        StringAssert.Contains(e.Message, "must be a key");
     }
 
     [TestMethod]
@@ -49,41 +49,64 @@ public sealed class DatasetDistillationTests
         StringAssert.Contains(varying.Message, "variable-size");
 
         var label = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset("Features", "Weight").Fit(data));
-        StringAssert.Contains(label.Message, "'Weight'");
-        StringAssert.Contains(label.Message, "key, UInt32, Int32, Single, String or Boolean");
+        Assert.AreEqual(
+            "The label column 'Weight' must be a key, as for ML.NET's multiclass trainers, but it is Double. " +
+            "Map it to a key first: mlContext.Transforms.Conversion.MapValueToKey(\"Weight\"). (Parameter 'schema')", label.Message);
     }
 
     [TestMethod]
-    public void Fit_OneClassOrEmptyOrNaN_Throws_NamingTheColumn()
+    public void Fit_LabelsThatAreNotKeys_AreRefused_WithMapValueToKeyAdvice()
     {
         var ml = new MLContext(seed: 1);
-        BlobRow[] oneClass = Blobs(30, seed: 1).Where(r => r.Label == "b").ToArray();
-        var one = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset().Fit(ml.Data.LoadFromEnumerable(oneClass)));
-        StringAssert.Contains(one.Message, "'Label'");
-        StringAssert.Contains(one.Message, "at least 2 classes");
+        BlobRow[] blobs = Blobs(30, seed: 2);
+        IDataView[] unkeyed =
+        [
+            ml.Data.LoadFromEnumerable(blobs),
+            ml.Data.LoadFromEnumerable(blobs.Select(b => new IntLabelRow { Label = b.Label[0], Features = b.Features })),
+            ml.Data.LoadFromEnumerable(blobs.Select(b => new UIntLabelRow { Label = b.Label[0], Features = b.Features })),
+            ml.Data.LoadFromEnumerable(blobs.Select(b => new FloatLabelRow { Label = b.Label[0], Features = b.Features })),
+            ml.Data.LoadFromEnumerable(blobs.Select(b => new BoolLabelRow { Label = b.Label == "a", Features = b.Features })),
+        ];
+        foreach (IDataView data in unkeyed)
+        {
+            var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset(SmallOptions(iterations: 1)).Fit(data));
+            StringAssert.Contains(e.Message, $"The label column 'Label' must be a key, as for ML.NET's multiclass trainers, but it is {data.Schema["Label"].Type}.");
+            StringAssert.Contains(e.Message, "MapValueToKey(\"Label\")");
+        }
 
-        var empty = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset().Fit(ml.Data.LoadFromEnumerable(Array.Empty<BlobRow>())));
+        // Mapped as the message says, the same rows distil, and the key values come through.
+        IDataView keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(unkeyed[1]).Transform(unkeyed[1]);
+        VBuffer<int> values = default;
+        ml.Transforms.DistillDataset(SmallOptions(iterations: 1)).Fit(keyed).DistilledData.Schema["Label"].GetKeyValues(ref values);
+        CollectionAssert.AreEqual(new[] { (int)'b', 'a', 'c' }, values.DenseValues().ToArray());
+    }
+
+    [TestMethod]
+    public void Fit_OneClassOrEmptyOrMissingKey_Throws_NamingTheColumn()
+    {
+        var ml = new MLContext(seed: 1);
+        // ML.NET reads a [KeyType(3)] member as a 0-based index: 0 becomes key 1, and 3 or more the missing key 0.
+        KeyRow Row(uint index) => new() { Label = index, Features = new float[FeatureCount] };
+        var one = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset().Fit(ml.Data.LoadFromEnumerable(new[] { Row(1), Row(1) })));
+        Assert.AreEqual("The label column 'Label' has 1 distinct class in the input; at least 2 classes are needed.", one.Message);
+
+        var empty = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset().Fit(ml.Data.LoadFromEnumerable(Array.Empty<KeyRow>())));
         StringAssert.Contains(empty.Message, "no rows");
         StringAssert.Contains(empty.Message, "'Features'");
 
-        var nan = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset().Fit(ml.Data.LoadFromEnumerable(new[]
-        {
-            new FloatLabelRow { Label = 1, Features = new float[FeatureCount] },
-            new FloatLabelRow { Label = float.NaN, Features = new float[FeatureCount] },
-        })));
-        StringAssert.Contains(nan.Message, "'Label'");
-        StringAssert.Contains(nan.Message, "NaN");
+        var missing = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset().Fit(ml.Data.LoadFromEnumerable(new[] { Row(0), Row(1), Row(3) })));
+        Assert.AreEqual("Row 2 of the label column 'Label' has the missing key (0) or a key outside 1…3: every row needs a label.", missing.Message);
     }
 
     [TestMethod]
     public void Fit_ClassWithTooFewRows_Throws_NamingTheColumnAndTheRequest()
     {
         var ml = new MLContext(seed: 1);
-        IDataView data = ml.Data.LoadFromEnumerable(Blobs(30, seed: 1)); // 10 rows of each class
+        IDataView data = KeyedBlobs(ml, 30); // 10 rows of each class
 
         var perStep = Assert.ThrowsExactly<InvalidOperationException>(
             () => ml.Transforms.DistillDataset(new DatasetDistillationOptions { ExamplesPerClassPerStep = 11 }).Fit(data));
-        StringAssert.Contains(perStep.Message, "The label column 'Label' has 10 rows of class 1");
+        StringAssert.Contains(perStep.Message, "The label column 'Label' has 10 rows of class 1 (value 'b')");
         StringAssert.Contains(perStep.Message, "ExamplesPerClassPerStep = 11 needs at least that many rows of every class");
 
         var realStart = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(
@@ -96,7 +119,7 @@ public sealed class DatasetDistillationTests
     public void Fit_ImageShapeNotMatchingVector_Throws()
     {
         var ml = new MLContext(seed: 1);
-        IDataView data = ml.Data.LoadFromEnumerable(Blobs(30, seed: 1));
+        IDataView data = KeyedBlobs(ml, 30);
         var e = Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(imageShape: new ImageShape(1, 3, 3)).Fit(data));
         StringAssert.Contains(e.Message, "'Features'");
         StringAssert.Contains(e.Message, "1×3×3");
@@ -108,8 +131,9 @@ public sealed class DatasetDistillationTests
         var ml = new MLContext(seed: 1);
         SchemaShape input = new([
             ShapeColumn("Features", SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single),
-            ShapeColumn("Label", SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance),
+            ShapeColumn("Label", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, isKey: true),
             ShapeColumn("Varying", SchemaShape.Column.VectorKind.VariableVector, NumberDataViewType.Single),
+            ShapeColumn("Text", SchemaShape.Column.VectorKind.Scalar, TextDataViewType.Instance),
         ]);
 
         SchemaShape output = ml.Transforms.DistillDataset().GetOutputSchema(input);
@@ -124,24 +148,76 @@ public sealed class DatasetDistillationTests
         StringAssert.Contains(varying.Message, "variable-size");
         var missing = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset(labelColumnName: "Nope").GetOutputSchema(input));
         StringAssert.Contains(missing.Message, "'Nope'");
+        var text = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.DistillDataset(labelColumnName: "Text").GetOutputSchema(input));
+        StringAssert.Contains(text.Message, "The label column 'Text' must be a key");
+        StringAssert.Contains(text.Message, "MapValueToKey(\"Text\")");
         var clash = Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(new DatasetDistillationOptions { StepColumnName = "Label" }));
         StringAssert.Contains(clash.Message, "three different names");
         StringAssert.Contains(clash.Message, "'Label' and 'Label'");
     }
 
+    // ---- in a pipeline ----
+
     [TestMethod]
-    public void Pipeline_MapValueToKeyThenDistill_FitsThroughTheChain()
+    public void Chain_DistillThenSdca_ScoresHeldOutRows_NotTheDistilledRows()
     {
         var ml = new MLContext(seed: 1);
-        IDataView data = ml.Data.LoadFromEnumerable(Blobs(60, seed: 1));
-        var pipeline = ml.Transforms.Conversion.MapValueToKey("Label").Append(ml.Transforms.DistillDataset(SmallOptions(iterations: 2)));
+        var toKey = ml.Transforms.Conversion.MapValueToKey("Label").Fit(ml.Data.LoadFromEnumerable(Blobs(300, seed: 3)));
+        IDataView train = toKey.Transform(ml.Data.LoadFromEnumerable(Blobs(300, seed: 3)));
+        IDataView test = toKey.Transform(ml.Data.LoadFromEnumerable(Blobs(300, seed: 4)));
+        DatasetDistillationOptions options = SmallOptions(iterations: 10);
+        Microsoft.ML.Trainers.SdcaMaximumEntropyMulticlassTrainer Sdca() => ml.MulticlassClassification.Trainers.SdcaMaximumEntropy(
+            new Microsoft.ML.Trainers.SdcaMaximumEntropyMulticlassTrainer.Options { NumberOfThreads = 1, Shuffle = false, MaximumNumberOfIterations = 50 });
 
-        var model = pipeline.Fit(data);
-        IDataView distilled = model.Transform(data);
+        var model = ml.Transforms.DistillDataset(options).Append(Sdca()).Fit(train);
+        var distilled = (DatasetDistillationTransformer)model.First();
 
-        Assert.AreEqual(6L, distilled.GetRowCount());
-        Assert.AreEqual(3UL, (distilled.Schema["Label"].Type as KeyDataViewType)?.Count);
-        Assert.AreEqual(2, model.LastTransformer!.Steps);
+        // Held-out rows pass through the distillation to SDCA: the chain scores all 300 of them, below 100 %, exactly as
+        // SDCA trained on the distilled rows and applied to the held-out rows directly.
+        IDataView scored = model.Transform(test);
+        Assert.AreEqual(300L, scored.GetRowCount());
+        Assert.AreSame(test, distilled.Transform(test));
+        double chained = ml.MulticlassClassification.Evaluate(scored).MicroAccuracy;
+        double direct = ml.MulticlassClassification.Evaluate(Sdca().Fit(distilled.DistilledData).Transform(test)).MicroAccuracy;
+        Assert.AreEqual(direct, chained);
+        Assert.IsLessThan(1.0, chained);
+        Assert.IsGreaterThan(0.5, chained, "SDCA on the distilled rows still learns the blobs");
+
+        // The view the chain was fitted on is the one that becomes the distilled rows (that is how the chain trained SDCA).
+        Assert.AreSame(distilled.DistilledData, distilled.Transform(train));
+        Assert.AreEqual(6L, distilled.Transform(train).GetRowCount());
+        Assert.AreEqual(distilled.DistilledData.Schema.Count, distilled.GetOutputSchema(train.Schema).Count);
+        Assert.AreSame(test.Schema, distilled.GetOutputSchema(test.Schema));
+
+        // A prediction engine over the chain scores one row as the chain scores the view.
+        var engine = ml.Model.CreatePredictionEngine<KeyedBlobRow, ScoredRow>(model);
+        KeyedBlobRow first = ml.Data.CreateEnumerable<KeyedBlobRow>(test, reuseRowObject: false).First();
+        ScoredRow viaEngine = engine.Predict(first);
+        ScoredRow viaView = ml.Data.CreateEnumerable<ScoredRow>(scored, reuseRowObject: false).First();
+        CollectionAssert.AreEqual(viaView.Score, viaEngine.Score);
+        Assert.AreEqual(viaView.PredictedLabel, viaEngine.PredictedLabel);
+    }
+
+    [TestMethod]
+    public void Seed_ComesFromTheMLContext_UnlessTheOptionsGiveOne()
+    {
+        float[] Features(int contextSeed, int? seed)
+        {
+            var ml = new MLContext(contextSeed);
+            DatasetDistillationOptions options = SmallOptions(iterations: 2);
+            options.Seed = seed;
+            DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(options).Fit(KeyedBlobs(ml, 60));
+            if (seed is not null)
+            {
+                Assert.AreEqual(seed, distilled.Seed);
+            }
+
+            return distilled.GetFeatures();
+        }
+
+        CollectionAssert.AreEqual(Features(7, null), Features(7, null));
+        CollectionAssert.AreNotEqual(Features(7, null), Features(8, null));
+        CollectionAssert.AreEqual(Features(7, 5), Features(8, 5));
     }
 
     // ---- progress, cancellation, logging ----
@@ -256,17 +332,26 @@ public sealed class DatasetDistillationTests
     }
 
     [TestMethod]
-    public void Log_ReceivesTheLayersMessages()
+    public void Log_HasOneSourceNamedAfterTheComponent_WithIterationsAtTraceLevel()
     {
         var ml = new MLContext(seed: 1);
+        IDataView data = KeyedBlobs(ml, 60);
         var messages = new List<LoggingEventArgs>();
         ml.Log += (_, e) => messages.Add(e);
 
-        ml.Transforms.DistillDataset(SmallOptions(iterations: 3)).Fit(KeyedBlobs(ml, 60));
+        DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(SmallOptions(iterations: 3)).Fit(data);
+        ml.MulticlassClassification.Trainers.DistilledNetwork(distilled).Fit(distilled.DistilledData);
 
-        List<LoggingEventArgs> ours = messages.Where(m => m.Source?.Contains("DatasetDistillationEstimator", StringComparison.Ordinal) == true && m.Kind == ChannelMessageKind.Info).ToList();
-        Assert.IsTrue(ours.Any(m => m.RawMessage?.StartsWith("Distilling 60 rows of 8 features in 3 classes", StringComparison.Ordinal) == true), string.Join("\n", messages.Select(m => m.Message)));
-        Assert.IsTrue(ours.Any(m => m.RawMessage?.StartsWith("Distillation finished", StringComparison.Ordinal) == true));
+        List<LoggingEventArgs> ours = messages.Where(m => m.Source == "DatasetDistillation").ToList();
+        List<LoggingEventArgs> info = ours.Where(m => m.Kind == ChannelMessageKind.Info).ToList();
+        Assert.HasCount(2, info, string.Join("\n", messages.Select(m => $"{m.Source}: {m.Message}")));
+        StringAssert.StartsWith(info[0].RawMessage, "Distilling 60 rows of 8 features in 3 classes");
+        StringAssert.EndsWith(info[0].RawMessage, "seed 1.");
+        StringAssert.StartsWith(info[1].RawMessage, "Distillation finished");
+        CollectionAssert.AreEqual(new[] { "Iteration 1/3", "Iteration 2/3", "Iteration 3/3" },
+            ours.Where(m => m.Kind == ChannelMessageKind.Trace && m.RawMessage.StartsWith("Iteration", StringComparison.Ordinal)).Select(m => m.RawMessage.Split(':')[0]).ToArray());
+        Assert.IsFalse(messages.Any(m => m.Source.Contains("Distill", StringComparison.Ordinal) && m.Source.Contains(';', StringComparison.Ordinal)));
+        Assert.IsTrue(messages.Any(m => m.Source == "DistilledNetwork" && m.Kind == ChannelMessageKind.Info && m.RawMessage.StartsWith("Training Mlp on 6 rows", StringComparison.Ordinal)));
     }
 
     [TestMethod]
@@ -306,7 +391,7 @@ public sealed class DatasetDistillationTests
         options.Steps = 3;
         options.Epochs = 2;
         DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(options).Fit(keyed);
-        IDataView view = distilled.Transform(keyed);
+        IDataView view = distilled.DistilledData;
 
         Assert.IsFalse(view.CanShuffle);
         Assert.AreEqual(ClassCount * 2L * 3, view.GetRowCount());
@@ -345,10 +430,10 @@ public sealed class DatasetDistillationTests
         Assert.AreEqual(2, distilled.ExamplesPerClassPerStep);
         Assert.AreEqual(DistillationNetworkKind.Mlp, distilled.NetworkKind);
         CollectionAssert.AreEqual(distilled.GetFeatures(), rows.SelectMany(r => r.Features).ToArray());
-        Assert.IsFalse(distilled.IsRowToRowMapper);
-        var notRowToRow = Assert.ThrowsExactly<InvalidOperationException>(() => distilled.GetRowToRowMapper(keyed.Schema));
-        StringAssert.Contains(notRowToRow.Message, "not a row-to-row mapper");
-        Assert.AreEqual(view.Schema.Count, distilled.GetOutputSchema(keyed.Schema).Count);
+        Assert.IsTrue(distilled.IsRowToRowMapper);
+        IRowToRowMapper identity = distilled.GetRowToRowMapper(keyed.Schema);
+        Assert.AreSame(keyed.Schema, identity.OutputSchema);
+        Assert.AreSame(view.Schema, distilled.GetOutputSchema(keyed.Schema));
 
         // IDataView's cursor contract: Position is -1 before the first row and again once MoveNext has returned false.
         using DataViewRowCursor cursor = view.GetRowCursor(view.Schema);
@@ -363,21 +448,6 @@ public sealed class DatasetDistillationTests
         Assert.AreEqual(-1L, cursor.Position);
         Assert.IsFalse(cursor.MoveNext());
         Assert.AreEqual(-1L, cursor.Position);
-    }
-
-    [TestMethod]
-    public void LabelMapping_IntFloatStringBool_IsSortedAndKeepsValues()
-    {
-        var ml = new MLContext(seed: 1);
-        BlobRow[] blobs = Blobs(60, seed: 2);
-        Dictionary<string, int> asInt = new() { ["a"] = 9, ["b"] = -2, ["c"] = 5 };
-        Dictionary<string, float> asFloat = new() { ["a"] = 2.5f, ["b"] = 0.5f, ["c"] = 1f };
-
-        CollectionAssert.AreEqual(new[] { -2, 5, 9 }, KeyValuesOf<int>(ml, ml.Data.LoadFromEnumerable(blobs.Select(b => new IntLabelRow { Label = asInt[b.Label], Features = b.Features }))));
-        CollectionAssert.AreEqual(new[] { 0.5f, 1f, 2.5f }, KeyValuesOf<float>(ml, ml.Data.LoadFromEnumerable(blobs.Select(b => new FloatLabelRow { Label = asFloat[b.Label], Features = b.Features }))));
-        CollectionAssert.AreEqual(new[] { "a", "b", "c" }, KeyValuesOf<ReadOnlyMemory<char>>(ml, ml.Data.LoadFromEnumerable(blobs)).Select(v => v.ToString()).ToArray());
-        CollectionAssert.AreEqual(new[] { false, true }, KeyValuesOf<bool>(ml, ml.Data.LoadFromEnumerable(blobs.Where(b => b.Label != "c").Select(b => new BoolLabelRow { Label = b.Label == "b", Features = b.Features }))));
-        CollectionAssert.AreEqual(new uint[] { 3, 7 }, KeyValuesOf<uint>(ml, ml.Data.LoadFromEnumerable(blobs.Where(b => b.Label != "c").Select(b => new UIntLabelRow { Label = b.Label == "a" ? 7u : 3u, Features = b.Features }))));
     }
 
     [TestMethod]
@@ -405,7 +475,9 @@ public sealed class DatasetDistillationTests
             Assert.AreEqual(distilled.InitializationMode, loaded.InitializationMode);
             Assert.AreEqual(distilled.Seed, loaded.Seed);
 
-            DataViewSchema a = distilled.Transform(keyed).Schema, b = loaded.Transform(keyed).Schema;
+            // A loaded transformer was fitted on nothing: it passes data through, and its rows are DistilledData.
+            Assert.AreSame(keyed, loaded.Transform(keyed));
+            DataViewSchema a = distilled.DistilledData.Schema, b = loaded.DistilledData.Schema;
             CollectionAssert.AreEqual(a.Select(c => c.Name).ToArray(), b.Select(c => c.Name).ToArray());
             CollectionAssert.AreEqual(a.Select(c => c.Type).ToArray(), b.Select(c => c.Type).ToArray());
             VBuffer<ReadOnlyMemory<char>> slots = default, keys = default;
@@ -415,13 +487,18 @@ public sealed class DatasetDistillationTests
             CollectionAssert.AreEqual(new[] { "b", "a", "c" }, keys.DenseValues().Select(s => s.ToString()).ToArray());
 
             // The fixed initialisation travels too: the same network comes out of training.
-            CollectionAssert.AreEqual(distilled.TrainNetwork().GetWeights(), loaded.TrainNetwork().GetWeights());
+            CollectionAssert.AreEqual(distilled.TrainNetwork().Model.GetWeights(), loaded.TrainNetwork().Model.GetWeights());
 
-            // Version 1 files, without the soft-label column name (an empty string after the step column's), still load.
+            // Version 2 files had the input's label kind (an Int32) before the key values, and version 1 files had no
+            // soft-label column name (an empty string after the step column's) either; both still load.
             byte[] bytes = File.ReadAllBytes(path);
             int nameEnd = 8 + "Features".Length + 1 + "Label".Length + 1 + "Step".Length + 1;
+            int keyValuesAt = nameEnd + 1 + 4 + SlotNames.Sum(n => 1 + n.Length);
             Assert.AreEqual(0, bytes[nameEnd]);
-            File.WriteAllBytes(path, [.. bytes[..4], 1, 0, 0, 0, .. bytes[8..nameEnd], .. bytes[(nameEnd + 1)..]]);
+            byte[] version2 = [.. bytes[..4], 2, 0, 0, 0, .. bytes[8..keyValuesAt], 0, 0, 0, 0, .. bytes[keyValuesAt..]];
+            File.WriteAllBytes(path, version2);
+            CollectionAssert.AreEqual(distilled.GetFeatures(), DatasetDistillationTransformer.Load(path).GetFeatures());
+            File.WriteAllBytes(path, [.. version2[..4], 1, 0, 0, 0, .. version2[8..nameEnd], .. version2[(nameEnd + 1)..]]);
             CollectionAssert.AreEqual(distilled.GetFeatures(), DatasetDistillationTransformer.Load(path).GetFeatures());
         }
         finally
@@ -440,7 +517,7 @@ public sealed class DatasetDistillationTests
         options.LearnLabels = true;
         DatasetDistillationEstimator estimator = ml.Transforms.DistillDataset(options);
         DatasetDistillationTransformer distilled = estimator.Fit(keyed);
-        IDataView view = distilled.Transform(keyed);
+        IDataView view = distilled.DistilledData;
 
         Assert.AreEqual("SoftLabel", distilled.SoftLabelColumnName);
         Assert.AreEqual(ClassCount, (view.Schema["SoftLabel"].Type as VectorDataViewType)?.Size);
@@ -464,9 +541,9 @@ public sealed class DatasetDistillationTests
         options.LabelLearningRateScale = null;
 
         // The learner trains on the soft labels when the column is there, and on the keys when it is not.
-        float[] own = distilled.TrainNetwork().GetWeights();
-        CollectionAssert.AreEqual(own, ml.Transforms.TrainDistilledNetwork(distilled).Fit(view).GetWeights());
-        CollectionAssert.AreNotEqual(own, ml.Transforms.TrainDistilledNetwork(distilled, softLabelColumnName: "NotThere").Fit(view).GetWeights());
+        float[] own = distilled.TrainNetwork().Model.GetWeights();
+        CollectionAssert.AreEqual(own, ml.MulticlassClassification.Trainers.DistilledNetwork(distilled).Fit(view).Model.GetWeights());
+        CollectionAssert.AreNotEqual(own, ml.MulticlassClassification.Trainers.DistilledNetwork(distilled, softLabelColumnName: "NotThere").Fit(view).Model.GetWeights());
 
         string path = Path.Combine(Path.GetTempPath(), $"distilled-{Guid.NewGuid():N}.mldl");
         try
@@ -475,7 +552,7 @@ public sealed class DatasetDistillationTests
             DatasetDistillationTransformer loaded = DatasetDistillationTransformer.Load(path);
             Assert.AreEqual("SoftLabel", loaded.SoftLabelColumnName);
             CollectionAssert.AreEqual(soft, loaded.GetSoftLabels());
-            CollectionAssert.AreEqual(own, loaded.TrainNetwork().GetWeights());
+            CollectionAssert.AreEqual(own, loaded.TrainNetwork().Model.GetWeights());
         }
         finally
         {
@@ -484,15 +561,16 @@ public sealed class DatasetDistillationTests
 
         // A soft-label column of another size, or with a value that is not a number, is refused by name.
         float[] features = distilled.GetFeatures();
+        // ML.NET reads a [KeyType] member as a 0-based index: class c becomes key c + 1.
         KeyedSoftRow[] Rows(int size, float value) => Enumerable.Range(0, distilled.RowCount).Select(i => new KeyedSoftRow
         {
-            Label = (uint)(distilled.GetClasses()[i] + 1), Features = features[(i * FeatureCount)..((i + 1) * FeatureCount)], SoftLabel = Enumerable.Repeat(value, size).ToArray(),
+            Label = (uint)distilled.GetClasses()[i], Features = features[(i * FeatureCount)..((i + 1) * FeatureCount)], SoftLabel = Enumerable.Repeat(value, size).ToArray(),
         }).ToArray();
-        var wrongSize = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.TrainDistilledNetwork(distilled).Fit(ml.Data.LoadFromEnumerable(Rows(2, 0f))));
+        var wrongSize = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DistilledNetwork(distilled).Fit(ml.Data.LoadFromEnumerable(Rows(2, 0f))));
         StringAssert.Contains(wrongSize.Message, "The soft-label column 'SoftLabel' must be a vector of 3 Single values");
         SchemaDefinition threeWide = SchemaDefinition.Create(typeof(KeyedSoftRow));
         threeWide["SoftLabel"]!.ColumnType = new VectorDataViewType(NumberDataViewType.Single, ClassCount);
-        var notANumber = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.TrainDistilledNetwork(distilled).Fit(ml.Data.LoadFromEnumerable(Rows(3, float.NaN), threeWide)));
+        var notANumber = Assert.ThrowsExactly<InvalidOperationException>(() => ml.MulticlassClassification.Trainers.DistilledNetwork(distilled).Fit(ml.Data.LoadFromEnumerable(Rows(3, float.NaN), threeWide)));
         StringAssert.Contains(notANumber.Message, "The soft-label column 'SoftLabel': Soft label 0 of example 0 is NaN");
 
         options.SoftLabelColumnName = "Step";
@@ -526,13 +604,43 @@ public sealed class DatasetDistillationTests
         options.Epochs = 2;
         DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(options).Fit(train);
 
-        DistilledNetworkTransformer scorer = ml.Transforms.TrainDistilledNetwork(distilled).Fit(distilled.Transform(train));
+        DistilledNetworkTransformer scorer = ml.MulticlassClassification.Trainers.DistilledNetwork(distilled).Fit(distilled.DistilledData);
         Assert.IsTrue(scorer.IsRowToRowMapper);
         IDataView scored = scorer.Transform(test);
         Assert.AreEqual(ClassCount, (scored.Schema["Score"].Type as VectorDataViewType)?.Size);
         Assert.AreEqual((ulong)ClassCount, (scored.Schema["PredictedLabel"].Type as KeyDataViewType)?.Count);
         MulticlassClassificationMetrics metrics = ml.MulticlassClassification.Evaluate(scored);
         Assert.IsGreaterThan(0.9, metrics.MicroAccuracy, $"micro accuracy {metrics.MicroAccuracy}");
+
+        // The annotations of ML.NET's multiclass scorers, as SdcaMaximumEntropy gives them on the same input.
+        DataViewSchema sdca = ml.MulticlassClassification.Trainers.SdcaMaximumEntropy().Fit(train).Transform(test).Schema;
+        foreach (string column in new[] { "Score", "PredictedLabel" })
+        {
+            DataViewSchema.Annotations ours = scored.Schema[column].Annotations, theirs = sdca[column].Annotations;
+            CollectionAssert.AreEquivalent(theirs.Schema.Select(a => a.Name).ToArray(), ours.Schema.Select(a => a.Name).ToArray(), column);
+            foreach (string kind in new[] { "ScoreColumnKind", "ScoreValueKind" })
+            {
+                ReadOnlyMemory<char> a = default, b = default;
+                ours.GetValue(kind, ref a);
+                theirs.GetValue(kind, ref b);
+                Assert.AreEqual(b.ToString(), a.ToString(), $"{column}.{kind}");
+            }
+
+            uint setId = 0;
+            ours.GetValue("ScoreColumnSetId", ref setId);
+            Assert.AreEqual(1u, setId);
+        }
+
+        VBuffer<ReadOnlyMemory<char>> trainingLabels = default, slotNames = default;
+        scored.Schema["Score"].Annotations.GetValue("TrainingLabelValues", ref trainingLabels);
+        scored.Schema["Score"].GetSlotNames(ref slotNames);
+        CollectionAssert.AreEqual(new[] { "b", "a", "c" }, trainingLabels.DenseValues().Select(v => v.ToString()).ToArray());
+        CollectionAssert.AreEqual(new[] { "b", "a", "c" }, slotNames.DenseValues().Select(v => v.ToString()).ToArray());
+
+        // Permutation feature importance takes it as it takes SDCA's model: the features the blobs live in matter.
+        var importance = ml.MulticlassClassification.PermutationFeatureImportance(scorer, test, permutationCount: 1);
+        Assert.HasCount(FeatureCount, importance);
+        Assert.IsLessThan(-0.05, importance.Min(i => i.MicroAccuracy.Mean), "permuting the most telling feature costs accuracy");
 
         // Probabilities, and the row-to-row mapper agrees with Transform.
         List<ScoredRow> rows = ml.Data.CreateEnumerable<ScoredRow>(scored, reuseRowObject: false).ToList();
@@ -553,13 +661,13 @@ public sealed class DatasetDistillationTests
             ShapeColumn("Label", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, isKey: true),
             ShapeColumn("Score", SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.Double),
         ]);
-        SchemaShape shape = ml.Transforms.TrainDistilledNetwork(distilled).GetOutputSchema(withOldScore);
+        SchemaShape shape = ml.MulticlassClassification.Trainers.DistilledNetwork(distilled).GetOutputSchema(withOldScore);
         CollectionAssert.AreEqual(new[] { "Features", "Label", "Score", "PredictedLabel" }, shape.Select(c => c.Name).ToArray());
         Assert.AreEqual(SchemaShape.Column.VectorKind.Vector, shape.Single(c => c.Name == "Score").Kind);
 
         // The same learner on as many random real rows (no step column: split evenly), for comparison.
         IDataView sample = ml.Data.TakeRows(train, distilled.RowCount);
-        MulticlassClassificationMetrics baseline = ml.MulticlassClassification.Evaluate(ml.Transforms.TrainDistilledNetwork(distilled).Fit(sample).Transform(test));
+        MulticlassClassificationMetrics baseline = ml.MulticlassClassification.Evaluate(ml.MulticlassClassification.Trainers.DistilledNetwork(distilled).Fit(sample).Transform(test));
         Assert.IsTrue(baseline.MicroAccuracy is >= 0 and <= 1);
     }
 
@@ -576,8 +684,9 @@ public sealed class DatasetDistillationTests
         }).ToArray();
         BlobRow[] dense = blobs.Select(b => new BlobRow { Label = b.Label, Features = b.Features.Select((v, i) => i % 2 == 0 ? v : 0f).ToArray() }).ToArray();
 
-        DatasetDistillationTransformer fromSparse = ml.Transforms.DistillDataset(SmallOptions(iterations: 2)).Fit(ml.Data.LoadFromEnumerable(sparse));
-        DatasetDistillationTransformer fromDense = ml.Transforms.DistillDataset(SmallOptions(iterations: 2)).Fit(ml.Data.LoadFromEnumerable(dense));
+        IDataView Keyed(IDataView data) => ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+        DatasetDistillationTransformer fromSparse = ml.Transforms.DistillDataset(SmallOptions(iterations: 2)).Fit(Keyed(ml.Data.LoadFromEnumerable(sparse)));
+        DatasetDistillationTransformer fromDense = ml.Transforms.DistillDataset(SmallOptions(iterations: 2)).Fit(Keyed(ml.Data.LoadFromEnumerable(dense)));
 
         CollectionAssert.AreEqual(fromDense.GetFeatures(), fromSparse.GetFeatures());
         CollectionAssert.AreEqual(fromDense.LearningRateSchedule, fromSparse.LearningRateSchedule);
@@ -590,7 +699,7 @@ public sealed class DatasetDistillationTests
         IDataView keyed = KeyedBlobs(ml, 60);
         DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(SmallOptions(iterations: 2)).Fit(keyed);
 
-        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.Transforms.TrainDistilledNetwork(distilled).Fit(ml.Data.LoadFromEnumerable(Blobs(6, seed: 1))));
+        var e = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DistilledNetwork(distilled).Fit(ml.Data.LoadFromEnumerable(Blobs(6, seed: 1))));
         StringAssert.Contains(e.Message, "'Label'");
         StringAssert.Contains(e.Message, "key of 3 values");
 
@@ -604,7 +713,7 @@ public sealed class DatasetDistillationTests
         {
             scorer.SaveTo(path);
             DistilledNetworkTransformer loaded = DistilledNetworkTransformer.Load(path);
-            CollectionAssert.AreEqual(scorer.GetWeights(), loaded.GetWeights());
+            CollectionAssert.AreEqual(scorer.Model.GetWeights(), loaded.Model.GetWeights());
             float[] a = ml.Data.CreateEnumerable<ScoredRow>(scorer.Transform(keyed), reuseRowObject: false).SelectMany(r => r.Score).ToArray();
             float[] b = ml.Data.CreateEnumerable<ScoredRow>(loaded.Transform(keyed), reuseRowObject: false).SelectMany(r => r.Score).ToArray();
             CollectionAssert.AreEqual(a, b);
@@ -631,17 +740,8 @@ public sealed class DatasetDistillationTests
         MlpHiddenSizes = [16],
         LearningRate = 0.05f,
         InitialStepLearningRate = 0.1f,
+        Seed = 1,
     };
-
-    private static T[] KeyValuesOf<T>(MLContext ml, IDataView data)
-    {
-        DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(SmallOptions(iterations: 1)).Fit(data);
-        IDataView view = distilled.Transform(data);
-        VBuffer<T> values = default;
-        view.Schema["Label"].GetKeyValues(ref values);
-        Assert.AreEqual((ulong)values.Length, (view.Schema["Label"].Type as KeyDataViewType)?.Count);
-        return values.DenseValues().ToArray();
-    }
 
     private static IDataView KeyedBlobs(MLContext ml, int count, bool slotNames = false)
     {
@@ -697,6 +797,24 @@ public sealed class DatasetDistillationTests
 
         [VectorType(2)]
         public float[] SoftLabel { get; set; } = [];
+    }
+
+    public sealed class KeyRow
+    {
+        [KeyType(ClassCount)]
+        public uint Label { get; set; }
+
+        [VectorType(FeatureCount)]
+        public float[] Features { get; set; } = [];
+    }
+
+    public sealed class KeyedBlobRow
+    {
+        [KeyType(ClassCount)]
+        public uint Label { get; set; }
+
+        [VectorType(FeatureCount)]
+        public float[] Features { get; set; } = [];
     }
 
     public sealed class SoftLabelRow

@@ -146,7 +146,7 @@ internal sealed class DistilledNetworkMapper(DistilledNetworkTransformer scorer,
                 }
             }
 
-            scores = mapper.Scorer.Score(dense);
+            scores = mapper.Scorer.Model.Score(dense);
             predicted = (uint)System.Numerics.Tensors.TensorPrimitives.IndexOfMax(scores) + 1;
             scoredPosition = input.Position;
         }

@@ -21,8 +21,6 @@ internal sealed class KeyValues
 
     public int Count => Values.Length;
 
-    public static KeyValues Of<T>(PrimitiveDataViewType itemType, T[] values) => new(itemType, values);
-
     /// <summary>The KeyValues annotation of <paramref name="column"/>, or null when it has none of a supported type.</summary>
     public static KeyValues? FromColumn(DataViewSchema.Column column)
     {
@@ -59,24 +57,29 @@ internal sealed class KeyValues
     public DataViewSchema.Annotations ToAnnotations()
     {
         var builder = new DataViewSchema.Annotations.Builder();
+        AddTo(builder, AnnotationKind);
+        return builder.ToAnnotations();
+    }
+
+    /// <summary>Adds these values to <paramref name="builder"/> as the annotation <paramref name="kind"/>.</summary>
+    public void AddTo(DataViewSchema.Annotations.Builder builder, string kind)
+    {
         var type = new VectorDataViewType(ItemType, Count);
         // Switch on the item type, not on the array: the runtime lets an int[] pass as uint[] (and long[] as ulong[]).
         switch (TypeCode(ItemType))
         {
             case 1:
                 ReadOnlyMemory<char>[] memory = ((string[])Values).Select(t => t.AsMemory()).ToArray();
-                builder.Add(AnnotationKind, type, Getter(memory));
+                builder.Add(kind, type, Getter(memory));
                 break;
-            case 2: builder.Add(AnnotationKind, type, Getter((float[])Values)); break;
-            case 3: builder.Add(AnnotationKind, type, Getter((double[])Values)); break;
-            case 4: builder.Add(AnnotationKind, type, Getter((int[])Values)); break;
-            case 5: builder.Add(AnnotationKind, type, Getter((uint[])Values)); break;
-            case 6: builder.Add(AnnotationKind, type, Getter((long[])Values)); break;
-            case 7: builder.Add(AnnotationKind, type, Getter((ulong[])Values)); break;
-            default: builder.Add(AnnotationKind, type, Getter((bool[])Values)); break;
+            case 2: builder.Add(kind, type, Getter((float[])Values)); break;
+            case 3: builder.Add(kind, type, Getter((double[])Values)); break;
+            case 4: builder.Add(kind, type, Getter((int[])Values)); break;
+            case 5: builder.Add(kind, type, Getter((uint[])Values)); break;
+            case 6: builder.Add(kind, type, Getter((long[])Values)); break;
+            case 7: builder.Add(kind, type, Getter((ulong[])Values)); break;
+            default: builder.Add(kind, type, Getter((bool[])Values)); break;
         }
-
-        return builder.ToAnnotations();
     }
 
     /// <summary>A getter copying <paramref name="values"/> into the caller's buffer.</summary>

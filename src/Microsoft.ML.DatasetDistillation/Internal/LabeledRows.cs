@@ -2,25 +2,13 @@ using Microsoft.ML.Data;
 
 namespace Microsoft.ML.Transforms.DatasetDistillationInternal;
 
-/// <summary>The kinds of label column the layer accepts.</summary>
-internal enum LabelKind
-{
-    Key = 0,
-    UInt32 = 1,
-    Int32 = 2,
-    Single = 3,
-    Text = 4,
-    Boolean = 5,
-}
-
 /// <summary>Rows read from a view: dense features, one class index per row, and how classes map back to label values.</summary>
-internal sealed record LabeledRows(float[] Features, int FeatureCount, int[] Classes, int ClassCount, KeyValues? KeyValues, LabelKind Kind, int[]? Steps);
+internal sealed record LabeledRows(float[] Features, int FeatureCount, int[] Classes, int ClassCount, KeyValues? KeyValues, int[]? Steps);
 
 /// <summary>Checks the columns of a view and reads them through cursors.</summary>
 internal static class LabeledRowReader
 {
     public const string ExpectedFeature = "a known-size vector of Single";
-    public const string ExpectedLabel = "a key, UInt32, Int32, Single, String or Boolean";
 
     public static DataViewSchema.Column FindColumn(DataViewSchema schema, string name, string role, string expected)
     {
@@ -47,51 +35,38 @@ internal static class LabeledRowReader
         return (column, vector.Size);
     }
 
-    /// <summary>The label column and its kind; throws naming the column when its type is not accepted.</summary>
-    public static (DataViewSchema.Column Column, LabelKind Kind) LabelColumn(DataViewSchema schema, string name)
+    /// <summary>
+    /// The label column; throws naming the column unless it is a key, as ML.NET's multiclass trainers need, with advice to
+    /// map other types first.
+    /// </summary>
+    public static DataViewSchema.Column LabelColumn(DataViewSchema schema, string name)
     {
-        DataViewSchema.Column column = FindColumn(schema, name, "label", ExpectedLabel);
-        DataViewType type = column.Type;
-        LabelKind? kind = type switch
-        {
-            KeyDataViewType key when key.RawType == typeof(uint) || key.RawType == typeof(ushort) || key.RawType == typeof(byte) || key.RawType == typeof(ulong) => LabelKind.Key,
-            TextDataViewType => LabelKind.Text,
-            BooleanDataViewType => LabelKind.Boolean,
-            _ when type == NumberDataViewType.UInt32 => LabelKind.UInt32,
-            _ when type == NumberDataViewType.Int32 => LabelKind.Int32,
-            _ when type == NumberDataViewType.Single => LabelKind.Single,
-            _ => null,
-        };
-        return kind is null
-            ? throw new ArgumentOutOfRangeException(nameof(schema), $"The label column '{name}' must be {ExpectedLabel}, but it is {type}.")
-            : (column, kind.Value);
+        DataViewSchema.Column column = FindColumn(schema, name, "label", "a key");
+        return column.Type is KeyDataViewType
+            ? column
+            : throw new ArgumentOutOfRangeException(nameof(schema), NotAKeyMessage(name, $"{column.Type}"));
     }
 
+    /// <summary>Why a label column that is not a key is refused, and what to do about it.</summary>
+    public static string NotAKeyMessage(string name, string type) =>
+        $"The label column '{name}' must be a key, as for ML.NET's multiclass trainers, but it is {type}. " +
+        $"Map it to a key first: mlContext.Transforms.Conversion.MapValueToKey(\"{name}\").";
+
     /// <summary>
-    /// Reads features and labels. Labels become classes 0 … C−1: a key k gives k − 1 (C = key count, key values kept);
-    /// UInt32, Int32 and Single labels are numbered in ascending order of their distinct values (NaN refused), text in
-    /// ordinal order, and Boolean as false = 0, true = 1 (C = 2). Throws naming the column for an empty view,
-    /// a missing key, a NaN or fewer than two classes.
+    /// Reads features and key labels: key k becomes class k − 1 (C = key count, key values kept). Throws naming the
+    /// column for an empty view, a missing key or fewer than two classes present.
     /// </summary>
     public static LabeledRows Read(IDataView input, string featureName, string labelName, string? stepName = null)
     {
         var (featureColumn, size) = FeatureColumn(input.Schema, featureName);
-        var (labelColumn, kind) = LabelColumn(input.Schema, labelName);
+        DataViewSchema.Column labelColumn = LabelColumn(input.Schema, labelName);
         DataViewSchema.Column? stepColumn = stepName is null ? null : input.Schema.GetColumnOrNull(stepName);
         if (stepColumn is { } sc && sc.Type != NumberDataViewType.UInt32 && sc.Type != NumberDataViewType.Int32)
         {
             throw new ArgumentOutOfRangeException(nameof(input), $"The step column '{stepName}' must be UInt32 or Int32, but it is {sc.Type}.");
         }
 
-        return kind switch
-        {
-            LabelKind.Key => ReadKeys(input, featureColumn, size, labelColumn, stepColumn),
-            LabelKind.UInt32 => ReadValues<uint>(input, featureColumn, size, labelColumn, stepColumn, kind, NumberDataViewType.UInt32, null),
-            LabelKind.Int32 => ReadValues<int>(input, featureColumn, size, labelColumn, stepColumn, kind, NumberDataViewType.Int32, null),
-            LabelKind.Single => ReadValues<float>(input, featureColumn, size, labelColumn, stepColumn, kind, NumberDataViewType.Single, float.IsNaN),
-            LabelKind.Text => ReadText(input, featureColumn, size, labelColumn, stepColumn),
-            _ => ReadBooleans(input, featureColumn, size, labelColumn, stepColumn),
-        };
+        return ReadKeys(input, featureColumn, size, labelColumn, stepColumn);
     }
 
     private static LabeledRows ReadKeys(IDataView input, DataViewSchema.Column features, int size, DataViewSchema.Column label, DataViewSchema.Column? step)
@@ -130,7 +105,7 @@ internal static class LabeledRowReader
         }
 
         CheckClasses(classes, classCount, label.Name);
-        return new LabeledRows(values, size, classes, classCount, keyValues, LabelKind.Key, steps);
+        return new LabeledRows(values, size, classes, classCount, keyValues, steps);
     }
 
     private static int KeyClass(ulong key, long row, string column, int classCount)
@@ -148,60 +123,6 @@ internal static class LabeledRowReader
     private static int KeyClass(ushort key, long row, string column, int classCount) => KeyClass((ulong)key, row, column, classCount);
 
     private static int KeyClass(byte key, long row, string column, int classCount) => KeyClass((ulong)key, row, column, classCount);
-
-    private static LabeledRows ReadValues<T>(IDataView input, DataViewSchema.Column features, int size, DataViewSchema.Column label, DataViewSchema.Column? step,
-        LabelKind kind, PrimitiveDataViewType itemType, Func<T, bool>? invalid)
-        where T : IComparable<T>
-    {
-        var raw = new List<T>();
-        var (values, _, steps) = ReadColumns<T>(input, features, size, label, step, (v, row) =>
-        {
-            if (invalid?.Invoke(v) == true)
-            {
-                throw new InvalidOperationException($"Row {row} of the label column '{label.Name}' is NaN: every row needs a label.");
-            }
-
-            raw.Add(v);
-            return 0;
-        });
-        T[] distinct = raw.Distinct().Order().ToArray();
-        var index = new Dictionary<T, int>();
-        for (int i = 0; i < distinct.Length; i++)
-        {
-            index[distinct[i]] = i;
-        }
-
-        int[] classes = raw.Select(v => index[v]).ToArray();
-        CheckClasses(classes, distinct.Length, label.Name);
-        return new LabeledRows(values, size, classes, distinct.Length, KeyValues.Of(itemType, distinct), kind, steps);
-    }
-
-    private static LabeledRows ReadText(IDataView input, DataViewSchema.Column features, int size, DataViewSchema.Column label, DataViewSchema.Column? step)
-    {
-        var raw = new List<string>();
-        var (values, _, steps) = ReadColumns<ReadOnlyMemory<char>>(input, features, size, label, step, (v, _) =>
-        {
-            raw.Add(v.ToString());
-            return 0;
-        });
-        string[] distinct = raw.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray();
-        var index = new Dictionary<string, int>(StringComparer.Ordinal);
-        for (int i = 0; i < distinct.Length; i++)
-        {
-            index[distinct[i]] = i;
-        }
-
-        int[] classes = raw.Select(v => index[v]).ToArray();
-        CheckClasses(classes, distinct.Length, label.Name);
-        return new LabeledRows(values, size, classes, distinct.Length, KeyValues.Of(TextDataViewType.Instance, distinct), LabelKind.Text, steps);
-    }
-
-    private static LabeledRows ReadBooleans(IDataView input, DataViewSchema.Column features, int size, DataViewSchema.Column label, DataViewSchema.Column? step)
-    {
-        var (values, classes, steps) = ReadColumns<bool>(input, features, size, label, step, (v, _) => v ? 1 : 0);
-        CheckClasses(classes, 2, label.Name);
-        return new LabeledRows(values, size, classes, 2, KeyValues.Of(BooleanDataViewType.Instance, new[] { false, true }), LabelKind.Boolean, steps);
-    }
 
     private static void CheckClasses(int[] classes, int classCount, string labelName)
     {

@@ -58,8 +58,7 @@ static int Run(int iterations, int trainRows, int testRows, float learningRate, 
     ml.Log += (_, e) =>
     {
         // The layer's own messages (its per-iteration lines are left to the progress display).
-        if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.Source?.Contains("Distill", StringComparison.Ordinal) == true
-            && e.RawMessage?.StartsWith("Iteration", StringComparison.Ordinal) == false)
+        if (e.Kind == Microsoft.ML.Runtime.ChannelMessageKind.Info && e.Source is "DatasetDistillation" or "DistilledNetwork")
         {
             string line = $"  [{e.Source}] {e.RawMessage}";
             if (live)
@@ -121,34 +120,30 @@ static int Run(int iterations, int trainRows, int testRows, float learningRate, 
         return 1;
     }
 
-    IDataView distilledRows = distilled.Transform(keyedTrain);
+    IDataView distilledRows = distilled.DistilledData;
     Console.WriteLine($"Distilled {distilled.RowCount} images; learned learning rates {distilled.LearningRateSchedule.Min():G3} … {distilled.LearningRateSchedule.Max():G3}.");
 
     // LeNet from the distillation's fixed initialisation, trained on the distilled images with the learned schedule
     // (and, with --learn-labels, on their SoftLabel column rather than the one-hot keys).
     MulticlassClassificationMetrics onDistilled = ml.MulticlassClassification.Evaluate(
-        ml.Transforms.TrainDistilledNetwork(distilled).Fit(distilledRows).Transform(keyedTest));
+        ml.MulticlassClassification.Trainers.DistilledNetwork(distilled).Fit(distilledRows).Transform(keyedTest));
 
     // The same training on as many random real images (no step column: split evenly into the steps).
     var random = new Random(7);
     int[] sample = Enumerable.Range(0, train.Count).OrderBy(_ => random.Next()).Take(distilled.RowCount).ToArray();
     IDataView randomRows = toKey.Transform(ml.Data.LoadFromEnumerable(sample.Select(i => Digit(train, i)).ToArray()));
     MulticlassClassificationMetrics onRandom = ml.MulticlassClassification.Evaluate(
-        ml.Transforms.TrainDistilledNetwork(distilled).Fit(randomRows).Transform(keyedTest));
+        ml.MulticlassClassification.Trainers.DistilledNetwork(distilled).Fit(randomRows).Transform(keyedTest));
 
     Console.WriteLine();
     Console.WriteLine($"Test accuracy on {testRows} images (micro / macro):");
     Console.WriteLine($"  LeNet on {distilled.RowCount} distilled images:    {onDistilled.MicroAccuracy:P2} / {onDistilled.MacroAccuracy:P2}");
     Console.WriteLine($"  LeNet on {distilled.RowCount} random real images:  {onRandom.MicroAccuracy:P2} / {onRandom.MacroAccuracy:P2}");
 
-#if MLNET_TRAINERS
     // An ML.NET trainer on the distilled rows (the data was distilled for LeNet, so this only shows the rows are ordinary data).
     var sdca = ml.MulticlassClassification.Trainers.SdcaMaximumEntropy("Label", "Features").Fit(distilledRows);
     MulticlassClassificationMetrics onSdca = ml.MulticlassClassification.Evaluate(sdca.Transform(keyedTest));
     Console.WriteLine($"  SdcaMaximumEntropy on the distilled images: {onSdca.MicroAccuracy:P2} / {onSdca.MacroAccuracy:P2}");
-#else
-    Console.WriteLine("  (SdcaMaximumEntropy comparison left out: built against the ML.NET stand-in, which has no trainers.)");
-#endif
     return 0;
 }
 

@@ -1,6 +1,7 @@
 // Dataset distillation of a tabular dataset through ML.NET: a synthetic 4-class problem in 12 features (no download),
 // distilled for a small MLP into 5 steps × 2 rows per class, then the MLP is trained on the distilled rows with the
-// learned learning rates and evaluated with ML.NET's evaluator, next to the same training on as many random real rows.
+// learned learning rates and evaluated with ML.NET's evaluator, next to the same training on as many random real rows,
+// and next to ML.NET's SdcaMaximumEntropy in one pipeline: MapValueToKey → DistillDataset → SdcaMaximumEntropy.
 //
 // Usage: dotnet run -c Release --project src/Samples/MLNetTabular [-- --iterations N]
 using System.CommandLine;
@@ -28,11 +29,14 @@ if (parsed.Action is not null)
 int iterations = parsed.GetValue(iterationsOption);
 var ml = new MLContext(seed: 1);
 
-// Labels are plain ints (10, 20, 30, 40): the layer maps them to classes in ascending order and keeps the values.
+// Labels are plain ints (10, 20, 30, 40): like ML.NET's multiclass trainers, DistillDataset takes a key label, so the
+// pipeline maps them first; the key values (the ints) carry over to the distilled rows and the predictions.
 IDataView train = ml.Data.LoadFromEnumerable(Synthetic(4_000, seed: 1));
 IDataView test = ml.Data.LoadFromEnumerable(Synthetic(2_000, seed: 2));
+var toKey = ml.Transforms.Conversion.MapValueToKey("Label").Fit(train);
+IDataView keyedTrain = toKey.Transform(train), keyedTest = toKey.Transform(test);
 
-DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(new DatasetDistillationOptions
+var options = new DatasetDistillationOptions
 {
     FeatureColumnName = "Features",
     LabelColumnName = "Label",
@@ -44,51 +48,31 @@ DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(new Data
     MlpHiddenSizes = [32],
     InitializationMode = DistillationInitializationMode.Random, // the rows must train any initialisation
     LearningRate = 0.02f,
-}).Fit(train);
-
-IDataView distilledRows = distilled.Transform(train);
+};
+DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(options).Fit(keyedTrain);
 Console.WriteLine($"Distilled 4000 rows into {distilled.RowCount} rows ({distilled.Steps} steps × {distilled.ClassCount} classes × {distilled.ExamplesPerClassPerStep}).");
-
-// The test labels are ints too: map them to the distilled keys with the distilled label's key values.
-IDataView keyedTest = KeyedTest(test);
 
 // Networks from fresh initialisations (seeds 100…104), trained on the distilled rows and on random real rows.
 var accuracies = new List<(double Distilled, double Random)>();
-var random = new Random(3);
-TabularRow[] trainRows = Synthetic(4_000, seed: 1);
 for (int seed = 100; seed < 105; seed++)
 {
-    double onDistilled = ml.MulticlassClassification.Evaluate(
-        ml.Transforms.TrainDistilledNetwork(distilled, initializationSeed: seed).Fit(distilledRows).Transform(keyedTest)).MicroAccuracy;
-    TabularRow[] sample = trainRows.OrderBy(_ => random.Next()).Take(distilled.RowCount).ToArray();
-    double onRandom = ml.MulticlassClassification.Evaluate(
-        ml.Transforms.TrainDistilledNetwork(distilled, initializationSeed: seed).Fit(KeyedTest(ml.Data.LoadFromEnumerable(sample))).Transform(keyedTest)).MicroAccuracy;
+    var learner = ml.MulticlassClassification.Trainers.DistilledNetwork(distilled, initializationSeed: seed);
+    double onDistilled = ml.MulticlassClassification.Evaluate(learner.Fit(distilled.DistilledData).Transform(keyedTest)).MicroAccuracy;
+    IDataView sample = ml.Data.TakeRows(ml.Data.ShuffleRows(keyedTrain, seed: seed), distilled.RowCount);
+    double onRandom = ml.MulticlassClassification.Evaluate(learner.Fit(sample).Transform(keyedTest)).MicroAccuracy;
     accuracies.Add((onDistilled, onRandom));
 }
 
 Console.WriteLine($"MLP test accuracy over 5 fresh initialisations: distilled rows {accuracies.Average(a => a.Distilled):P2}, " +
                   $"random real rows {accuracies.Average(a => a.Random):P2}.");
 
-#if MLNET_TRAINERS
-var sdca = ml.MulticlassClassification.Trainers.SdcaMaximumEntropy("Label", "Features").Fit(distilledRows);
-Console.WriteLine($"SdcaMaximumEntropy on the distilled rows: {ml.MulticlassClassification.Evaluate(sdca.Transform(keyedTest)).MicroAccuracy:P2}.");
-#else
-Console.WriteLine("(SdcaMaximumEntropy comparison left out: built against the ML.NET stand-in, which has no trainers.)");
-#endif
+// One pipeline: the distillation hands its rows to SDCA while fitting; the fitted chain then scores the test rows themselves.
+var pipeline = ml.Transforms.Conversion.MapValueToKey("Label")
+    .Append(ml.Transforms.DistillDataset(options))
+    .Append(ml.MulticlassClassification.Trainers.SdcaMaximumEntropy("Label", "Features"));
+var model = pipeline.Fit(train);
+Console.WriteLine($"MapValueToKey → DistillDataset → SdcaMaximumEntropy, on the test rows: {ml.MulticlassClassification.Evaluate(model.Transform(test)).MicroAccuracy:P2}.");
 return 0;
-
-// Int labels → the distilled keys: the distilled label's KeyValues are the sorted distinct ints, so key = index + 1.
-IDataView KeyedTest(IDataView data)
-{
-    VBuffer<int> values = default;
-    distilledRows.Schema["Label"].GetKeyValues(ref values);
-    int[] classes = values.DenseValues().ToArray();
-    var rows = ml.Data.CreateEnumerable<TabularRow>(data, reuseRowObject: false)
-        .Select(r => new KeyedRow { Features = r.Features, Label = (uint)(Array.IndexOf(classes, r.Label) + 1) });
-    var definition = SchemaDefinition.Create(typeof(KeyedRow));
-    definition["Label"]!.ColumnType = new KeyDataViewType(typeof(uint), classes.Length);
-    return ml.Data.LoadFromEnumerable(rows.ToArray(), definition);
-}
 
 static TabularRow[] Synthetic(int count, int seed)
 {
@@ -120,13 +104,4 @@ public sealed class TabularRow
     public float[] Features { get; set; } = [];
 
     public int Label { get; set; }
-}
-
-/// <summary>A row with its label as a key of the distilled classes.</summary>
-public sealed class KeyedRow
-{
-    [VectorType(12)]
-    public float[] Features { get; set; } = [];
-
-    public uint Label { get; set; }
 }

@@ -6,9 +6,11 @@ using Microsoft.ML.Transforms.DatasetDistillationInternal;
 namespace Microsoft.ML.Transforms;
 
 /// <summary>
-/// The paper's learner: trains the network a <see cref="DatasetDistillationTransformer"/> was distilled for, with its
-/// learned learning-rate schedule, on labelled rows (usually the distilled rows; any rows with the same columns work, for
-/// example a random sample of real rows as a baseline). Made by <c>mlContext.Transforms.TrainDistilledNetwork(...)</c>.
+/// The paper's learner, as a multiclass trainer: trains the network a <see cref="DatasetDistillationTransformer"/> was
+/// distilled for, with its learned learning-rate schedule, on labelled rows (usually the distilled rows; any rows with the
+/// same columns work, for example a random sample of real rows as a baseline). Made by
+/// <c>mlContext.MulticlassClassification.Trainers.DistilledNetwork(...)</c>; its model scores like ML.NET's multiclass
+/// trainers' (a "Score" and a "PredictedLabel" column with the usual annotations).
 /// </summary>
 /// <remarks>
 /// <para>The label column must be a key of <see cref="DatasetDistillationTransformer.ClassCount"/> values (as the
@@ -22,7 +24,7 @@ namespace Microsoft.ML.Transforms;
 /// <para>The initial weights: with no seed, the distillation's own (the fixed network in fixed mode, the first pretrained
 /// network in pretrained mode, a draw from the distillation seed in random mode); with a seed, a fresh draw.</para>
 /// </remarks>
-public sealed class DistilledNetworkEstimator : IEstimator<DistilledNetworkTransformer>
+public sealed class DistilledNetworkTrainer : IEstimator<DistilledNetworkTransformer>
 {
     private readonly IHostEnvironment? environment;
     private readonly DatasetDistillationTransformer distillation;
@@ -31,21 +33,15 @@ public sealed class DistilledNetworkEstimator : IEstimator<DistilledNetworkTrans
     private readonly string labelColumnName;
     private readonly string stepColumnName;
     private readonly string? softLabelColumnName;
-    private readonly string scoreColumnName;
-    private readonly string predictedLabelColumnName;
 
-    internal DistilledNetworkEstimator(
+    /// <summary>The source name of the trainer's messages in <c>MLContext.Log</c>.</summary>
+    private const string ComponentName = "DistilledNetwork";
+
+    internal DistilledNetworkTrainer(
         IHostEnvironment? environment, DatasetDistillationTransformer distillation, int? initializationSeed, string? featureColumnName,
-        string? labelColumnName, string? stepColumnName, string scoreColumnName, string predictedLabelColumnName, string? softLabelColumnName)
+        string? labelColumnName, string? stepColumnName, string? softLabelColumnName)
     {
         ArgumentNullException.ThrowIfNull(distillation);
-        ArgumentException.ThrowIfNullOrEmpty(scoreColumnName);
-        ArgumentException.ThrowIfNullOrEmpty(predictedLabelColumnName);
-        if (scoreColumnName == predictedLabelColumnName)
-        {
-            throw new ArgumentException($"The score and predicted-label columns need different names, but both are '{scoreColumnName}'.", nameof(predictedLabelColumnName));
-        }
-
         this.environment = environment;
         this.distillation = distillation;
         this.initializationSeed = initializationSeed;
@@ -53,11 +49,9 @@ public sealed class DistilledNetworkEstimator : IEstimator<DistilledNetworkTrans
         this.labelColumnName = labelColumnName ?? distillation.LabelColumnName;
         this.stepColumnName = stepColumnName ?? distillation.StepColumnName;
         this.softLabelColumnName = softLabelColumnName ?? distillation.SoftLabelColumnName;
-        this.scoreColumnName = scoreColumnName;
-        this.predictedLabelColumnName = predictedLabelColumnName;
     }
 
-    /// <summary>Checks the feature and label columns and adds the score (vector of Single) and predicted label (key) columns.</summary>
+    /// <summary>Checks the feature and label columns and adds the "Score" (vector of Single) and "PredictedLabel" (key) columns.</summary>
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
@@ -76,13 +70,13 @@ public sealed class DistilledNetworkEstimator : IEstimator<DistilledNetworkTrans
         }
 
         // As ML.NET's own estimators do, a new column replaces an input column of the same name.
-        var columns = inputSchema.Where(c => c.Name != scoreColumnName && c.Name != predictedLabelColumnName).ToList();
-        if (SchemaShapes.TryMakeColumn(scoreColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false) is { } score)
+        var columns = inputSchema.Where(c => c.Name != DistilledNetworkTransformer.ScoreColumnName && c.Name != DistilledNetworkTransformer.PredictedLabelColumnName).ToList();
+        if (SchemaShapes.TryMakeColumn(DistilledNetworkTransformer.ScoreColumnName, SchemaShape.Column.VectorKind.Vector, NumberDataViewType.Single, false) is { } score)
         {
             columns.Add(score);
         }
 
-        if (SchemaShapes.TryMakeColumn(predictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, label.Annotations) is { } predicted)
+        if (SchemaShapes.TryMakeColumn(DistilledNetworkTransformer.PredictedLabelColumnName, SchemaShape.Column.VectorKind.Scalar, NumberDataViewType.UInt32, true, label.Annotations) is { } predicted)
         {
             columns.Add(predicted);
         }
@@ -94,7 +88,7 @@ public sealed class DistilledNetworkEstimator : IEstimator<DistilledNetworkTrans
     public DistilledNetworkTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        using IChannel? channel = ChannelLog.TryStart(environment, nameof(DistilledNetworkEstimator));
+        using IChannel? channel = HostEnvironments.TryStartChannel(environment, ComponentName);
         DataViewSchema.Column labelColumn = LabeledRowReader.FindColumn(input.Schema, labelColumnName, "label", "a key");
         if (labelColumn.Type is not KeyDataViewType key || key.Count != (ulong)distillation.ClassCount)
         {
@@ -161,14 +155,13 @@ public sealed class DistilledNetworkEstimator : IEstimator<DistilledNetworkTrans
 
         string targets = orderedSoftLabels is null ? "key labels" : $"soft labels of column '{softLabelColumnName}'";
         channel.Log($"Training {distillation.NetworkKind} on {count} rows ({targets}) in {steps} steps × {distillation.Epochs} epochs with the distilled learning rates.");
-        return Train(distillation, schedule, initializationSeed, featureColumnName, scoreColumnName, predictedLabelColumnName);
+        return Train(distillation, schedule, initializationSeed, featureColumnName);
     }
 
-    internal static DistilledNetworkTransformer Train(
-        DatasetDistillationTransformer distillation, DistilledDataset schedule, int? initializationSeed, string featureColumnName, string scoreColumnName, string predictedLabelColumnName)
+    internal static DistilledNetworkTransformer Train(DatasetDistillationTransformer distillation, DistilledDataset schedule, int? initializationSeed, string featureColumnName)
     {
         var network = distillation.Network.Create();
         float[] weights = Evaluation.Train(network, schedule, distillation.InitialWeights(initializationSeed));
-        return new DistilledNetworkTransformer(distillation.Network, network, weights, featureColumnName, scoreColumnName, predictedLabelColumnName, distillation.LabelKeyValues);
+        return new DistilledNetworkTransformer(new DistilledNetworkModel(distillation.Network, network, weights), featureColumnName, distillation.LabelKeyValues);
     }
 }
