@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML.Data;
 using Microsoft.ML.DatasetDistillation;
 using Microsoft.ML.DatasetDistillation.Distillation;
+using Microsoft.ML.DatasetDistillation.Networks;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms.DatasetDistillationInternal;
 
@@ -56,6 +57,19 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         }
 
         ToCoreOptions(options, options.Seed ?? 0).Validate();
+        if (options.Method != DistillationMethod.Unrolled)
+        {
+            string? unrolledOnly = options.LearnLabels ? nameof(options.LearnLabels)
+                : options.KeepBestEvery > 0 ? nameof(options.KeepBestEvery)
+                : options.CheckpointPath is not null ? nameof(options.CheckpointPath)
+                : options.InitializeFromRealExamples ? nameof(options.InitializeFromRealExamples)
+                : null;
+            if (unrolledOnly is not null)
+            {
+                throw new ArgumentException($"{unrolledOnly} applies to Method = Unrolled only, but the method is {options.Method}.", nameof(options));
+            }
+        }
+
         ArgumentOutOfRangeException.ThrowIfNegative(options.CheckpointEvery, nameof(options.CheckpointEvery));
         if (options.CheckpointPath is { Length: 0 })
         {
@@ -145,12 +159,23 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
 
         int seed = options.Seed ?? HostEnvironments.DrawSeed(environment, ComponentName);
         DistillationOptions core = ToCoreOptions(options, seed);
-        int needed = core.ExamplesNeededPerClass;
+        BaselineKind? baseline = options.Method switch
+        {
+            DistillationMethod.RandomRows => BaselineKind.RandomReal,
+            DistillationMethod.ClassMeans => BaselineKind.AverageReal,
+            DistillationMethod.KMeansCentroids => BaselineKind.KMeans,
+            _ => null,
+        };
+        BaselineOptions? baselineOptions = baseline is null ? null : new()
+        {
+            ExamplesPerClassPerStep = options.ExamplesPerClassPerStep, Steps = options.Steps, Epochs = options.Epochs, Seed = seed,
+        };
+        int needed = baseline is { } kind ? Baselines.ExamplesNeededPerClass(kind, baselineOptions!) : core.ExamplesNeededPerClass;
         int smallest = Array.IndexOf(counts, counts.Min());
         if (counts[smallest] < needed)
         {
-            string request = options.InitializeFromRealExamples
-                ? $"InitializeFromRealExamples with Steps × ExamplesPerClassPerStep = {needed} needs that many distinct rows"
+            string request = options.InitializeFromRealExamples || baseline is BaselineKind.RandomReal or BaselineKind.KMeans
+                ? $"{(baseline is null ? "InitializeFromRealExamples" : $"Method = {options.Method}")} with Steps × ExamplesPerClassPerStep = {needed} needs that many distinct rows"
                 : $"ExamplesPerClassPerStep = {needed} needs at least that many rows";
             throw new InvalidOperationException(
                 $"The label column '{options.LabelColumnName}' has {counts[smallest]} rows of class {smallest + 1}{ValueText(rows, smallest)}, " +
@@ -159,6 +184,24 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
 
         var real = new LabeledExamples(rows.Features, rows.Classes, spec.ExampleShape, rows.ClassCount);
         var network = spec.Create();
+        (DistilledDataset result, float[]? fixedWeights) = baseline is { } method
+            ? (Condense(method, baselineOptions!, network, real, seed, channel), null)
+            : Distill(core, network, real, spec, seed, channel);
+        channel.Log($"Finished in {clock.Elapsed.TotalSeconds:F1} s: {result.Examples.Count} rows, " +
+                    $"learning rates {result.LearningRates.Min():G3} … {result.LearningRates.Max():G3}.");
+
+        string[]? slotNames = ReadSlotNames(input.Schema[options.FeatureColumnName], rows.FeatureCount);
+        float[][]? pretrained = options.InitializationMode == DistillationInitializationMode.Pretrained
+            ? options.PretrainedWeights?.Select(w => (float[])w.Clone()).ToArray()
+            : null;
+        return new DatasetDistillationTransformer(
+            result, options.Method, options.FeatureColumnName, options.LabelColumnName, options.StepColumnName, options.LearnLabels ? options.SoftLabelColumnName : null,
+            slotNames, rows.KeyValues, spec, options.InitializationMode, options.InitScheme, seed, options.ExamplesPerClassPerStep, fixedWeights, pretrained, fittedOn: input);
+    }
+
+    /// <summary>The paper's method: unrolled optimisation, with progress, checkpoints and cancellation.</summary>
+    private (DistilledDataset Result, float[]? FixedWeights) Distill(DistillationOptions core, Network network, LabeledExamples real, NetworkSpec spec, int seed, IChannel? channel)
+    {
         var distiller = new DatasetDistiller(network, real, core);
         channel.Log(
             $"Distilling {real.Count} rows of {real.ExampleSize} features in {real.ClassCount} classes into {options.Steps} steps × " +
@@ -204,20 +247,22 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             distiller.SaveCheckpoint(checkpoint);
         }
 
-        channel.Log($"Distillation finished in {clock.Elapsed.TotalSeconds:F1} s: {result.Examples.Count} rows, learned rates " +
-                     $"{result.LearningRates.Min():G3} … {result.LearningRates.Max():G3}.");
         if (distiller.Best is var (keptIteration, accuracy))
         {
             channel.Log($"Kept the snapshot of iteration {keptIteration}: accuracy {accuracy:P2} on the scoring rows.");
         }
 
-        string[]? slotNames = ReadSlotNames(input.Schema[options.FeatureColumnName], rows.FeatureCount);
-        float[][]? pretrained = options.InitializationMode == DistillationInitializationMode.Pretrained
-            ? options.PretrainedWeights?.Select(w => (float[])w.Clone()).ToArray()
-            : null;
-        return new DatasetDistillationTransformer(
-            result, options.FeatureColumnName, options.LabelColumnName, options.StepColumnName, options.LearnLabels ? options.SoftLabelColumnName : null, slotNames, rows.KeyValues, spec,
-            options.InitializationMode, options.InitScheme, seed, options.ExamplesPerClassPerStep, distiller.FixedWeights, pretrained, fittedOn: input);
+        return (result, distiller.FixedWeights);
+    }
+
+    /// <summary>The methods that pick or summarise input rows; the constant rate is chosen for the network on input rows.</summary>
+    private DistilledDataset Condense(BaselineKind kind, BaselineOptions baselineOptions, Network network, LabeledExamples real, int seed, IChannel? channel)
+    {
+        channel.Log(
+            $"Condensing {real.Count} rows of {real.ExampleSize} features in {real.ClassCount} classes into {options.Steps} steps × " +
+            $"{options.ExamplesPerClassPerStep} rows per class by {options.Method}, seed {seed}.");
+        Func<int, float[]> scoringNetworks = Baselines.RandomInitializations(network, NetworkSpec.ToCore(options.InitScheme), seed);
+        return Baselines.Create(kind, network, real, baselineOptions, scoringNetworks, options.CancellationToken);
     }
 
     private void Resume(DatasetDistiller distiller, string checkpoint)

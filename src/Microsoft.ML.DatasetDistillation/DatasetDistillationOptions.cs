@@ -13,6 +13,28 @@ public enum DistillationInitializationMode
     Pretrained,
 }
 
+/// <summary>
+/// How the small training set is made. <see cref="Unrolled"/> learns it (the paper's method); the others pick or summarise
+/// input rows, which suits ML.NET's own trainers better than rows learned for one network (see docs/results.md).
+/// </summary>
+public enum DistillationMethod
+{
+    /// <summary>
+    /// The paper's dataset distillation: rows and a learning rate per step learned by back-propagating through unrolled
+    /// training of the chosen network.
+    /// </summary>
+    Unrolled,
+
+    /// <summary>Random input rows, distinct, Steps × ExamplesPerClassPerStep of every class (the paper's first baseline).</summary>
+    RandomRows,
+
+    /// <summary>The mean row of every class, in each of its Steps × ExamplesPerClassPerStep slots.</summary>
+    ClassMeans,
+
+    /// <summary>Per class, the centroids of k-means (k-means++ seeding) with k = Steps × ExamplesPerClassPerStep.</summary>
+    KMeansCentroids,
+}
+
 /// <summary>The network the distilled data is learned for.</summary>
 public enum DistillationNetworkKind
 {
@@ -112,6 +134,14 @@ public sealed class DatasetDistillationOptions
     /// present only with <see cref="LearnLabels"/>. Default "SoftLabel".
     /// </summary>
     public string SoftLabelColumnName { get; set; } = "SoftLabel";
+
+    /// <summary>
+    /// How the rows are made. Default <see cref="DistillationMethod.Unrolled"/>, the paper's. With the other methods the
+    /// rows are chosen or summarised from the input, the schedule is one constant rate picked for the network on a subset of
+    /// the input rows, and the options of the unrolled optimisation (<see cref="Iterations"/>, <see cref="LearnLabels"/>,
+    /// <see cref="KeepBestEvery"/>, <see cref="CheckpointPath"/>, …) do not apply.
+    /// </summary>
+    public DistillationMethod Method { get; set; } = DistillationMethod.Unrolled;
 
     /// <summary>Distilled examples of every class in each step (the paper's images per class). Default 1.</summary>
     public int ExamplesPerClassPerStep { get; set; } = 1;

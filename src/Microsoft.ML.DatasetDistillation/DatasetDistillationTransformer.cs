@@ -49,11 +49,12 @@ public sealed class DatasetDistillationTransformer : ITransformer
     private readonly Lazy<IDataView> distilledData;
 
     internal DatasetDistillationTransformer(
-        DistilledDataset data, string featureColumnName, string labelColumnName, string stepColumnName, string? softLabelColumnName, string[]? slotNames,
+        DistilledDataset data, DistillationMethod method, string featureColumnName, string labelColumnName, string stepColumnName, string? softLabelColumnName, string[]? slotNames,
         KeyValues? keyValues, NetworkSpec network, DistillationInitializationMode initializationMode,
         DistillationInitScheme initScheme, int seed, int examplesPerClassPerStep, float[]? fixedWeights, float[][]? pretrainedWeights, IDataView? fittedOn)
     {
         this.data = data;
+        Method = method;
         FeatureColumnName = featureColumnName;
         LabelColumnName = labelColumnName;
         StepColumnName = stepColumnName;
@@ -71,6 +72,9 @@ public sealed class DatasetDistillationTransformer : ITransformer
         DistilledSchema = BuildSchema();
         distilledData = new Lazy<IDataView>(BuildView);
     }
+
+    /// <summary>How the rows were made.</summary>
+    public DistillationMethod Method { get; }
 
     /// <summary>The name of the feature column.</summary>
     public string FeatureColumnName { get; }
@@ -242,7 +246,8 @@ public sealed class DatasetDistillationTransformer : ITransformer
 
     /// <summary>
     /// Writes the transformer to <paramref name="path"/> atomically (a temporary file in the same folder, then a move).
-    /// Format "MLDL" version 3, little-endian: magic, version; feature, label, step and soft-label column names (the last
+    /// Format "MLDL" version 3, little-endian: magic, version; the method (versions 1 and 2, still read, were unrolled
+    /// distillation and did not have it); feature, label, step and soft-label column names (the last
     /// empty when labels were not learned; version 1, still read, did not have it); slot names (count,
     /// then strings; 0 for none); the label key values (flag, then type code, count, values; versions 1 and 2, still
     /// read, had the input's label kind before them); the network (kind,
@@ -259,6 +264,7 @@ public sealed class DatasetDistillationTransformer : ITransformer
         {
             writer.Write(Encoding.ASCII.GetBytes(Magic));
             writer.Write(FormatVersion);
+            writer.Write((int)Method);
             writer.Write(FeatureColumnName);
             writer.Write(LabelColumnName);
             writer.Write(StepColumnName);
@@ -310,6 +316,7 @@ public sealed class DatasetDistillationTransformer : ITransformer
                 throw new InvalidDataException($"'{path}' has format version {version}; versions 1 to {FormatVersion} are supported.");
             }
 
+            var method = version >= 3 ? (DistillationMethod)reader.ReadInt32() : DistillationMethod.Unrolled;
             string feature = reader.ReadString(), label = reader.ReadString(), step = reader.ReadString();
             string? softLabel = version >= 2 && reader.ReadString() is { Length: > 0 } name ? name : null;
             int slotCount = Count(reader, 1 << 26, "slot name count");
@@ -335,9 +342,9 @@ public sealed class DatasetDistillationTransformer : ITransformer
                 throw new InvalidDataException($"'{path}' is truncated or has trailing bytes.");
             }
 
-            if (!Enum.IsDefined(mode) || !Enum.IsDefined(scheme))
+            if (!Enum.IsDefined(method) || !Enum.IsDefined(mode) || !Enum.IsDefined(scheme))
             {
-                throw new InvalidDataException($"'{path}' holds an unknown initialisation mode or scheme.");
+                throw new InvalidDataException($"'{path}' holds an unknown method, initialisation mode or scheme.");
             }
 
             DistilledDataset data = CoreFromBytes(core);
@@ -348,7 +355,7 @@ public sealed class DatasetDistillationTransformer : ITransformer
                 throw new InvalidDataException($"'{path}' is inconsistent: its sizes do not agree.");
             }
 
-            return new DatasetDistillationTransformer(data, feature, label, step, softLabel, slots, keys, network, mode, scheme, seed, perClass, fixedWeights, pretrained, fittedOn: null);
+            return new DatasetDistillationTransformer(data, method, feature, label, step, softLabel, slots, keys, network, mode, scheme, seed, perClass, fixedWeights, pretrained, fittedOn: null);
         }
         catch (EndOfStreamException)
         {

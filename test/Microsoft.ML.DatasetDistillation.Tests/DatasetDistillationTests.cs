@@ -347,7 +347,7 @@ public sealed class DatasetDistillationTests
         Assert.HasCount(2, info, string.Join("\n", messages.Select(m => $"{m.Source}: {m.Message}")));
         StringAssert.StartsWith(info[0].RawMessage, "Distilling 60 rows of 8 features in 3 classes");
         StringAssert.EndsWith(info[0].RawMessage, "seed 1.");
-        StringAssert.StartsWith(info[1].RawMessage, "Distillation finished");
+        StringAssert.StartsWith(info[1].RawMessage, "Finished in");
         CollectionAssert.AreEqual(new[] { "Iteration 1/3", "Iteration 2/3", "Iteration 3/3" },
             ours.Where(m => m.Kind == ChannelMessageKind.Trace && m.RawMessage.StartsWith("Iteration", StringComparison.Ordinal)).Select(m => m.RawMessage.Split(':')[0]).ToArray());
         Assert.IsFalse(messages.Any(m => m.Source.Contains("Distill", StringComparison.Ordinal) && m.Source.Contains(';', StringComparison.Ordinal)));
@@ -491,15 +491,84 @@ public sealed class DatasetDistillationTests
 
             // Version 2 files had the input's label kind (an Int32) before the key values, and version 1 files had no
             // soft-label column name (an empty string after the step column's) either; both still load.
+            // Version 3 put the method (an Int32) after the version; before, it was always the unrolled one.
             byte[] bytes = File.ReadAllBytes(path);
-            int nameEnd = 8 + "Features".Length + 1 + "Label".Length + 1 + "Step".Length + 1;
-            int keyValuesAt = nameEnd + 1 + 4 + SlotNames.Sum(n => 1 + n.Length);
-            Assert.AreEqual(0, bytes[nameEnd]);
-            byte[] version2 = [.. bytes[..4], 2, 0, 0, 0, .. bytes[8..keyValuesAt], 0, 0, 0, 0, .. bytes[keyValuesAt..]];
+            int namesLength = "Features".Length + 1 + "Label".Length + 1 + "Step".Length + 1;
+            int keyValuesAt = 12 + namesLength + 1 + 4 + SlotNames.Sum(n => 1 + n.Length);
+            Assert.AreEqual(0, bytes[12 + namesLength]);
+            byte[] version2 = [.. bytes[..4], 2, 0, 0, 0, .. bytes[12..keyValuesAt], 0, 0, 0, 0, .. bytes[keyValuesAt..]];
             File.WriteAllBytes(path, version2);
             CollectionAssert.AreEqual(distilled.GetFeatures(), DatasetDistillationTransformer.Load(path).GetFeatures());
+            int nameEnd = 8 + namesLength;
             File.WriteAllBytes(path, [.. version2[..4], 1, 0, 0, 0, .. version2[8..nameEnd], .. version2[(nameEnd + 1)..]]);
             CollectionAssert.AreEqual(distilled.GetFeatures(), DatasetDistillationTransformer.Load(path).GetFeatures());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void Methods_ThatPickOrSummariseRows_GiveClassMeansCentroidsOrInputRows()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView keyed = KeyedBlobs(ml, 60);
+        BlobRow[] blobs = Blobs(60, seed: 1);
+        string[] classOrder = ["b", "a", "c"]; // MapValueToKey's order of first appearance
+        DatasetDistillationTransformer Condense(DistillationMethod method)
+        {
+            DatasetDistillationOptions options = SmallOptions(iterations: 1);
+            options.Method = method;
+            options.ExamplesPerClassPerStep = 2;
+            DatasetDistillationTransformer result = ml.Transforms.DistillDataset(options).Fit(keyed);
+            Assert.AreEqual(method, result.Method);
+            Assert.AreEqual(2 * 2 * ClassCount, result.RowCount);
+            Assert.IsTrue(result.LearningRateSchedule.All(r => r == result.LearningRateSchedule[0] && r > 0), "one constant rate, chosen on the input");
+            return result;
+        }
+
+        float[] Row(float[] features, int i) => features[(i * FeatureCount)..((i + 1) * FeatureCount)];
+
+        DatasetDistillationTransformer means = Condense(DistillationMethod.ClassMeans);
+        for (int i = 0; i < means.RowCount; i++)
+        {
+            int c = means.GetClasses()[i];
+            float[] expected = Enumerable.Range(0, FeatureCount)
+                .Select(f => (float)blobs.Where(b => b.Label == classOrder[c]).Average(b => (double)b.Features[f])).ToArray();
+            CollectionAssert.AreEqual(expected, Row(means.GetFeatures(), i), $"row {i}");
+        }
+
+        DatasetDistillationTransformer picked = Condense(DistillationMethod.RandomRows);
+        for (int i = 0; i < picked.RowCount; i++)
+        {
+            float[] row = Row(picked.GetFeatures(), i);
+            BlobRow source = blobs.Single(b => b.Features.SequenceEqual(row));
+            Assert.AreEqual(classOrder[picked.GetClasses()[i]], source.Label);
+        }
+
+        Assert.AreEqual(picked.RowCount, Enumerable.Range(0, picked.RowCount).Select(i => string.Join(",", Row(picked.GetFeatures(), i))).Distinct().Count(), "distinct rows");
+        DatasetDistillationTransformer centroids = Condense(DistillationMethod.KMeansCentroids);
+        Assert.AreEqual(centroids.RowCount, Enumerable.Range(0, centroids.RowCount).Select(i => string.Join(",", Row(centroids.GetFeatures(), i))).Distinct().Count());
+
+        DatasetDistillationOptions unrolledOnly = SmallOptions(iterations: 1);
+        unrolledOnly.Method = DistillationMethod.KMeansCentroids;
+        unrolledOnly.LearnLabels = true;
+        Assert.AreEqual("LearnLabels applies to Method = Unrolled only, but the method is KMeansCentroids. (Parameter 'options')",
+            Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(unrolledOnly)).Message);
+        unrolledOnly.Method = DistillationMethod.RandomRows;
+        unrolledOnly.LearnLabels = false;
+        unrolledOnly.ExamplesPerClassPerStep = 11;
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(unrolledOnly).Fit(keyed)).Message,
+            "has 20 rows of class 1 (value 'b'), but Method = RandomRows with Steps × ExamplesPerClassPerStep = 22 needs that many distinct rows of every class.");
+
+        string path = Path.Combine(Path.GetTempPath(), $"condensed-{Guid.NewGuid():N}.mldl");
+        try
+        {
+            centroids.SaveTo(path);
+            DatasetDistillationTransformer loaded = DatasetDistillationTransformer.Load(path);
+            Assert.AreEqual(DistillationMethod.KMeansCentroids, loaded.Method);
+            CollectionAssert.AreEqual(centroids.GetFeatures(), loaded.GetFeatures());
         }
         finally
         {
