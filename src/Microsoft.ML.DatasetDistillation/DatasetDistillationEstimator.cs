@@ -196,7 +196,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             : null;
         return new DatasetDistillationTransformer(
             result, options.Method, options.FeatureColumnName, options.LabelColumnName, options.StepColumnName, options.LearnLabels ? options.SoftLabelColumnName : null,
-            slotNames, rows.KeyValues, spec, options.InitializationMode, options.InitScheme, seed, options.ExamplesPerClassPerStep, fixedWeights, pretrained, fittedOn: input);
+            slotNames, [.. ((VectorDataViewType)input.Schema[options.FeatureColumnName].Type).Dimensions], rows.KeyValues, spec, options.InitializationMode, options.InitScheme, seed, options.ExamplesPerClassPerStep, fixedWeights, pretrained, fittedOn: input);
     }
 
     /// <summary>The paper's method: unrolled optimisation, with progress, checkpoints and cancellation.</summary>

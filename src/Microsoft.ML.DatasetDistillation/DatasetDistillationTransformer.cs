@@ -21,7 +21,7 @@ namespace Microsoft.ML.Transforms;
 /// always <see cref="DistilledData"/>.</para>
 /// <para>The distilled view has three columns, and a fourth when labels were learned:</para>
 /// <list type="bullet">
-/// <item>the feature column: the input's vector type (same size) with the input's slot names;</item>
+/// <item>the feature column: the input's vector type (same size and dimensions) with the input's slot names;</item>
 /// <item>the label column: the input's key type (<see cref="ClassCount"/> values) with its key values;</item>
 /// <item>the step column (default "Step"): an <see cref="int"/>, the 0-based step the row is used in;</item>
 /// <item>with <see cref="DatasetDistillationOptions.LearnLabels"/>, the soft-label column (default "SoftLabel"): a vector of
@@ -42,6 +42,7 @@ public sealed class DatasetDistillationTransformer : ITransformer
 
     private readonly DistilledDataset data;
     private readonly string[]? slotNames;
+    private readonly int[] featureDimensions;
     private readonly KeyValues? keyValues;
     private readonly float[]? fixedWeights;
     private readonly float[][]? pretrainedWeights;
@@ -49,7 +50,7 @@ public sealed class DatasetDistillationTransformer : ITransformer
     private readonly Lazy<IDataView> distilledData;
 
     internal DatasetDistillationTransformer(
-        DistilledDataset data, DistillationMethod method, string featureColumnName, string labelColumnName, string stepColumnName, string? softLabelColumnName, string[]? slotNames,
+        DistilledDataset data, DistillationMethod method, string featureColumnName, string labelColumnName, string stepColumnName, string? softLabelColumnName, string[]? slotNames, int[] featureDimensions,
         KeyValues? keyValues, NetworkSpec network, DistillationInitializationMode initializationMode,
         DistillationInitScheme initScheme, int seed, int examplesPerClassPerStep, float[]? fixedWeights, float[][]? pretrainedWeights, IDataView? fittedOn)
     {
@@ -60,6 +61,7 @@ public sealed class DatasetDistillationTransformer : ITransformer
         StepColumnName = stepColumnName;
         SoftLabelColumnName = softLabelColumnName;
         this.slotNames = slotNames;
+        this.featureDimensions = featureDimensions;
         this.keyValues = keyValues;
         Network = network;
         InitializationMode = initializationMode;
@@ -249,7 +251,7 @@ public sealed class DatasetDistillationTransformer : ITransformer
     /// Format "MLDL" version 3, little-endian: magic, version; the method (versions 1 and 2, still read, were unrolled
     /// distillation and did not have it); feature, label, step and soft-label column names (the last
     /// empty when labels were not learned; version 1, still read, did not have it); slot names (count,
-    /// then strings; 0 for none); the label key values (flag, then type code, count, values; versions 1 and 2, still
+    /// then strings; 0 for none); the feature vector's dimensions (count, then each; from version 3); the label key values (flag, then type code, count, values; versions 1 and 2, still
     /// read, had the input's label kind before them); the network (kind,
     /// feature count, class count, image flag and shape, hidden sizes); initialisation mode, scheme, seed, examples
     /// per class per step; the fixed weights (count or −1, values); the pretrained networks (count, then each as
@@ -273,6 +275,12 @@ public sealed class DatasetDistillationTransformer : ITransformer
             foreach (string name in slotNames ?? [])
             {
                 writer.Write(name);
+            }
+
+            writer.Write(featureDimensions.Length);
+            foreach (int dimension in featureDimensions)
+            {
+                writer.Write(dimension);
             }
 
             writer.Write(keyValues is null ? 0 : 1);
@@ -321,6 +329,7 @@ public sealed class DatasetDistillationTransformer : ITransformer
             string? softLabel = version >= 2 && reader.ReadString() is { Length: > 0 } name ? name : null;
             int slotCount = Count(reader, 1 << 26, "slot name count");
             string[]? slots = slotCount == 0 ? null : Enumerable.Range(0, slotCount).Select(_ => reader.ReadString()).ToArray();
+            int[]? dimensions = version >= 3 ? Enumerable.Range(0, Count(reader, 8, "feature dimension count")).Select(_ => Count(reader, 1 << 30, "feature dimension")).ToArray() : null;
             if (version < 3)
             {
                 reader.ReadInt32(); // the label kind of the input; labels are keys now
@@ -350,12 +359,13 @@ public sealed class DatasetDistillationTransformer : ITransformer
             DistilledDataset data = CoreFromBytes(core);
             if (data.Examples.ExampleSize != network.FeatureCount || data.Examples.ClassCount != network.ClassCount
                 || (slots is not null && slots.Length != network.FeatureCount) || (keys is not null && keys.Count != network.ClassCount)
+                || (dimensions is not null && dimensions.Aggregate(1L, (a, b) => a * b) != network.FeatureCount)
                 || data.ExamplesPerStep != perClass * network.ClassCount || (softLabel is null) != (data.SoftLabels is null))
             {
                 throw new InvalidDataException($"'{path}' is inconsistent: its sizes do not agree.");
             }
 
-            return new DatasetDistillationTransformer(data, method, feature, label, step, softLabel, slots, keys, network, mode, scheme, seed, perClass, fixedWeights, pretrained, fittedOn: null);
+            return new DatasetDistillationTransformer(data, method, feature, label, step, softLabel, slots, dimensions ?? [network.FeatureCount], keys, network, mode, scheme, seed, perClass, fixedWeights, pretrained, fittedOn: null);
         }
         catch (EndOfStreamException)
         {
@@ -379,7 +389,7 @@ public sealed class DatasetDistillationTransformer : ITransformer
     private DataViewSchema BuildSchema()
     {
         var builder = new DataViewSchema.Builder();
-        builder.AddColumn(FeatureColumnName, new VectorDataViewType(NumberDataViewType.Single, FeatureCount), SlotNameAnnotations(slotNames));
+        builder.AddColumn(FeatureColumnName, new VectorDataViewType(NumberDataViewType.Single, featureDimensions), SlotNameAnnotations(slotNames));
         builder.AddColumn(LabelColumnName, new KeyDataViewType(typeof(uint), ClassCount), keyValues?.ToAnnotations() ?? DataViewSchema.Annotations.Empty);
         builder.AddColumn(StepColumnName, NumberDataViewType.Int32);
         if (SoftLabelColumnName is not null)
