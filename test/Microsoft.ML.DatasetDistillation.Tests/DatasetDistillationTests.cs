@@ -494,14 +494,41 @@ public sealed class DatasetDistillationTests
             // Version 3 put the method (an Int32) after the version; before, it was always the unrolled one.
             byte[] bytes = File.ReadAllBytes(path);
             int namesLength = "Features".Length + 1 + "Label".Length + 1 + "Step".Length + 1;
-            int keyValuesAt = 12 + namesLength + 1 + 4 + SlotNames.Sum(n => 1 + n.Length);
+            // It also added the feature vector's dimensions (here a count of 1 and the size 8) after the slot names.
+            int dimensionsAt = 12 + namesLength + 1 + 4 + SlotNames.Sum(n => 1 + n.Length);
             Assert.AreEqual(0, bytes[12 + namesLength]);
-            byte[] version2 = [.. bytes[..4], 2, 0, 0, 0, .. bytes[12..keyValuesAt], 0, 0, 0, 0, .. bytes[keyValuesAt..]];
+            CollectionAssert.AreEqual(new byte[] { 1, 0, 0, 0, FeatureCount, 0, 0, 0 }, bytes[dimensionsAt..(dimensionsAt + 8)]);
+            byte[] version2 = [.. bytes[..4], 2, 0, 0, 0, .. bytes[12..dimensionsAt], 0, 0, 0, 0, .. bytes[(dimensionsAt + 8)..]];
             File.WriteAllBytes(path, version2);
             CollectionAssert.AreEqual(distilled.GetFeatures(), DatasetDistillationTransformer.Load(path).GetFeatures());
             int nameEnd = 8 + namesLength;
             File.WriteAllBytes(path, [.. version2[..4], 1, 0, 0, 0, .. version2[8..nameEnd], .. version2[(nameEnd + 1)..]]);
             CollectionAssert.AreEqual(distilled.GetFeatures(), DatasetDistillationTransformer.Load(path).GetFeatures());
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [TestMethod]
+    public void DistilledView_KeepsTheDimensionsOfTheInputVector_ThroughSaveToo()
+    {
+        // ExtractPixels, for example, gives features of type Vector<Single, 1, 28, 28>: a trainer fitted on the distilled
+        // rows must accept the scored data's column, so the type must be the same, dimensions included.
+        var ml = new MLContext(seed: 1);
+        SchemaDefinition definition = SchemaDefinition.Create(typeof(BlobRow));
+        definition["Features"]!.ColumnType = new VectorDataViewType(NumberDataViewType.Single, 2, 4);
+        IDataView data = ml.Data.LoadFromEnumerable(Blobs(60, seed: 1), definition);
+        IDataView keyed = ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+        DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(SmallOptions(iterations: 1)).Fit(keyed);
+        Assert.AreEqual(keyed.Schema["Features"].Type, distilled.DistilledData.Schema["Features"].Type);
+
+        string path = Path.Combine(Path.GetTempPath(), $"dimensions-{Guid.NewGuid():N}.mldl");
+        try
+        {
+            distilled.SaveTo(path);
+            Assert.AreEqual(keyed.Schema["Features"].Type, DatasetDistillationTransformer.Load(path).DistilledData.Schema["Features"].Type);
         }
         finally
         {
