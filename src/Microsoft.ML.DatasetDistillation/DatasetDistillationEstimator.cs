@@ -11,7 +11,9 @@ namespace Microsoft.ML.Transforms;
 /// <summary>
 /// Dataset distillation (Wang, Zhu, Torralba and Efros, 2018) as an ML.NET estimator: <see cref="Fit"/> learns a few
 /// synthetic rows per class and step, and a learning rate per training step, such that a network trained on them with
-/// those rates does well on the input data. Made by <c>mlContext.Transforms.DistillDataset(...)</c>.
+/// those rates does well on the input data. Made by <c>mlContext.Transforms.DistillDataset(...)</c>. With
+/// <see cref="DatasetDistillationOptions.Method"/> it condenses the input by other means instead (random rows, class
+/// means, k-means centroids), which suit ML.NET's own trainers better.
 /// </summary>
 /// <remarks>
 /// <para>Input: a feature column that is a known-size vector of <see cref="float"/> (dense or sparse) and a key label
