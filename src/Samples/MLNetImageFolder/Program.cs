@@ -6,7 +6,6 @@
 //
 //   dotnet run -c Release --project src/Samples/MLNetImageFolder [-- --train-images 500 --test-images 500 --iterations 200]
 using System.CommandLine;
-using System.CommandLine.Invocation;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DatasetDistillation.IO;
@@ -20,13 +19,7 @@ var iterations = Positive(new Option<int>("--iterations") { Description = "Outer
 var folderOption = new Option<string>("--images") { Description = "The folder the PNG files are written to (created; existing files are replaced).", DefaultValueFactory = _ => Path.Combine("out", "mnist-png") };
 var command = new RootCommand("Distils MNIST digits read from PNG files through ML.NET's image transforms.") { trainImages, testImages, iterations, folderOption };
 command.SetAction(r => Run(r.GetValue(trainImages), r.GetValue(testImages), r.GetValue(iterations), r.GetValue(folderOption)!));
-ParseResult parsed = command.Parse(args);
-if (parsed.Action is ParseErrorAction parseError)
-{
-    parseError.ShowHelp = false; // the error alone; --help shows the options
-}
-
-return parsed.Invoke();
+return Invoke(command, args);
 
 static int Run(int trainCount, int testCount, int iterations, string folder)
 {

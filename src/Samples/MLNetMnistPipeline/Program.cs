@@ -8,7 +8,6 @@
 // the paper runs thousands of iterations. --help lists the options.
 // Exit codes: 0 done, 1 bad arguments, 130 stopped by Ctrl+C (with --checkpoint, the same command continues).
 using System.CommandLine;
-using System.CommandLine.Invocation;
 using Microsoft.ML;
 using Microsoft.ML.Data;
 using Microsoft.ML.DatasetDistillation;
@@ -36,13 +35,7 @@ command.SetAction(result => Run(
     result.GetValue(iterations), result.GetValue(trainRows), result.GetValue(testRows), result.GetValue(learningRate),
     result.GetValue(learnLabels), result.GetValue(checkpoint)));
 
-ParseResult parsed = command.Parse(args);
-if (parsed.Action is ParseErrorAction parseError)
-{
-    parseError.ShowHelp = false; // the error alone; --help shows the options
-}
-
-return parsed.Invoke();
+return Invoke(command, args);
 
 static int Run(int iterations, int trainRows, int testRows, float learningRate, bool learnLabels, string? checkpoint)
 {

@@ -6,7 +6,6 @@
 //
 //   dotnet run -c Release --project src/Samples/MLNetTransfer [-- --iterations 400 --seeds 3 --out transfer.md]
 using System.CommandLine;
-using System.CommandLine.Invocation;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -30,13 +29,7 @@ var command = new RootCommand("Trains ML.NET's trainers and the paper's learner 
     iterations, seeds, networks, trainRows, testRows, output,
 };
 command.SetAction(r => Run(r.GetValue(iterations), r.GetValue(seeds), r.GetValue(networks), r.GetValue(trainRows), r.GetValue(testRows), r.GetValue(output)));
-ParseResult parsed = command.Parse(args);
-if (parsed.Action is ParseErrorAction parseError)
-{
-    parseError.ShowHelp = false; // the error alone; --help shows the options
-}
-
-return parsed.Invoke();
+return Invoke(command, args);
 
 static int Run(int iterations, int seedCount, int networkCount, int trainRows, int testRows, string? output)
 {

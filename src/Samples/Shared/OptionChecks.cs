@@ -14,6 +14,18 @@ internal static class OptionChecks
     /// <summary>An optional number: absent (null), or positive.</summary>
     public static Option<float?> PositiveReal(Option<float?> option) => Check(option, v => v is not { } x || (x > 0 && float.IsFinite(x)), "a positive number");
 
+    /// <summary>Parses and runs <paramref name="command"/>: its action, --help, or a parse error alone (exit code 1) without the help text.</summary>
+    public static int Invoke(Command command, string[] args)
+    {
+        ParseResult parsed = command.Parse(args);
+        if (parsed.Action is System.CommandLine.Invocation.ParseErrorAction parseError)
+        {
+            parseError.ShowHelp = false; // the error alone; --help shows the options
+        }
+
+        return parsed.Invoke();
+    }
+
     private static Option<T> Check<T>(Option<T> option, Func<T, bool> valid, string requirement)
     {
         option.Validators.Add(result =>
