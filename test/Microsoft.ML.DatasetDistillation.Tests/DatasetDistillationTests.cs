@@ -266,57 +266,52 @@ public sealed class DatasetDistillationTests
         ml.Log += (_, e) => messages.Add(e.RawMessage ?? string.Empty);
         IDataView data = KeyedBlobs(ml, 60);
         DatasetDistillationTransformer uninterrupted = ml.Transforms.DistillDataset(SmallOptions(iterations: 6)).Fit(data);
-        string path = Path.Combine(Path.GetTempPath(), $"checkpoint-{Guid.NewGuid():N}.mldc");
-        try
+        using var temporary = new TemporaryPath("mldc");
+        string path = temporary.Path;
+
+        // Saved every 2 iterations and on cancellation, which comes after iteration 3.
+        using var cancellation = new CancellationTokenSource();
+        var existed = new List<bool>();
+        DatasetDistillationOptions options = SmallOptions(iterations: 6);
+        options.CheckpointPath = path;
+        options.CheckpointEvery = 2;
+        options.CancellationToken = cancellation.Token;
+        options.Progress = new Recorder(p =>
         {
-            // Saved every 2 iterations and on cancellation, which comes after iteration 3.
-            using var cancellation = new CancellationTokenSource();
-            var existed = new List<bool>();
-            DatasetDistillationOptions options = SmallOptions(iterations: 6);
-            options.CheckpointPath = path;
-            options.CheckpointEvery = 2;
-            options.CancellationToken = cancellation.Token;
-            options.Progress = new Recorder(p =>
+            existed.Add(File.Exists(path));
+            if (p.Iteration == 3)
             {
-                existed.Add(File.Exists(path));
-                if (p.Iteration == 3)
-                {
-                    cancellation.Cancel();
-                }
-            });
-            Assert.ThrowsExactly<OperationCanceledException>(() => ml.Transforms.DistillDataset(options).Fit(data));
-            CollectionAssert.AreEqual(new[] { false, false, true }, existed);
+                cancellation.Cancel();
+            }
+        });
+        Assert.ThrowsExactly<OperationCanceledException>(() => ml.Transforms.DistillDataset(options).Fit(data));
+        CollectionAssert.AreEqual(new[] { false, false, true }, existed);
 
-            var resumedAt = new List<int>();
-            options.CancellationToken = CancellationToken.None;
-            options.Progress = new Recorder(p => resumedAt.Add(p.Iteration));
-            DatasetDistillationTransformer resumed = ml.Transforms.DistillDataset(options).Fit(data);
-            CollectionAssert.AreEqual(new[] { 4, 5, 6 }, resumedAt);
-            CollectionAssert.Contains(messages, $"Resuming at iteration 3 of 6 from the checkpoint '{path}'.");
-            CollectionAssert.AreEqual(uninterrupted.GetFeatures(), resumed.GetFeatures());
-            CollectionAssert.AreEqual(uninterrupted.LearningRateSchedule, resumed.LearningRateSchedule);
+        var resumedAt = new List<int>();
+        options.CancellationToken = CancellationToken.None;
+        options.Progress = new Recorder(p => resumedAt.Add(p.Iteration));
+        DatasetDistillationTransformer resumed = ml.Transforms.DistillDataset(options).Fit(data);
+        CollectionAssert.AreEqual(new[] { 4, 5, 6 }, resumedAt);
+        CollectionAssert.Contains(messages, $"Resuming at iteration 3 of 6 from the checkpoint '{path}'.");
+        CollectionAssert.AreEqual(uninterrupted.GetFeatures(), resumed.GetFeatures());
+        CollectionAssert.AreEqual(uninterrupted.LearningRateSchedule, resumed.LearningRateSchedule);
 
-            // The finished run is saved too: fitting again does no iteration and gives the same rows.
-            resumedAt.Clear();
-            CollectionAssert.AreEqual(uninterrupted.GetFeatures(), ml.Transforms.DistillDataset(options).Fit(data).GetFeatures());
-            Assert.IsEmpty(resumedAt);
+        // The finished run is saved too: fitting again does no iteration and gives the same rows.
+        resumedAt.Clear();
+        CollectionAssert.AreEqual(uninterrupted.GetFeatures(), ml.Transforms.DistillDataset(options).Fit(data).GetFeatures());
+        Assert.IsEmpty(resumedAt);
 
-            options.Iterations = 4;
-            StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(options).Fit(data)).Message,
-                $"CheckpointPath: '{path}' is at iteration 6, beyond Iterations = 4");
-            options.Iterations = 6;
-            options.Seed = 2;
-            string otherSeed = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(options).Fit(data)).Message;
-            StringAssert.Contains(otherSeed, "was written for other settings or data: Seed 2 (checkpoint: 1)");
-            StringAssert.Contains(otherSeed, "Delete the file or choose another CheckpointPath to start afresh.");
-            options.Seed = 1;
-            StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(options).Fit(ml.Data.TakeRows(data, 59))).Message,
-                "real examples 59 (checkpoint: 60)");
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        options.Iterations = 4;
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(options).Fit(data)).Message,
+            $"CheckpointPath: '{path}' is at iteration 6, beyond Iterations = 4");
+        options.Iterations = 6;
+        options.Seed = 2;
+        string otherSeed = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(options).Fit(data)).Message;
+        StringAssert.Contains(otherSeed, "was written for other settings or data: Seed 2 (checkpoint: 1)");
+        StringAssert.Contains(otherSeed, "Delete the file or choose another CheckpointPath to start afresh.");
+        options.Seed = 1;
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(options).Fit(ml.Data.TakeRows(data, 59))).Message,
+            "real examples 59 (checkpoint: 60)");
 
         DatasetDistillationOptions bad = SmallOptions(iterations: 6);
         string missingFolder = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}");
@@ -458,57 +453,51 @@ public sealed class DatasetDistillationTests
         DatasetDistillationOptions options = SmallOptions(iterations: 3);
         options.InitializationMode = DistillationInitializationMode.Fixed;
         DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(options).Fit(keyed);
-        string path = Path.Combine(Path.GetTempPath(), $"distilled-{Guid.NewGuid():N}.mldl");
-        try
-        {
-            distilled.SaveTo(path);
-            DatasetDistillationTransformer loaded = DatasetDistillationTransformer.Load(path);
+        using var temporary = new TemporaryPath("mldl");
+        string path = temporary.Path;
+        distilled.SaveTo(path);
+        DatasetDistillationTransformer loaded = DatasetDistillationTransformer.Load(path);
 
-            CollectionAssert.AreEqual(distilled.GetFeatures(), loaded.GetFeatures());
-            CollectionAssert.AreEqual(distilled.GetClasses(), loaded.GetClasses());
-            CollectionAssert.AreEqual(distilled.LearningRateSchedule, loaded.LearningRateSchedule);
-            Assert.AreEqual(distilled.Steps, loaded.Steps);
-            Assert.AreEqual(distilled.Epochs, loaded.Epochs);
-            Assert.AreEqual(distilled.ExamplesPerClassPerStep, loaded.ExamplesPerClassPerStep);
-            Assert.AreEqual(distilled.NetworkKind, loaded.NetworkKind);
-            CollectionAssert.AreEqual(distilled.MlpHiddenSizes.ToArray(), loaded.MlpHiddenSizes.ToArray());
-            Assert.AreEqual(distilled.InitializationMode, loaded.InitializationMode);
-            Assert.AreEqual(distilled.Seed, loaded.Seed);
+        CollectionAssert.AreEqual(distilled.GetFeatures(), loaded.GetFeatures());
+        CollectionAssert.AreEqual(distilled.GetClasses(), loaded.GetClasses());
+        CollectionAssert.AreEqual(distilled.LearningRateSchedule, loaded.LearningRateSchedule);
+        Assert.AreEqual(distilled.Steps, loaded.Steps);
+        Assert.AreEqual(distilled.Epochs, loaded.Epochs);
+        Assert.AreEqual(distilled.ExamplesPerClassPerStep, loaded.ExamplesPerClassPerStep);
+        Assert.AreEqual(distilled.NetworkKind, loaded.NetworkKind);
+        CollectionAssert.AreEqual(distilled.MlpHiddenSizes.ToArray(), loaded.MlpHiddenSizes.ToArray());
+        Assert.AreEqual(distilled.InitializationMode, loaded.InitializationMode);
+        Assert.AreEqual(distilled.Seed, loaded.Seed);
 
-            // A loaded transformer was fitted on nothing: it passes data through, and its rows are DistilledData.
-            Assert.AreSame(keyed, loaded.Transform(keyed));
-            DataViewSchema a = distilled.DistilledData.Schema, b = loaded.DistilledData.Schema;
-            CollectionAssert.AreEqual(a.Select(c => c.Name).ToArray(), b.Select(c => c.Name).ToArray());
-            CollectionAssert.AreEqual(a.Select(c => c.Type).ToArray(), b.Select(c => c.Type).ToArray());
-            VBuffer<ReadOnlyMemory<char>> slots = default, keys = default;
-            b["Features"].GetSlotNames(ref slots);
-            CollectionAssert.AreEqual(SlotNames, slots.DenseValues().Select(s => s.ToString()).ToArray());
-            b["Label"].GetKeyValues(ref keys);
-            CollectionAssert.AreEqual(new[] { "b", "a", "c" }, keys.DenseValues().Select(s => s.ToString()).ToArray());
+        // A loaded transformer was fitted on nothing: it passes data through, and its rows are DistilledData.
+        Assert.AreSame(keyed, loaded.Transform(keyed));
+        DataViewSchema a = distilled.DistilledData.Schema, b = loaded.DistilledData.Schema;
+        CollectionAssert.AreEqual(a.Select(c => c.Name).ToArray(), b.Select(c => c.Name).ToArray());
+        CollectionAssert.AreEqual(a.Select(c => c.Type).ToArray(), b.Select(c => c.Type).ToArray());
+        VBuffer<ReadOnlyMemory<char>> slots = default, keys = default;
+        b["Features"].GetSlotNames(ref slots);
+        CollectionAssert.AreEqual(SlotNames, slots.DenseValues().Select(s => s.ToString()).ToArray());
+        b["Label"].GetKeyValues(ref keys);
+        CollectionAssert.AreEqual(new[] { "b", "a", "c" }, keys.DenseValues().Select(s => s.ToString()).ToArray());
 
-            // The fixed initialisation travels too: the same network comes out of training.
-            CollectionAssert.AreEqual(distilled.TrainNetwork().Model.GetWeights(), loaded.TrainNetwork().Model.GetWeights());
+        // The fixed initialisation travels too: the same network comes out of training.
+        CollectionAssert.AreEqual(distilled.TrainNetwork().Model.GetWeights(), loaded.TrainNetwork().Model.GetWeights());
 
-            // Version 2 files had the input's label kind (an Int32) before the key values, and version 1 files had no
-            // soft-label column name (an empty string after the step column's) either; both still load.
-            // Version 3 put the method (an Int32) after the version; before, it was always the unrolled one.
-            byte[] bytes = File.ReadAllBytes(path);
-            int namesLength = "Features".Length + 1 + "Label".Length + 1 + "Step".Length + 1;
-            // It also added the feature vector's dimensions (here a count of 1 and the size 8) after the slot names.
-            int dimensionsAt = 12 + namesLength + 1 + 4 + SlotNames.Sum(n => 1 + n.Length);
-            Assert.AreEqual(0, bytes[12 + namesLength]);
-            CollectionAssert.AreEqual(new byte[] { 1, 0, 0, 0, FeatureCount, 0, 0, 0 }, bytes[dimensionsAt..(dimensionsAt + 8)]);
-            byte[] version2 = [.. bytes[..4], 2, 0, 0, 0, .. bytes[12..dimensionsAt], 0, 0, 0, 0, .. bytes[(dimensionsAt + 8)..]];
-            File.WriteAllBytes(path, version2);
-            CollectionAssert.AreEqual(distilled.GetFeatures(), DatasetDistillationTransformer.Load(path).GetFeatures());
-            int nameEnd = 8 + namesLength;
-            File.WriteAllBytes(path, [.. version2[..4], 1, 0, 0, 0, .. version2[8..nameEnd], .. version2[(nameEnd + 1)..]]);
-            CollectionAssert.AreEqual(distilled.GetFeatures(), DatasetDistillationTransformer.Load(path).GetFeatures());
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        // Version 2 files had the input's label kind (an Int32) before the key values, and version 1 files had no
+        // soft-label column name (an empty string after the step column's) either; both still load.
+        // Version 3 put the method (an Int32) after the version; before, it was always the unrolled one.
+        byte[] bytes = File.ReadAllBytes(path);
+        int namesLength = "Features".Length + 1 + "Label".Length + 1 + "Step".Length + 1;
+        // It also added the feature vector's dimensions (here a count of 1 and the size 8) after the slot names.
+        int dimensionsAt = 12 + namesLength + 1 + 4 + SlotNames.Sum(n => 1 + n.Length);
+        Assert.AreEqual(0, bytes[12 + namesLength]);
+        CollectionAssert.AreEqual(new byte[] { 1, 0, 0, 0, FeatureCount, 0, 0, 0 }, bytes[dimensionsAt..(dimensionsAt + 8)]);
+        byte[] version2 = [.. bytes[..4], 2, 0, 0, 0, .. bytes[12..dimensionsAt], 0, 0, 0, 0, .. bytes[(dimensionsAt + 8)..]];
+        File.WriteAllBytes(path, version2);
+        CollectionAssert.AreEqual(distilled.GetFeatures(), DatasetDistillationTransformer.Load(path).GetFeatures());
+        int nameEnd = 8 + namesLength;
+        File.WriteAllBytes(path, [.. version2[..4], 1, 0, 0, 0, .. version2[8..nameEnd], .. version2[(nameEnd + 1)..]]);
+        CollectionAssert.AreEqual(distilled.GetFeatures(), DatasetDistillationTransformer.Load(path).GetFeatures());
     }
 
     [TestMethod]
@@ -524,16 +513,10 @@ public sealed class DatasetDistillationTests
         DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(SmallOptions(iterations: 1)).Fit(keyed);
         Assert.AreEqual(keyed.Schema["Features"].Type, distilled.DistilledData.Schema["Features"].Type);
 
-        string path = Path.Combine(Path.GetTempPath(), $"dimensions-{Guid.NewGuid():N}.mldl");
-        try
-        {
-            distilled.SaveTo(path);
-            Assert.AreEqual(keyed.Schema["Features"].Type, DatasetDistillationTransformer.Load(path).DistilledData.Schema["Features"].Type);
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        using var temporary = new TemporaryPath("mldl");
+        string path = temporary.Path;
+        distilled.SaveTo(path);
+        Assert.AreEqual(keyed.Schema["Features"].Type, DatasetDistillationTransformer.Load(path).DistilledData.Schema["Features"].Type);
     }
 
     [TestMethod]
@@ -589,18 +572,12 @@ public sealed class DatasetDistillationTests
         StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(unrolledOnly).Fit(keyed)).Message,
             "has 20 rows of class 1 (value 'b'), but Method = RandomRows with Steps × ExamplesPerClassPerStep = 22 needs that many distinct rows of every class.");
 
-        string path = Path.Combine(Path.GetTempPath(), $"condensed-{Guid.NewGuid():N}.mldl");
-        try
-        {
-            centroids.SaveTo(path);
-            DatasetDistillationTransformer loaded = DatasetDistillationTransformer.Load(path);
-            Assert.AreEqual(DistillationMethod.KMeansCentroids, loaded.Method);
-            CollectionAssert.AreEqual(centroids.GetFeatures(), loaded.GetFeatures());
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        using var temporary = new TemporaryPath("mldl");
+        string path = temporary.Path;
+        centroids.SaveTo(path);
+        DatasetDistillationTransformer loaded = DatasetDistillationTransformer.Load(path);
+        Assert.AreEqual(DistillationMethod.KMeansCentroids, loaded.Method);
+        CollectionAssert.AreEqual(centroids.GetFeatures(), loaded.GetFeatures());
     }
 
     [TestMethod]
@@ -641,19 +618,13 @@ public sealed class DatasetDistillationTests
         CollectionAssert.AreEqual(own, ml.MulticlassClassification.Trainers.DistilledNetwork(distilled).Fit(view).Model.GetWeights());
         CollectionAssert.AreNotEqual(own, ml.MulticlassClassification.Trainers.DistilledNetwork(distilled, softLabelColumnName: "NotThere").Fit(view).Model.GetWeights());
 
-        string path = Path.Combine(Path.GetTempPath(), $"distilled-{Guid.NewGuid():N}.mldl");
-        try
-        {
-            distilled.SaveTo(path);
-            DatasetDistillationTransformer loaded = DatasetDistillationTransformer.Load(path);
-            Assert.AreEqual("SoftLabel", loaded.SoftLabelColumnName);
-            CollectionAssert.AreEqual(soft, loaded.GetSoftLabels());
-            CollectionAssert.AreEqual(own, loaded.TrainNetwork().Model.GetWeights());
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        using var temporary = new TemporaryPath("mldl");
+        string path = temporary.Path;
+        distilled.SaveTo(path);
+        DatasetDistillationTransformer loaded = DatasetDistillationTransformer.Load(path);
+        Assert.AreEqual("SoftLabel", loaded.SoftLabelColumnName);
+        CollectionAssert.AreEqual(soft, loaded.GetSoftLabels());
+        CollectionAssert.AreEqual(own, loaded.TrainNetwork().Model.GetWeights());
 
         // A soft-label column of another size, or with a value that is not a number, is refused by name.
         float[] features = distilled.GetFeatures();
@@ -804,23 +775,17 @@ public sealed class DatasetDistillationTests
         var refused = Assert.Throws<NotSupportedException>(() => ml.Model.Save(scorer, keyed.Schema, stream));
         StringAssert.Contains(refused.Message, "DistilledNetworkTransformer.Load(path)");
 
-        string path = Path.Combine(Path.GetTempPath(), $"scorer-{Guid.NewGuid():N}.mldn");
-        try
-        {
-            scorer.SaveTo(path);
-            DistilledNetworkTransformer loaded = DistilledNetworkTransformer.Load(path);
-            CollectionAssert.AreEqual(scorer.Model.GetWeights(), loaded.Model.GetWeights());
-            float[] a = ml.Data.CreateEnumerable<ScoredRow>(scorer.Transform(keyed), reuseRowObject: false).SelectMany(r => r.Score).ToArray();
-            float[] b = ml.Data.CreateEnumerable<ScoredRow>(loaded.Transform(keyed), reuseRowObject: false).SelectMany(r => r.Score).ToArray();
-            CollectionAssert.AreEqual(a, b);
-            VBuffer<ReadOnlyMemory<char>> keys = default;
-            loaded.Transform(keyed).Schema["PredictedLabel"].GetKeyValues(ref keys);
-            CollectionAssert.AreEqual(new[] { "b", "a", "c" }, keys.DenseValues().Select(k => k.ToString()).ToArray());
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        using var temporary = new TemporaryPath("mldn");
+        string path = temporary.Path;
+        scorer.SaveTo(path);
+        DistilledNetworkTransformer loaded = DistilledNetworkTransformer.Load(path);
+        CollectionAssert.AreEqual(scorer.Model.GetWeights(), loaded.Model.GetWeights());
+        float[] a = ml.Data.CreateEnumerable<ScoredRow>(scorer.Transform(keyed), reuseRowObject: false).SelectMany(r => r.Score).ToArray();
+        float[] b = ml.Data.CreateEnumerable<ScoredRow>(loaded.Transform(keyed), reuseRowObject: false).SelectMany(r => r.Score).ToArray();
+        CollectionAssert.AreEqual(a, b);
+        VBuffer<ReadOnlyMemory<char>> keys = default;
+        loaded.Transform(keyed).Schema["PredictedLabel"].GetKeyValues(ref keys);
+        CollectionAssert.AreEqual(new[] { "b", "a", "c" }, keys.DenseValues().Select(k => k.ToString()).ToArray());
     }
 
     // ---- helpers ----
@@ -877,6 +842,14 @@ public sealed class DatasetDistillationTests
             System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic,
             [typeof(string), typeof(SchemaShape.Column.VectorKind), typeof(DataViewType), typeof(bool), typeof(SchemaShape)])!
         .Invoke([name, kind, type, isKey, null]);
+
+    /// <summary>A file name in the temporary folder, deleted (if it was made) when disposed.</summary>
+    private sealed class TemporaryPath(string extension) : IDisposable
+    {
+        public string Path { get; } = System.IO.Path.Combine(System.IO.Path.GetTempPath(), $"{Guid.NewGuid():N}.{extension}");
+
+        public void Dispose() => File.Delete(Path);
+    }
 
     private sealed class Recorder(Action<DatasetDistillationProgress> report) : IProgress<DatasetDistillationProgress>
     {
