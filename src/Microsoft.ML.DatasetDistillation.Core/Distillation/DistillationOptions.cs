@@ -38,8 +38,8 @@ public sealed class DistillationOptions
 
     /// <summary>Adam's learning rate on the distilled examples and the rates (the paper's and the reference's 0.01).</summary>
     /// <remarks>
-    /// With <see cref="InitializationMode.Fixed"/>, 0.03 distilled MNIST (10 images, full budget, <see cref="KeepBestEvery"/> 250)
-    /// better in all five seeds measured (94.11 % at best); with random initialisation it did worse.
+    /// With <see cref="InitializationMode.Fixed"/>, 0.03 distilled MNIST better in every seed measured; with random
+    /// initialisation it did worse (docs/results.md).
     /// </remarks>
     public float LearningRate { get; set; } = 0.01f;
 
@@ -69,10 +69,8 @@ public sealed class DistillationOptions
 
     /// <summary>
     /// Start the distilled examples from random real examples of their class (distinct ones, so every class needs
-    /// Steps × ExamplesPerClassPerStep examples) instead of N(0, 1) noise (the paper's start). On MNIST with random init
-    /// (LeNet, 10 steps × 3 epochs, full budget) this gave 80.2–81.5 % over 200 networks against 75.3–78.5 % from noise
-    /// (three seeds each), and 84.4–84.7 % together with <see cref="LearnLabels"/>; with fixed init (10 images, four seeds)
-    /// it gained nothing on average.
+    /// Steps × ExamplesPerClassPerStep examples) instead of N(0, 1) noise (the paper's start). On MNIST it helped random
+    /// init, most together with <see cref="LearnLabels"/>, and not fixed init (docs/results.md).
     /// </summary>
     public bool InitializeFromRealExamples { get; set; }
 
@@ -81,11 +79,9 @@ public sealed class DistillationOptions
     /// Schonlau, 2019, a step beyond the paper, whose labels stay fixed): each starts as the one-hot vector of its class,
     /// the inner steps take the cross-entropy against it, and the hypergradient updates it with the examples and rates.
     /// The result carries the vectors in <see cref="DistilledDataset.SoftLabels"/>; a network trained without them (on
-    /// the classes alone) does worse than the schedule promises. On MNIST with fixed init (10 images, full budget) it gave
-    /// 95.0–95.3 % (four seeds) against at most 92.96 % with fixed labels (eighteen runs). With random init (100 images) it
-    /// diverged with labels learned as fast as the examples (two seeds, near iterations 1,900 and 2,400); ten times slower,
-    /// the default there (see <see cref="LabelLearningRateScale"/>), it ran the full budget and gave 80.1 and 78.1 % over
-    /// 200 networks against 77.5 and 78.5 % with fixed labels.
+    /// the classes alone) does worse than the schedule promises. On MNIST it gave the best fixed-init results measured;
+    /// with random init it diverged with labels learned as fast as the examples, and ten times slower, the default there
+    /// (see <see cref="LabelLearningRateScale"/>), it gained a little over fixed labels (docs/results.md).
     /// </summary>
     public bool LearnLabels { get; set; }
 
@@ -93,8 +89,8 @@ public sealed class DistillationOptions
     /// With <see cref="LearnLabels"/>: Adam's rate for the labels as a fraction of <see cref="LearningRate"/> (it follows
     /// that rate's decay). Null (the default) picks by initialisation, see <see cref="EffectiveLabelLearningRateScale"/>.
     /// Adam moves every value by about its rate per iteration, so at 1 a label value moves as far as a pixel. On MNIST,
-    /// with fixed init that did best (95.2 % against 93.6 % at 0.1, seed 1); with random init it let the labels grow
-    /// until the run diverged (two seeds), and 0.1 kept them in check (see the README).
+    /// with fixed init that did better than 0.1; with random init it let the labels grow until the run diverged, and 0.1
+    /// kept them in check (docs/results.md).
     /// </summary>
     public float? LabelLearningRateScale { get; set; }
 
