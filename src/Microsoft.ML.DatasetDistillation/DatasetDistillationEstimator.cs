@@ -13,7 +13,7 @@ namespace Microsoft.ML.Transforms;
 /// synthetic rows per class and step, and a learning rate per training step, such that a network trained on them with
 /// those rates does well on the input data. Made by <c>mlContext.Transforms.DistillDataset(...)</c>. With
 /// <see cref="DatasetDistillationOptions.Method"/> it condenses the input by other means instead (random rows, class
-/// means, k-means centroids), which suit ML.NET's own trainers better.
+/// means, k-means centroids, distribution matching), which suit ML.NET's own trainers better.
 /// </summary>
 /// <remarks>
 /// <para>Input: a feature column that is a known-size vector of <see cref="float"/> (dense or sparse) and a key label
@@ -168,16 +168,19 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             DistillationMethod.KMeansCentroids => BaselineKind.KMeans,
             _ => null,
         };
-        BaselineOptions? baselineOptions = baseline is null ? null : new()
+        BaselineOptions packaging = new()
         {
             ExamplesPerClassPerStep = options.ExamplesPerClassPerStep, Steps = options.Steps, Epochs = options.Epochs, Seed = seed,
         };
-        int needed = baseline is { } kind ? Baselines.ExamplesNeededPerClass(kind, baselineOptions!) : core.ExamplesNeededPerClass;
+        bool matching = options.Method == DistillationMethod.DistributionMatching;
+        int needed = baseline is { } kind ? Baselines.ExamplesNeededPerClass(kind, packaging)
+            : matching ? options.Steps * options.ExamplesPerClassPerStep
+            : core.ExamplesNeededPerClass;
         int smallest = Array.IndexOf(counts, counts.Min());
         if (counts[smallest] < needed)
         {
-            string request = options.InitializeFromRealExamples || baseline is BaselineKind.RandomReal or BaselineKind.KMeans
-                ? $"{(baseline is null ? "InitializeFromRealExamples" : $"Method = {options.Method}")} with Steps × ExamplesPerClassPerStep = {needed} needs that many distinct rows"
+            string request = options.InitializeFromRealExamples || matching || baseline is BaselineKind.RandomReal or BaselineKind.KMeans
+                ? $"{(options.Method == DistillationMethod.Unrolled ? "InitializeFromRealExamples" : $"Method = {options.Method}")} with Steps × ExamplesPerClassPerStep = {needed} needs that many distinct rows"
                 : $"ExamplesPerClassPerStep = {needed} needs at least that many rows";
             throw new InvalidOperationException(
                 $"The label column '{options.LabelColumnName}' has {counts[smallest]} rows of class {smallest + 1}{ValueText(rows, smallest)}, " +
@@ -186,8 +189,8 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
 
         var real = new LabeledExamples(rows.Features, rows.Classes, spec.ExampleShape, rows.ClassCount);
         var network = spec.Create();
-        (DistilledDataset result, float[]? fixedWeights) = baseline is { } method
-            ? (Condense(method, baselineOptions!, network, real, seed, channel), null)
+        (DistilledDataset result, float[]? fixedWeights) = baseline is { } method ? (Condense(method, packaging, network, real, seed, channel), null)
+            : matching ? (MatchDistributions(packaging, network, real, seed, channel), null)
             : Distill(core, network, real, spec, seed, channel);
         channel.Log($"Finished in {clock.Elapsed.TotalSeconds:F1} s: {result.Examples.Count} rows, " +
                     $"learning rates {result.LearningRates.Min():G3} … {result.LearningRates.Max():G3}.");
@@ -255,6 +258,26 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         }
 
         return (result, distiller.FixedWeights);
+    }
+
+    /// <summary>Distribution matching, with progress and cancellation; the constant rate is chosen as for the other condensations.</summary>
+    private DistilledDataset MatchDistributions(BaselineOptions packaging, Network network, LabeledExamples real, int seed, IChannel? channel)
+    {
+        channel.Log(
+            $"Matching the distribution of {real.Count} rows of {real.ExampleSize} features in {real.ClassCount} classes with {options.Steps} steps × " +
+            $"{options.ExamplesPerClassPerStep} rows per class under random {network.GetType().Name} embeddings, {options.Iterations} iterations, seed {seed}.");
+        var matching = new DistributionMatching(network, real, new DistributionMatchingOptions
+        {
+            ExamplesPerClass = options.Steps * options.ExamplesPerClassPerStep, Iterations = options.Iterations, InitScheme = NetworkSpec.ToCore(options.InitScheme), Seed = seed,
+        });
+        var progress = new SynchronousProgress(p =>
+        {
+            options.Progress?.Report(new DatasetDistillationProgress(p.Iteration, p.TotalIterations, p.Loss, p.LearningRate));
+            channel.Detail($"Iteration {p.Iteration}/{p.TotalIterations}: loss {p.Loss:G4}.");
+        });
+        LabeledExamples condensed = matching.Run(progress, options.CancellationToken);
+        Func<int, float[]> scoringNetworks = Baselines.RandomInitializations(network, NetworkSpec.ToCore(options.InitScheme), seed);
+        return Baselines.FromExamplesByClass(condensed, network, real, packaging, scoringNetworks, options.CancellationToken);
     }
 
     /// <summary>The methods that pick or summarise input rows; the constant rate is chosen for the network on input rows.</summary>

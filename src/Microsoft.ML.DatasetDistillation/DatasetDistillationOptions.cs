@@ -33,6 +33,14 @@ public enum DistillationMethod
 
     /// <summary>Per class, the centroids of k-means (k-means++ seeding) with k = Steps × ExamplesPerClassPerStep.</summary>
     KMeansCentroids,
+
+    /// <summary>
+    /// Distribution matching (Zhao and Bilen, 2023): rows started from input rows of their class and moved, for
+    /// <see cref="DatasetDistillationOptions.Iterations"/> iterations, until their mean embedding under freshly drawn
+    /// networks of the chosen kind matches their class's (the paper's SGD: rate 1, momentum 0.5, 256 input rows per class
+    /// per iteration; no augmentation yet). Nothing is unrolled, so an iteration costs a few forward passes.
+    /// </summary>
+    DistributionMatching,
 }
 
 /// <summary>The network the distilled data is learned for.</summary>
@@ -137,9 +145,10 @@ public sealed class DatasetDistillationOptions
 
     /// <summary>
     /// How the rows are made. Default <see cref="DistillationMethod.Unrolled"/>, the paper's. With the other methods the
-    /// rows are chosen or summarised from the input, the schedule is one constant rate picked for the network on a subset of
-    /// the input rows, and the options of the unrolled optimisation (<see cref="Iterations"/>, <see cref="LearnLabels"/>,
-    /// <see cref="KeepBestEvery"/>, <see cref="CheckpointPath"/>, …) do not apply.
+    /// rows are chosen, summarised or matched to the input, the schedule is one constant rate picked for the network on a
+    /// subset of the input rows, and the options of the unrolled optimisation (<see cref="LearningRate"/>,
+    /// <see cref="RealBatchSize"/>, <see cref="LearnLabels"/>, <see cref="KeepBestEvery"/>, <see cref="CheckpointPath"/>, …)
+    /// do not apply; <see cref="Iterations"/> applies to <see cref="DistillationMethod.DistributionMatching"/> too.
     /// </summary>
     public DistillationMethod Method { get; set; } = DistillationMethod.Unrolled;
 

@@ -558,6 +558,17 @@ public sealed class DatasetDistillationTests
         }
 
         Assert.AreEqual(picked.RowCount, Enumerable.Range(0, picked.RowCount).Select(i => string.Join(",", Row(picked.GetFeatures(), i))).Distinct().Count(), "distinct rows");
+        // Distribution matching starts from input rows and moves them for Iterations iterations, reporting each.
+        var reports = new List<DatasetDistillationProgress>();
+        DatasetDistillationOptions matchingOptions = SmallOptions(iterations: 4);
+        matchingOptions.Method = DistillationMethod.DistributionMatching;
+        matchingOptions.Progress = new Recorder(reports.Add);
+        DatasetDistillationTransformer matched = ml.Transforms.DistillDataset(matchingOptions).Fit(keyed);
+        CollectionAssert.AreEqual(new[] { 1, 2, 3, 4 }, reports.Select(r => r.Iteration).ToArray());
+        Assert.AreEqual(DistillationMethod.DistributionMatching, matched.Method);
+        Assert.AreEqual(2 * ClassCount, matched.RowCount);
+        Assert.IsFalse(Enumerable.Range(0, matched.RowCount).Any(i => blobs.Any(b => b.Features.SequenceEqual(Row(matched.GetFeatures(), i)))), "the rows moved");
+
         DatasetDistillationTransformer centroids = Condense(DistillationMethod.KMeansCentroids);
         Assert.AreEqual(centroids.RowCount, Enumerable.Range(0, centroids.RowCount).Select(i => string.Join(",", Row(centroids.GetFeatures(), i))).Distinct().Count());
 

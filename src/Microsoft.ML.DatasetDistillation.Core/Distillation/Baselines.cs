@@ -155,6 +155,33 @@ public static class Baselines
         return i => Initialization.Draw(network, scheme, Seeds.Random(seed, Seeds.Stream.Baseline, InitializationIndex + i));
     }
 
+    /// <summary>
+    /// Lays out examples given class by class (class c's j-th at c·perClass + j, perClass = ExamplesPerClassPerStep × Steps)
+    /// as a distilled dataset's steps, with one constant rate chosen as for the baselines: how condensations that learn
+    /// no schedule of their own (distribution matching) are trained on.
+    /// </summary>
+    internal static DistilledDataset FromExamplesByClass(
+        LabeledExamples examples, Network network, LabeledExamples train, BaselineOptions options, Func<int, float[]> initialWeights, CancellationToken cancellationToken)
+    {
+        int perClass = ExamplesNeededPerClass(BaselineKind.KMeans, options);
+        if (examples.Count != train.ClassCount * perClass || examples.ExampleSize != train.ExampleSize)
+        {
+            throw new ArgumentException($"Expected {perClass} examples of {train.ExampleSize} values for each of {train.ClassCount} classes, but got {examples.Count} of {examples.ExampleSize}.", nameof(examples));
+        }
+
+        var features = new float[examples.Features.Length];
+        for (int c = 0; c < train.ClassCount; c++)
+        {
+            for (int j = 0; j < perClass; j++)
+            {
+                examples.Example(c * perClass + j).CopyTo(Slot(features, train, options.ExamplesPerClassPerStep, c, j));
+            }
+        }
+
+        float rate = options.LearningRate ?? new Scorer(network, train, options, initialWeights, cancellationToken).ChooseRate(features).Rate;
+        return Dataset(features, train, options, rate);
+    }
+
     /// <summary>The examples per class a baseline needs: distinct real examples or centroids for every step, or just one to average.</summary>
     internal static int ExamplesNeededPerClass(BaselineKind kind, BaselineOptions options) =>
         kind == BaselineKind.AverageReal ? 1 : options.ExamplesPerClassPerStep * options.Steps;
@@ -286,7 +313,7 @@ public static class Baselines
         return new DistilledDataset(features, labels, train.ExampleShape, train.ClassCount, options.Steps, options.Epochs, rates);
     }
 
-    private static int[][] IndicesByClass(LabeledExamples train)
+    internal static int[][] IndicesByClass(LabeledExamples train)
     {
         var lists = Enumerable.Range(0, train.ClassCount).Select(_ => new List<int>()).ToArray();
         for (int i = 0; i < train.Count; i++)

@@ -15,6 +15,7 @@ internal static class Seeds
         Evaluation = 5,
         Baseline = 6,
         KeepBest = 7,
+        DistributionMatching = 8,
     }
 
     public static Random Random(int seed, Stream stream, int index)

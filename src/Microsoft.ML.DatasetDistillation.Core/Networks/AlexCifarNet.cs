@@ -18,7 +18,7 @@ public sealed class AlexCifarNet : Network
     }
 
     /// <inheritdoc/>
-    protected override Tensor Forward(Tensor[] p, Tensor batch)
+    protected override Tensor Features(Tensor[] p, Tensor batch)
     {
         Tensor h = Tensor.Relu(Tensor.AddBias(Tensor.Conv2d(batch, p[0], padding: 2), p[1]));
         h = Tensor.LocalResponseNorm(Tensor.MaxPool2d(h, 3, 2, 1), LrnSize, LrnAlpha, LrnBeta, LrnK);
@@ -26,8 +26,7 @@ public sealed class AlexCifarNet : Network
         h = Tensor.MaxPool2d(Tensor.LocalResponseNorm(h, LrnSize, LrnAlpha, LrnBeta, LrnK), 3, 2, 1);
         h = h.Reshape(h.Dim(0), -1);
         h = Tensor.Relu(Linear(h, p[4], p[5]));
-        h = Tensor.Relu(Linear(h, p[6], p[7]));
-        return Linear(h, p[8], p[9]);
+        return Tensor.Relu(Linear(h, p[6], p[7]));
     }
 
     private static List<ParameterSpec> Specs(int channels, int height, int width, int classes)

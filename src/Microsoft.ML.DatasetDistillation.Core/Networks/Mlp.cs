@@ -16,16 +16,12 @@ public sealed class Mlp : Network
     public IReadOnlyList<int> HiddenSizes { get; }
 
     /// <inheritdoc/>
-    protected override Tensor Forward(Tensor[] p, Tensor batch)
+    protected override Tensor Features(Tensor[] p, Tensor batch)
     {
         Tensor h = batch;
-        for (int layer = 0; layer < p.Length / 2; layer++)
+        for (int layer = 0; layer < p.Length / 2 - 1; layer++)
         {
-            h = Linear(h, p[2 * layer], p[2 * layer + 1]);
-            if (layer < p.Length / 2 - 1)
-            {
-                h = Tensor.Relu(h);
-            }
+            h = Tensor.Relu(Linear(h, p[2 * layer], p[2 * layer + 1]));
         }
 
         return h;

@@ -59,6 +59,12 @@ public abstract class Network
     /// <summary>Logits [N, classes] for a batch [N, ..ExampleShape] under the flat parameters <paramref name="weights"/>.</summary>
     public Tensor Forward(Tensor weights, Tensor batch)
     {
+        CheckInputs(weights, batch);
+        return Forward(Tensor.Split(weights, shapes), batch);
+    }
+
+    private void CheckInputs(Tensor weights, Tensor batch)
+    {
         if (weights.Rank != 1 || weights.Length != ParameterCount)
         {
             throw new ArgumentException($"{GetType().Name} needs a flat parameter vector of {ParameterCount} elements, but got {Tensor.ShapeText(weights.Shape)}.", nameof(weights));
@@ -68,12 +74,29 @@ public abstract class Network
         {
             throw new ArgumentException($"{GetType().Name} expects a batch of shape [N, {string.Join(", ", ExampleShape)}], but got {Tensor.ShapeText(batch.Shape)}.", nameof(batch));
         }
-
-        return Forward(Tensor.Split(weights, shapes), batch);
     }
 
-    /// <summary>The forward pass given the parameter tensors, in the order of <see cref="Parameters"/>.</summary>
-    protected abstract Tensor Forward(Tensor[] p, Tensor batch);
+    /// <summary>
+    /// The embedding [N, <see cref="EmbeddingSize"/>] of a batch: every layer but the last, fully connected classifier,
+    /// whose input it is. Distribution matching compares the mean embeddings of real and synthetic examples.
+    /// </summary>
+    public Tensor Embed(Tensor weights, Tensor batch)
+    {
+        CheckInputs(weights, batch);
+        return Features(Tensor.Split(weights, shapes), batch);
+    }
+
+    /// <summary>Width of <see cref="Embed"/>'s output: the input width of the classifier, the last two parameters.</summary>
+    public int EmbeddingSize => Parameters[^2].Shape[1];
+
+    /// <summary>The forward pass given the parameter tensors: the classifier, the last two parameters, on the features.</summary>
+    protected Tensor Forward(Tensor[] p, Tensor batch) => Linear(Features(p, batch), p[^2], p[^1]);
+
+    /// <summary>
+    /// Every layer but the classifier, given the parameter tensors in the order of <see cref="Parameters"/>: the input of
+    /// the last, fully connected layer (whose weight and bias are the last two parameters).
+    /// </summary>
+    protected abstract Tensor Features(Tensor[] p, Tensor batch);
 
     /// <summary>A fully connected layer: x·Wᵀ + b with W stored [out, in] as PyTorch does.</summary>
     protected static Tensor Linear(Tensor x, Tensor weight, Tensor bias) => Tensor.AddBias(Tensor.MatMul(x, weight, transposeB: true), bias);

@@ -37,10 +37,10 @@ internal static class TestData
                 new ParameterSpec("fc.weight", [classes, 3 * (side / 2) * (side / 2)], false), new ParameterSpec("fc.bias", [classes], true),
             ])
     {
-        protected override Tensor Forward(Tensor[] p, Tensor batch)
+        protected override Tensor Features(Tensor[] p, Tensor batch)
         {
             Tensor h = Tensor.AvgPool2d(Tensor.Tanh(Tensor.AddBias(Tensor.Conv2d(batch, p[0], padding: 1), p[1])), 2);
-            return Linear(h.Reshape(h.Dim(0), -1), p[2], p[3]);
+            return h.Reshape(h.Dim(0), -1);
         }
     }
 }

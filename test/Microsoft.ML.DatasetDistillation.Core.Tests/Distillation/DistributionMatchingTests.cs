@@ -1,0 +1,72 @@
+using Microsoft.ML.DatasetDistillation.Autodiff;
+using Microsoft.ML.DatasetDistillation.Core.Tests.Autodiff;
+using Microsoft.ML.DatasetDistillation.Distillation;
+using Microsoft.ML.DatasetDistillation.Networks;
+
+namespace Microsoft.ML.DatasetDistillation.Core.Tests.Distillation;
+
+[TestClass]
+public sealed class DistributionMatchingTests
+{
+    [TestMethod]
+    public void LossGradientInTheSyntheticExamples_MatchesFiniteDifferences()
+    {
+        // A smooth network (tanh, average pooling), so finite differences meet no ReLU kinks.
+        var network = new TestData.SmoothConvNet(channels: 1, side: 4, classes: 2);
+        var random = new Random(3);
+        Tensor weights = Tensor.FromValues(GradientChecker.RandomValues(random, network.ParameterCount), network.ParameterCount);
+        Tensor[] real = [.. Enumerable.Range(0, 2).Select(_ => Tensor.FromValues(GradientChecker.RandomValues(random, 5 * 16), 5, 1, 4, 4))];
+        int[][] shapes = [[2, 1, 4, 4], [2, 1, 4, 4]];
+        float[][] synthetic = [.. shapes.Select(s => GradientChecker.RandomValues(random, 2 * 16))];
+
+        List<string> mismatches = GradientChecker.Check(s => DistributionMatching.Loss(network, weights, real, s), synthetic, shapes, secondOrder: true);
+
+        Assert.IsEmpty(mismatches, string.Join("\n", mismatches));
+    }
+
+    [TestMethod]
+    public void LossIsTheSquaredDistanceOfMeanEmbeddings_AndZeroForTheSameExamples()
+    {
+        // An MLP without hidden layers embeds by the identity, so the loss is Σ_c ‖mean(real_c) − mean(synthetic_c)‖².
+        var network = new Mlp(2, 2);
+        Tensor weights = Tensor.Zeros(network.ParameterCount);
+        Tensor[] real = [Tensor.FromValues([1, 2, 3, 4], 2, 2), Tensor.FromValues([0, 0, 2, 2], 2, 2)];
+        Tensor[] synthetic = [Tensor.FromValues([2, 3], 1, 2), Tensor.FromValues([0, 1], 1, 2)];
+
+        Assert.AreEqual(1f, DistributionMatching.Loss(network, weights, real, synthetic).Item(), 1e-6f); // (2,3) vs (2,3): 0; (1,1) vs (0,1): 1
+        Assert.AreEqual(0f, DistributionMatching.Loss(network, weights, real, real).Item());
+    }
+
+    [TestMethod]
+    public void ShortRun_BeatsRandomRealExamples_OnBlobs()
+    {
+        LabeledExamples all = TestData.Blobs(900, [12], 3, seed: 11);
+        LabeledExamples train = Take(all, i => i % 2 == 0), test = Take(all, i => i % 2 == 1);
+        var network = new Mlp(12, 3, 16);
+        var options = new BaselineOptions { ExamplesPerClassPerStep = 1, Steps = 2, Epochs = 3, ScoringNetworks = 2, Seed = 4 };
+        Func<int, float[]> scoring = Baselines.RandomInitializations(network, InitScheme.XavierNormal, 4);
+        Func<int, float[]> testing = Evaluation.RandomInitializations(network, InitScheme.XavierNormal, 5);
+
+        var matching = new DistributionMatching(network, train, new DistributionMatchingOptions { ExamplesPerClass = 2, Iterations = 60, RealBatchPerClass = 64, Seed = 4 });
+        var reports = new List<DistillationProgress>();
+        LabeledExamples condensed = matching.Run(new Recorder(reports.Add));
+        double matched = Evaluation.Evaluate(network, Baselines.FromExamplesByClass(condensed, network, train, options, scoring, default), test, testing, 10).Mean;
+        double randomReal = Evaluation.Evaluate(network, Baselines.Create(BaselineKind.RandomReal, network, train, options, scoring), test, testing, 10).Mean;
+
+        CollectionAssert.AreEqual(Enumerable.Range(1, 60).ToArray(), reports.Select(r => r.Iteration).ToArray());
+        Assert.IsLessThan(reports[0].Loss, reports[^1].Loss);
+        Assert.IsGreaterThan(randomReal, matched, $"distribution matching {matched:P2}, random real {randomReal:P2}");
+    }
+
+    private static LabeledExamples Take(LabeledExamples all, Func<int, bool> keep)
+    {
+        int[] indices = Enumerable.Range(0, all.Count).Where(keep).ToArray();
+        var (features, labels) = all.Gather(indices);
+        return new LabeledExamples(features, labels, all.ExampleShape, all.ClassCount);
+    }
+
+    private sealed class Recorder(Action<DistillationProgress> report) : IProgress<DistillationProgress>
+    {
+        public void Report(DistillationProgress value) => report(value);
+    }
+}
