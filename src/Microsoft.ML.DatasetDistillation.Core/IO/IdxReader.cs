@@ -105,11 +105,10 @@ public static class IdxReader
                 : SizeMismatch(path, total, length - headerLength);
         }
 
-        var data = new byte[total];
-        int got = Fill(stream, data, path);
-        if (got < data.Length)
+        byte[] data = ReadPayload(stream, (int)total, path);
+        if (data.Length < total)
         {
-            throw Truncated(path, total, got);
+            throw Truncated(path, total, data.Length);
         }
 
         // A compressed stream has no length up front: one more byte means the payload is longer than declared.
@@ -131,9 +130,25 @@ public static class IdxReader
         }
         catch (InvalidDataException e)
         {
-            throw new InvalidDataException($"{path}: corrupt gzip data ({e.Message})", e);
+            throw CorruptGzip(path, e);
         }
     }
+
+    // Memory follows the bytes that arrive, not the header: a small gzip file declaring millions of images
+    // fails as truncated after holding no more than it decompressed to.
+    private static byte[] ReadPayload(Stream stream, int count, string path)
+    {
+        try
+        {
+            return FramedFile.ReadUpTo(stream, count);
+        }
+        catch (InvalidDataException e)
+        {
+            throw CorruptGzip(path, e);
+        }
+    }
+
+    private static InvalidDataException CorruptGzip(string path, InvalidDataException e) => new($"{path}: corrupt gzip data ({e.Message})", e);
 
     private static InvalidDataException Truncated(string path, long expected, long actual) =>
         Invalid(path, $"truncated data: the dimensions declare {expected} data bytes but only {actual} are present");

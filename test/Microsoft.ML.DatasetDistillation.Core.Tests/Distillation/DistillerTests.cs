@@ -1,5 +1,6 @@
 using Microsoft.ML.DatasetDistillation.Core.Tests.IO;
 using Microsoft.ML.DatasetDistillation.Distillation;
+using Microsoft.ML.DatasetDistillation.IO;
 using Microsoft.ML.DatasetDistillation.Networks;
 
 namespace Microsoft.ML.DatasetDistillation.Core.Tests.Distillation;
@@ -163,25 +164,29 @@ public sealed class DistillerTests
     }
 
     [TestMethod]
-    public void VersionOneFilesWithoutSoftLabelsStillLoad()
+    public void VersionOneAndTwoFilesWithoutTheFrameStillLoad()
     {
         DistilledDataset distilled = Distil(seed: 1);
         using var temp = new TempFolder();
         string path = temp.File("distilled.mldd");
         distilled.Save(path);
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] payload = File.ReadAllBytes(path)[FramedFile.HeaderLength..];
 
-        // Version 1 is version 2 without the soft-label flag, which follows the 12 labels.
-        int flagAt = bytes.Length - distilled.Examples.Features.Length * sizeof(float) - sizeof(int);
-        byte[] versionOne = [.. bytes[..4], 1, 0, 0, 0, .. bytes[8..flagAt], .. bytes[(flagAt + sizeof(int))..]];
-        File.WriteAllBytes(path, versionOne);
-        DistilledDataset loaded = DistilledDataset.Load(path);
+        // Version 2 was the magic and version, then today's payload, without length or checksum; version 1 is version 2
+        // without the soft-label flag, which follows the 12 labels.
+        int flagAt = payload.Length - distilled.Examples.Features.Length * sizeof(float) - sizeof(int);
+        byte[] versionTwo = [.. "MLDD"u8, 2, 0, 0, 0, .. payload];
+        byte[] versionOne = [.. "MLDD"u8, 1, 0, 0, 0, .. payload[..flagAt], .. payload[(flagAt + sizeof(int))..]];
+        foreach (byte[] bytes in new[] { versionOne, versionTwo })
+        {
+            File.WriteAllBytes(path, bytes);
+            DistilledDataset loaded = DistilledDataset.Load(path);
+            AssertSameData(distilled, loaded);
+            CollectionAssert.AreEqual(distilled.Examples.Labels, loaded.Examples.Labels);
+        }
 
-        AssertSameData(distilled, loaded);
-        CollectionAssert.AreEqual(distilled.Examples.Labels, loaded.Examples.Labels);
-
-        bytes[flagAt] = 7;
-        File.WriteAllBytes(path, bytes);
+        versionTwo[8 + flagAt] = 7;
+        File.WriteAllBytes(path, versionTwo);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => DistilledDataset.Load(path)).Message, "soft-label flag is 7");
     }
 
@@ -333,7 +338,7 @@ public sealed class DistillerTests
         bytes[4] = 4; // the format version follows the four magic bytes
         File.WriteAllBytes(path, bytes);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new DatasetDistiller(new Mlp(8, 3, 6), real, options).LoadCheckpoint(path)).Message,
-            "is a distillation checkpoint of format version 4, but this version of the library reads version 5 only");
+            "has format version 4; this library reads versions 5 to 6");
     }
 
     [TestMethod]
