@@ -208,6 +208,26 @@ public sealed class DistillerTests
     }
 
     [TestMethod]
+    public void NonFiniteOrOverflowingSettingsAndNonFiniteFeaturesAreRefusedUpFront()
+    {
+        void Refused(string option, DistillationOptions options) =>
+            Assert.AreEqual(option, Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate).ParamName);
+
+        Refused(nameof(DistillationOptions.InitialStepLearningRate), new DistillationOptions { InitialStepLearningRate = float.PositiveInfinity });
+        Refused(nameof(DistillationOptions.LearningRate), new DistillationOptions { LearningRate = float.NaN });
+        Refused(nameof(DistillationOptions.Epochs), new DistillationOptions { Epochs = int.MaxValue });
+        Refused(nameof(DistillationOptions.ExamplesPerClassPerStep), new DistillationOptions { Steps = 1 << 16, Epochs = 1, ExamplesPerClassPerStep = 1 << 16 });
+        Refused(nameof(DistillationOptions.AdamBeta2), new DistillationOptions { AdamBeta2 = 1 });
+
+        LabeledExamples real = TestData.Blobs(30, Features, 3, seed: 2);
+        float[] features = (float[])real.Features.Clone();
+        features[5 * Features[0] + 3] = float.NaN;
+        StringAssert.Contains(
+            Assert.ThrowsExactly<ArgumentException>(() => new LabeledExamples(features, real.Labels, real.ExampleShape, 3)).Message,
+            "Feature 3 of example 5 is NaN");
+    }
+
+    [TestMethod]
     public void ImpossibleRequestsAreRefusedWithClearMessages()
     {
         LabeledExamples real = TestData.Blobs(30, Features, 3, seed: 2);
