@@ -91,6 +91,13 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
     private void CreateOutputFolder()
     {
+        // distilled.mldd is written only when a run finishes: starting afresh there would mix two runs' outputs.
+        if (!options.Resume && !options.Force && File.Exists(Path.Combine(options.Out, "distilled.mldd")))
+        {
+            throw new SampleException(
+                $"{options.Out} holds a finished run. Pass --force to replace its outputs, or --out with another folder (--resume continues it with more --iterations).");
+        }
+
         try
         {
             Directory.CreateDirectory(options.Out);
@@ -192,11 +199,12 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         return AccuracySummary.Of(accuracies);
     }
 
-    // The checkpoint and curve are written together, so both always belong to the same iteration.
+    // The checkpoint commits both: the curve is written first, so a kill between the two leaves the older checkpoint
+    // and a curve with extra rows, which resuming drops (LoadUpTo) and the resumed run writes again; never missing rows.
     private void SaveCheckpoint()
     {
-        distiller.SaveCheckpoint(options.CheckpointPath);
         curve.Save();
+        distiller.SaveCheckpoint(options.CheckpointPath);
     }
 
     private void WriteOutputs(DistilledDataset distilled)
