@@ -211,12 +211,14 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     {
         distilled.Save(Path.Combine(options.Out, "distilled.mldd"));
 
-        // One row per step; within a row, the images of class 0, then class 1, … as the step holds them.
+        // One row per step; within a row, the images of class 0, then class 1, … as the step holds them. Rows are
+        // labelled with their step, columns with their digit.
         ImageGrid.Write(
             Path.Combine(options.Out, "distilled.png"), distilled.Examples.Features,
             rows: distilled.Steps, columns: distilled.ExamplesPerStep, channels: 1,
             height: MnistDataset.ImageSide, width: MnistDataset.ImageSide,
-            PixelScaling.Denormalize(MnistDataset.Mean, MnistDataset.Std), upscale: 2);
+            PixelScaling.Denormalize(MnistDataset.Mean, MnistDataset.Std), upscale: 2,
+            rowLabels: [.. Enumerable.Range(0, distilled.Steps)], columnLabels: distilled.StepLabels(0).ToArray());
 
         CsvWriter.Write(
             Path.Combine(options.Out, "learning-rates.csv"), ["step", "lr"],
