@@ -105,10 +105,12 @@ public static class IdxReader
                 : SizeMismatch(path, total, length - headerLength);
         }
 
-        byte[] data = ReadPayload(stream, (int)total, path);
-        if (data.Length < total)
+        // A raw file's length was checked above, so its payload is allocated whole; a compressed one's grows as it arrives.
+        byte[] data = knownLength is null ? ReadPayload(stream, (int)total, path) : new byte[total];
+        int got = knownLength is null ? data.Length : Fill(stream, data, path);
+        if (got < total)
         {
-            throw Truncated(path, total, data.Length);
+            throw Truncated(path, total, got);
         }
 
         // A compressed stream has no length up front: one more byte means the payload is longer than declared.
