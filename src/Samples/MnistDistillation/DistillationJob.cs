@@ -89,13 +89,25 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
     private int FinalEvaluationNetworks => options.Init == InitializationMode.Fixed ? 1 : options.EvalNets;
 
+    // What a finished run writes besides the checkpoint and the curve, which a fresh start replaces anyway.
+    private static readonly string[] FinishedOutputs = ["distilled.mldd", "distilled.png", "learning-rates.csv", "labels.csv"];
+
     private void CreateOutputFolder()
     {
         // distilled.mldd is written only when a run finishes: starting afresh there would mix two runs' outputs.
-        if (!options.Resume && !options.Force && File.Exists(Path.Combine(options.Out, "distilled.mldd")))
+        if (!options.Resume && File.Exists(Path.Combine(options.Out, FinishedOutputs[0])))
         {
-            throw new SampleException(
-                $"{options.Out} holds a finished run. Pass --force to replace its outputs, or --out with another folder (--resume continues it with more --iterations).");
+            if (!options.Force)
+            {
+                throw new SampleException(
+                    $"{options.Out} holds a finished run. Pass --force to replace its outputs, or --out with another folder (--resume continues it with more --iterations).");
+            }
+
+            // Replaced at the end; deleted now so that a stopped run, or one without --learn-labels, leaves none of the old ones.
+            foreach (string name in FinishedOutputs)
+            {
+                File.Delete(Path.Combine(options.Out, name));
+            }
         }
 
         try
