@@ -354,7 +354,18 @@ public sealed class DistillerTests
         var forAnotherNetwork = new DatasetDistiller(new Mlp(8, 3, 7), real, options);
         Assert.ThrowsExactly<InvalidDataException>(() => forAnotherNetwork.LoadCheckpoint(path));
 
-        byte[] bytes = File.ReadAllBytes(path);
+        // Version 5 was the magic and version, then today's payload, without length or checksum: it still loads.
+        var stepped = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+        stepped.Step();
+        stepped.SaveCheckpoint(path);
+        byte[] framed = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, [.. "MLDC"u8, 5, 0, 0, 0, .. framed[FramedFile.HeaderLength..]]);
+        var fromVersionFive = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+        fromVersionFive.LoadCheckpoint(path);
+        Assert.AreEqual(1, fromVersionFive.Iteration);
+        AssertSameData(stepped.Snapshot(), fromVersionFive.Snapshot());
+
+        byte[] bytes = framed;
         bytes[4] = 4; // the format version follows the four magic bytes
         File.WriteAllBytes(path, bytes);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new DatasetDistiller(new Mlp(8, 3, 6), real, options).LoadCheckpoint(path)).Message,
