@@ -6,7 +6,7 @@ namespace Microsoft.ML.DatasetDistillation;
 /// </summary>
 public sealed class LabeledExamples
 {
-    /// <summary>Wraps the arrays without copying; validates their sizes and labels.</summary>
+    /// <summary>Wraps the arrays without copying; validates their sizes, labels and that every feature is finite.</summary>
     public LabeledExamples(float[] features, int[] labels, int[] exampleShape, int classCount)
     {
         ArgumentNullException.ThrowIfNull(features);
@@ -23,6 +23,13 @@ public sealed class LabeledExamples
             throw new ArgumentException(
                 $"{labels.Length} labels with examples of shape [{string.Join(", ", exampleShape)}] need {(long)labels.Length * ExampleSize} feature values, but there are {features.Length}.",
                 nameof(features));
+        }
+
+        // Refused here, naming the value, rather than surfacing later as a diverged run.
+        if (Array.FindIndex(features, v => !float.IsFinite(v)) is var bad and >= 0)
+        {
+            throw new ArgumentException(
+                $"Feature {bad % ExampleSize} of example {bad / ExampleSize} is {features[bad]}, not a finite number.", nameof(features));
         }
 
         for (int i = 0; i < labels.Length; i++)

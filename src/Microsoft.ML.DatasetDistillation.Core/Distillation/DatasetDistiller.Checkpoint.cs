@@ -13,123 +13,95 @@ public sealed partial class DatasetDistiller
     /// <summary>
     /// Writes everything needed to continue this run exactly: the iteration, x̃, r (and ỹ when learned), Adam's moments and the best snapshot
     /// kept so far, plus what must match on resume: the settings and a checksum of the network's layout, the training examples
-    /// and the pretrained weights ("MLDC" format, little-endian, written atomically).
+    /// and the pretrained weights ("MLDC" format version 6 in the library's checksummed frame, little-endian, written atomically).
     /// </summary>
-    public void SaveCheckpoint(string path)
+    public void SaveCheckpoint(string path) => FramedFile.Save(path, CheckpointFormat, writer =>
     {
-        using var file = new AtomicFile(path);
-        using (var writer = new BinaryWriter(file.Stream, Encoding.UTF8, leaveOpen: true))
+        foreach ((string _, double value) in Fingerprint())
         {
-            writer.Write(Encoding.ASCII.GetBytes(CheckpointMagic));
-            writer.Write(CheckpointVersion);
-            foreach ((string _, double value) in Fingerprint())
-            {
-                writer.Write(value);
-            }
-
-            writer.Write(InputChecksum());
-            writer.Write(Iteration);
-            writer.Write(adam.StepCount);
-            foreach (float[] buffer in Parameters.Select(p => p.ToArray()).Concat(adam.State))
-            {
-                writer.Write(buffer.Length);
-                DistilledDataset.WriteFloats(writer, buffer);
-            }
-
-            writer.Write(best is null ? -1 : bestIteration);
-            if (best is not null)
-            {
-                writer.Write(bestAccuracy);
-                DistilledDataset.WriteFloats(writer, best.Examples.Features);
-                DistilledDataset.WriteFloats(writer, best.LearningRates);
-                DistilledDataset.WriteFloats(writer, best.SoftLabels ?? []);
-            }
+            writer.Write(value);
         }
 
-        file.Commit();
-    }
+        writer.Write(InputChecksum());
+        writer.Write(Iteration);
+        writer.Write(adam.StepCount);
+        foreach (float[] buffer in Parameters.Select(p => p.ToArray()).Concat(adam.State))
+        {
+            writer.Write(buffer.Length);
+            DistilledDataset.WriteFloats(writer, buffer);
+        }
+
+        writer.Write(best is null ? -1 : bestIteration);
+        if (best is not null)
+        {
+            writer.Write(bestAccuracy);
+            DistilledDataset.WriteFloats(writer, best.Examples.Features);
+            DistilledDataset.WriteFloats(writer, best.LearningRates);
+            DistilledDataset.WriteFloats(writer, best.SoftLabels ?? []);
+        }
+    });
 
     /// <summary>Continues a run from a checkpoint written by <see cref="SaveCheckpoint"/> with the same settings and data.</summary>
-    /// <exception cref="InvalidDataException">The file is not a checkpoint of this format, is truncated, or was written for
-    /// other settings (the message names them), another network or other data.</exception>
-    public void LoadCheckpoint(string path)
+    /// <exception cref="InvalidDataException">The file is not a checkpoint of this format, is damaged or truncated, or was written
+    /// for other settings (the message names them), another network or other data. The run is left as it was.</exception>
+    public void LoadCheckpoint(string path) => FramedFile.Load(path, CheckpointFormat, payload =>
     {
-        using FileStream stream = File.OpenRead(path);
-        using var reader = new BinaryReader(stream, Encoding.UTF8);
-        try
+        var reader = new PayloadReader(payload.Bytes);
+        string[] differences = Fingerprint()
+            .Select(setting => (setting.Name, setting.Value, Saved: reader.Double(setting.Name)))
+            .Where(setting => setting.Saved != setting.Value)
+            .Select(setting => $"{setting.Name} {setting.Value:G7} (checkpoint: {setting.Saved:G7})")
+            .ToArray();
+        if (differences.Length > 0)
         {
-            if (Encoding.ASCII.GetString(reader.ReadBytes(4)) != CheckpointMagic)
-            {
-                throw new InvalidDataException($"'{path}' is not a distillation checkpoint.");
-            }
-
-            int version = reader.ReadInt32();
-            if (version != CheckpointVersion)
-            {
-                throw new InvalidDataException(
-                    $"'{path}' is a distillation checkpoint of format version {version}, but this version of the library reads version {CheckpointVersion} only; start afresh.");
-            }
-
-            string[] differences = Fingerprint()
-                .Select(setting => (setting.Name, setting.Value, Saved: reader.ReadDouble()))
-                .Where(setting => setting.Saved != setting.Value)
-                .Select(setting => $"{setting.Name} {setting.Value:G7} (checkpoint: {setting.Saved:G7})")
-                .ToArray();
-            if (differences.Length > 0)
-            {
-                throw new InvalidDataException($"'{path}' was written for other settings or data: {string.Join(", ", differences)}.");
-            }
-
-            uint saved = reader.ReadUInt32(), current = InputChecksum();
-            if (saved != current)
-            {
-                throw new InvalidDataException(
-                    $"'{path}' was written for other data: the checksum of the network's layout, the training examples and their labels and the pretrained weights is {current:X8}, the checkpoint's {saved:X8}.");
-            }
-
-            int iteration = reader.ReadInt32(), adamSteps = reader.ReadInt32();
-            Tensor[] leaves = Parameters;
-            var buffers = new float[2 * leaves.Length][];
-            for (int i = 0; i < leaves.Length + buffers.Length; i++)
-            {
-                int length = reader.ReadInt32();
-                if (length != leaves[i % leaves.Length].Length)
-                {
-                    throw new InvalidDataException($"'{path}': buffer {i} has {length} values instead of {leaves[i % leaves.Length].Length}.");
-                }
-
-                float[] values = DistilledDataset.ReadFloats(reader, length);
-                if (i < leaves.Length)
-                {
-                    values.CopyTo(leaves[i].Data);
-                }
-                else
-                {
-                    buffers[i - leaves.Length] = values;
-                }
-            }
-
-            int keptIteration = reader.ReadInt32();
-            if (keptIteration >= 0)
-            {
-                bestAccuracy = reader.ReadDouble();
-                float[] features = DistilledDataset.ReadFloats(reader, data.Sum(d => d.Length));
-                float[] rates = DistilledDataset.ReadFloats(reader, options.TotalSteps);
-                best = SnapshotOf(features, rates, options.LearnLabels ? DistilledDataset.ReadFloats(reader, targets.Sum(y => y.Length)) : null);
-                bestIteration = keptIteration;
-            }
-
-            adam.Restore(buffers, adamSteps);
-            Iteration = iteration;
+            throw new InvalidDataException($"It was written for other settings or data: {string.Join(", ", differences)}.");
         }
-        catch (EndOfStreamException)
+
+        uint saved = reader.UInt32("input checksum"), current = InputChecksum();
+        if (saved != current)
         {
-            throw new InvalidDataException($"'{path}' is truncated.");
+            throw new InvalidDataException(
+                $"It was written for other data: the checksum of the network's layout, the training examples and their labels and the pretrained weights is {current:X8}, the checkpoint's {saved:X8}.");
         }
-    }
 
-    private const string CheckpointMagic = "MLDC";
-    private const int CheckpointVersion = 5;
+        int iteration = reader.Count("iteration", 0, int.MaxValue), adamSteps = reader.Count("Adam step count", 0, int.MaxValue);
+        Tensor[] leaves = Parameters;
+        var buffers = new float[3 * leaves.Length][]; // the leaves' values, then Adam's first and second moments
+        for (int i = 0; i < buffers.Length; i++)
+        {
+            int length = leaves[i % leaves.Length].Length;
+            string field = $"buffer {i}";
+            reader.Count($"length of {field}", length, length);
+            buffers[i] = reader.FiniteFloats(length, field);
+        }
+
+        int keptIteration = reader.Count("kept iteration", -1, iteration);
+        (double Accuracy, DistilledDataset Snapshot)? kept = null;
+        if (keptIteration >= 0)
+        {
+            double accuracy = reader.Double("kept accuracy");
+            float[] features = reader.FiniteFloats(data.Sum(d => (long)d.Length), "kept features");
+            float[] rates = reader.FiniteFloats(options.TotalSteps, "kept learning rates");
+            float[]? softLabels = options.LearnLabels ? reader.FiniteFloats(targets.Sum(y => (long)y.Length), "kept soft labels") : null;
+            kept = (accuracy, SnapshotOf(features, rates, softLabels));
+        }
+
+        reader.End("checkpoint");
+
+        // Nothing changes until the whole file has been read and checked.
+        for (int i = 0; i < leaves.Length; i++)
+        {
+            buffers[i].CopyTo(leaves[i].Data);
+        }
+
+        adam.Restore(buffers[leaves.Length..], adamSteps);
+        (best, bestAccuracy, bestIteration) = kept is { } k ? (k.Snapshot, k.Accuracy, keptIteration) : (null, 0, 0);
+        Iteration = iteration;
+        return 0;
+    });
+
+    // Version 5, written before the checksummed frame, is still read (its payload is the same).
+    private static readonly FileFormat CheckpointFormat = new("MLDC", "distillation checkpoint", 6) { OldestVersion = 5, FirstFramedVersion = 6 };
 
     /// <summary>
     /// CRC-32 of what the fingerprint's counts cannot tell apart: the network's parameter layout, the shape, values and

@@ -127,7 +127,7 @@ public sealed class DistillationOptions
     /// </summary>
     internal int ExamplesNeededPerClass => InitializeFromRealExamples ? Steps * ExamplesPerClassPerStep : ExamplesPerClassPerStep;
 
-    /// <summary>Throws when a setting is out of range, naming it.</summary>
+    /// <summary>Throws when a setting is out of range or not a finite number, naming it.</summary>
     public void Validate()
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(ExamplesPerClassPerStep, 1);
@@ -145,14 +145,58 @@ public sealed class DistillationOptions
             throw new ArgumentOutOfRangeException(nameof(LabelLearningRateScale), scale, "The label learning-rate scale must be a positive number.");
         }
 
-        if (!(InitialStepLearningRate > 0) || !(LearningRate > 0))
+        RequirePositiveFinite(InitialStepLearningRate, nameof(InitialStepLearningRate));
+        RequirePositiveFinite(LearningRate, nameof(LearningRate));
+        RequireFraction(AdamBeta1, nameof(AdamBeta1));
+        RequireFraction(AdamBeta2, nameof(AdamBeta2));
+
+        if (!(DecayFactor > 0 && DecayFactor <= 1))
         {
-            throw new ArgumentOutOfRangeException(nameof(LearningRate), "Learning rates must be positive.");
+            throw new ArgumentOutOfRangeException(nameof(DecayFactor), DecayFactor, "The decay factor must lie in (0, 1].");
+        }
+
+        // The distilled set holds Steps × ExamplesPerClassPerStep examples of every class, and training on it takes
+        // Steps × Epochs inner steps: both must stay far below what an array can index.
+        const long MaxInnerSteps = 1 << 20, MaxExamplesPerClass = 1 << 20;
+        if ((long)Steps * Epochs > MaxInnerSteps)
+        {
+            throw new ArgumentOutOfRangeException(nameof(Epochs), Epochs, $"Steps ({Steps}) × Epochs ({Epochs}) inner steps exceed {MaxInnerSteps}.");
+        }
+
+        if ((long)Steps * ExamplesPerClassPerStep > MaxExamplesPerClass)
+        {
+            throw new ArgumentOutOfRangeException(
+                nameof(ExamplesPerClassPerStep), ExamplesPerClassPerStep, $"Steps ({Steps}) × ExamplesPerClassPerStep ({ExamplesPerClassPerStep}) examples of every class exceed {MaxExamplesPerClass}.");
+        }
+
+        for (int i = 0; i < (PretrainedWeights?.Count ?? 0); i++)
+        {
+            float[] weights = PretrainedWeights![i] ?? throw new ArgumentException($"Pretrained network {i} is null.", nameof(PretrainedWeights));
+            if (Array.FindIndex(weights, v => !float.IsFinite(v)) is var bad and >= 0)
+            {
+                throw new ArgumentException($"Weight {bad} of pretrained network {i} is {weights[bad]}, not a finite number.", nameof(PretrainedWeights));
+            }
         }
 
         if (Initialization == InitializationMode.Pretrained && (PretrainedWeights is null || PretrainedWeights.Count == 0))
         {
             throw new ArgumentException("Pretrained initialisation needs at least one network in PretrainedWeights.", nameof(PretrainedWeights));
+        }
+    }
+
+    private static void RequireFraction(float value, string name)
+    {
+        if (!(value >= 0 && value < 1))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must lie in [0, 1).");
+        }
+    }
+
+    private static void RequirePositiveFinite(float value, string name)
+    {
+        if (!(value > 0) || !float.IsFinite(value))
+        {
+            throw new ArgumentOutOfRangeException(name, value, $"{name} must be a positive finite number.");
         }
     }
 }

@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.IO;
 
@@ -12,9 +11,6 @@ namespace Microsoft.ML.DatasetDistillation.Distillation;
 /// </summary>
 public sealed class DistilledDataset
 {
-    private const string Magic = "MLDD";
-    private const int FormatVersion = 2; // 2 added the soft labels; version 1 files still load
-
     /// <summary>Creates a dataset; validates every size against the others.</summary>
     /// <param name="features">The examples' features, example after example.</param>
     /// <param name="labels">The class each example was distilled for.</param>
@@ -96,67 +92,35 @@ public sealed class DistilledDataset
         : Tensor.FromValues(SoftLabels.AsSpan(step * ExamplesPerStep * Examples.ClassCount, ExamplesPerStep * Examples.ClassCount), ExamplesPerStep, Examples.ClassCount);
 
     /// <summary>
-    /// Writes the dataset to a file in its binary format: "MLDD", version (2), example shape, class count, steps, epochs,
-    /// the learning rates, the labels, a flag (1 when soft labels follow, else 0) and the soft labels, then the features,
-    /// little-endian (version 1, still read, had no flag and no soft labels). The file is written to a temporary name
-    /// and moved into place, so a reader never sees half a file.
+    /// Writes the dataset to a file in its binary format, little-endian: "MLDD", format version (3), payload length (int64)
+    /// and the CRC-32 of those and the payload (the frame all of the library's files share), then the payload: example
+    /// shape, class count, steps, epochs, example count, the learning rates, the labels, a flag (1 when soft labels
+    /// follow, else 0) and the soft labels, then the features. Versions 1 and 2 (no frame, no checksum; version 1 had no
+    /// flag and no soft labels) are still read. The file is written to a temporary name and moved into place, so a
+    /// reader never sees half a file.
     /// </summary>
-    public void Save(string path)
-    {
-        using var file = new AtomicFile(path);
-        Save(file.Stream);
-        file.Commit();
-    }
+    public void Save(string path) => FramedFile.Save(path, Format, WritePayload);
 
     /// <summary>Writes the dataset to <paramref name="stream"/> in the format <see cref="Save(string)"/> describes.</summary>
     public void Save(Stream stream)
     {
-        using var writer = new BinaryWriter(stream, Encoding.UTF8, leaveOpen: true);
-        Write(writer);
+        ArgumentNullException.ThrowIfNull(stream);
+        FramedFile.Write(stream, Format, FramedFile.Payload(WritePayload));
     }
 
-    /// <summary>Reads a dataset written by <see cref="Save(string)"/>, validating every field.</summary>
-    public static DistilledDataset Load(string path)
-    {
-        using FileStream stream = File.OpenRead(path);
-        try
-        {
-            DistilledDataset dataset = Load(stream);
-            if (stream.Position != stream.Length)
-            {
-                throw new InvalidDataException($"{stream.Length - stream.Position} unexpected bytes after the dataset.");
-            }
-
-            return dataset;
-        }
-        catch (InvalidDataException e)
-        {
-            throw new InvalidDataException($"'{path}': {e.Message}", e);
-        }
-    }
+    /// <summary>Reads a dataset written by <see cref="Save(string)"/>, checking its checksum and every field.</summary>
+    /// <exception cref="InvalidDataException">The file is damaged, truncated, of another format or version, or inconsistent;
+    /// the message names the file and the field.</exception>
+    public static DistilledDataset Load(string path) => FramedFile.Load(path, Format, Parse);
 
     /// <summary>Reads one dataset from <paramref name="stream"/>, leaving the stream just after it.</summary>
-    public static DistilledDataset Load(Stream stream)
-    {
-        using var reader = new BinaryReader(stream, Encoding.UTF8, leaveOpen: true);
-        try
-        {
-            return Read(reader);
-        }
-        catch (EndOfStreamException)
-        {
-            throw new InvalidDataException("The data is truncated: it ends inside the distilled dataset.");
-        }
-        catch (ArgumentException e)
-        {
-            throw new InvalidDataException($"Inconsistent distilled dataset: {e.Message}", e);
-        }
-    }
+    /// <exception cref="InvalidDataException">The data are damaged, truncated, of another format or version, or inconsistent.</exception>
+    public static DistilledDataset Load(Stream stream) => Parse(FramedFile.Read(stream, Format));
 
-    internal void Write(BinaryWriter writer)
+    private static readonly FileFormat Format = new("MLDD", "distilled dataset", 3) { OldestVersion = 1, FirstFramedVersion = 3 };
+
+    private void WritePayload(BinaryWriter writer)
     {
-        writer.Write(Encoding.ASCII.GetBytes(Magic));
-        writer.Write(FormatVersion);
         writer.Write(Examples.ExampleShape.Length);
         foreach (int d in Examples.ExampleShape)
         {
@@ -182,68 +146,47 @@ public sealed class DistilledDataset
         WriteFloats(writer, Examples.Features);
     }
 
-    internal static DistilledDataset Read(BinaryReader reader)
+    private static DistilledDataset Parse(FramedPayload payload)
     {
-        string magic = Encoding.ASCII.GetString(reader.ReadBytes(4));
-        if (magic != Magic)
-        {
-            throw new InvalidDataException($"Not a distilled dataset: the file starts with '{magic}' instead of '{Magic}'.");
-        }
-
-        int version = reader.ReadInt32();
-        if (version is < 1 or > FormatVersion)
-        {
-            throw new InvalidDataException($"Distilled dataset format version {version} is not supported (expected 1 to {FormatVersion}).");
-        }
-
-        int rank = ReadCount(reader, 1, 8, "rank");
+        var reader = new PayloadReader(payload.Bytes);
+        int rank = reader.Count("rank", 1, 8);
         int[] shape = new int[rank];
+        long exampleSize = 1;
         for (int i = 0; i < rank; i++)
         {
-            shape[i] = ReadCount(reader, 1, 1 << 20, "example dimension");
+            shape[i] = reader.Count($"example dimension {i}", 1, 1 << 20);
+            exampleSize = Math.Min(exampleSize * shape[i], int.MaxValue + 1L); // capped: the features' check below refuses it
         }
 
-        int classes = ReadCount(reader, 2, 1 << 20, "class count");
-        int steps = ReadCount(reader, 1, 1 << 20, "steps");
-        int epochs = ReadCount(reader, 1, 1 << 20, "epochs");
-        int count = ReadCount(reader, 1, 1 << 26, "example count");
-        float[] rates = ReadFloats(reader, checked(steps * epochs));
-        if (rates.Any(r => !float.IsFinite(r)))
+        int classes = reader.Count("class count", 2, 1 << 20);
+        int steps = reader.Count("steps", 1, 1 << 20);
+        int epochs = reader.Count("epochs", 1, 1 << 20);
+        int count = reader.Count("example count", 1, 1 << 26);
+        if (count % ((long)steps * classes) != 0)
         {
-            throw new InvalidDataException("A learning rate is not a finite number.");
+            throw new InvalidDataException($"The example count {count} is not a multiple of steps ({steps}) × classes ({classes}).");
         }
 
-        int[] labels = new int[count];
-        for (int i = 0; i < count; i++)
+        float[] rates = reader.FiniteFloats((long)steps * epochs, "learning rates");
+        int[] labels = reader.Int32s(count, "labels");
+        if (Array.FindIndex(labels, label => (uint)label >= (uint)classes) is var badLabel and >= 0)
         {
-            labels[i] = reader.ReadInt32();
+            throw new InvalidDataException($"The label of example {badLabel} is {labels[badLabel]}, outside [0, {classes}).");
         }
 
-        float[]? softLabels = null;
-        if (version >= 2)
+        // Version 1 had no soft labels; from version 2 a flag says whether they follow.
+        bool soft = payload.Version >= 2 && reader.Count("soft-label flag", 0, 1) == 1;
+        float[]? softLabels = soft ? reader.FiniteFloats((long)count * classes, "soft labels") : null;
+        float[] features = reader.FiniteFloats(count * exampleSize, "features");
+        reader.End("distilled dataset");
+        try
         {
-            int flag = reader.ReadInt32();
-            if (flag is not (0 or 1))
-            {
-                throw new InvalidDataException($"The soft-label flag is {flag}; it must be 0 or 1.");
-            }
-
-            softLabels = flag == 1 ? ReadFloats(reader, checked(count * classes)) : null;
+            return new DistilledDataset(features, labels, shape, classes, steps, epochs, rates, softLabels);
         }
-
-        float[] features = ReadFloats(reader, checked(count * shape.Aggregate(1, (a, b) => checked(a * b))));
-        return new DistilledDataset(features, labels, shape, classes, steps, epochs, rates, softLabels);
-    }
-
-    private static int ReadCount(BinaryReader reader, int min, int max, string what)
-    {
-        int value = reader.ReadInt32();
-        if (value < min || value > max)
+        catch (ArgumentException e)
         {
-            throw new InvalidDataException($"The {what} is {value}, outside [{min}, {max}].");
+            throw new InvalidDataException($"Inconsistent distilled dataset: {e.Message}", e);
         }
-
-        return value;
     }
 
     internal static void WriteFloats(BinaryWriter writer, ReadOnlySpan<float> values) =>
@@ -251,6 +194,12 @@ public sealed class DistilledDataset
 
     internal static float[] ReadFloats(BinaryReader reader, int count)
     {
+        // A count the stream cannot hold is refused before the array is allocated.
+        if (reader.BaseStream.CanSeek && (long)count * sizeof(float) > reader.BaseStream.Length - reader.BaseStream.Position)
+        {
+            throw new EndOfStreamException();
+        }
+
         var values = new float[count];
         Span<byte> bytes = System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan());
         if (reader.BaseStream.ReadAtLeast(bytes, bytes.Length, throwOnEndOfStream: false) != bytes.Length)

@@ -105,9 +105,10 @@ public static class IdxReader
                 : SizeMismatch(path, total, length - headerLength);
         }
 
-        var data = new byte[total];
-        int got = Fill(stream, data, path);
-        if (got < data.Length)
+        // A raw file's length was checked above, so its payload is allocated whole; a compressed one's grows as it arrives.
+        byte[] data = knownLength is null ? ReadPayload(stream, (int)total, path) : new byte[total];
+        int got = knownLength is null ? data.Length : Fill(stream, data, path);
+        if (got < total)
         {
             throw Truncated(path, total, got);
         }
@@ -131,9 +132,25 @@ public static class IdxReader
         }
         catch (InvalidDataException e)
         {
-            throw new InvalidDataException($"{path}: corrupt gzip data ({e.Message})", e);
+            throw CorruptGzip(path, e);
         }
     }
+
+    // Memory follows the bytes that arrive, not the header: a small gzip file declaring millions of images
+    // fails as truncated after holding no more than it decompressed to.
+    private static byte[] ReadPayload(Stream stream, int count, string path)
+    {
+        try
+        {
+            return FramedFile.ReadUpTo(stream, count);
+        }
+        catch (InvalidDataException e)
+        {
+            throw CorruptGzip(path, e);
+        }
+    }
+
+    private static InvalidDataException CorruptGzip(string path, InvalidDataException e) => new($"{path}: corrupt gzip data ({e.Message})", e);
 
     private static InvalidDataException Truncated(string path, long expected, long actual) =>
         Invalid(path, $"truncated data: the dimensions declare {expected} data bytes but only {actual} are present");

@@ -89,8 +89,27 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
     private int FinalEvaluationNetworks => options.Init == InitializationMode.Fixed ? 1 : options.EvalNets;
 
+    // What a finished run writes besides the checkpoint and the curve, which a fresh start replaces anyway.
+    private static readonly string[] FinishedOutputs = ["distilled.mldd", "distilled.png", "learning-rates.csv", "labels.csv"];
+
     private void CreateOutputFolder()
     {
+        // distilled.mldd is written only when a run finishes: starting afresh there would mix two runs' outputs.
+        if (!options.Resume && File.Exists(Path.Combine(options.Out, FinishedOutputs[0])))
+        {
+            if (!options.Force)
+            {
+                throw new SampleException(
+                    $"{options.Out} holds a finished run. Pass --force to replace its outputs, or --out with another folder (--resume continues it with more --iterations).");
+            }
+
+            // Replaced at the end; deleted now so that a stopped run, or one without --learn-labels, leaves none of the old ones.
+            foreach (string name in FinishedOutputs)
+            {
+                File.Delete(Path.Combine(options.Out, name));
+            }
+        }
+
         try
         {
             Directory.CreateDirectory(options.Out);
@@ -192,23 +211,26 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         return AccuracySummary.Of(accuracies);
     }
 
-    // The checkpoint and curve are written together, so both always belong to the same iteration.
+    // The checkpoint commits both: the curve is written first, so a kill between the two leaves the older checkpoint
+    // and a curve with extra rows, which resuming drops (LoadUpTo) and the resumed run writes again; never missing rows.
     private void SaveCheckpoint()
     {
-        distiller.SaveCheckpoint(options.CheckpointPath);
         curve.Save();
+        distiller.SaveCheckpoint(options.CheckpointPath);
     }
 
     private void WriteOutputs(DistilledDataset distilled)
     {
         distilled.Save(Path.Combine(options.Out, "distilled.mldd"));
 
-        // One row per step; within a row, the images of class 0, then class 1, … as the step holds them.
+        // One row per step; within a row, the images of class 0, then class 1, … as the step holds them. Rows are
+        // labelled with their step, columns with their digit.
         ImageGrid.Write(
             Path.Combine(options.Out, "distilled.png"), distilled.Examples.Features,
             rows: distilled.Steps, columns: distilled.ExamplesPerStep, channels: 1,
             height: MnistDataset.ImageSide, width: MnistDataset.ImageSide,
-            PixelScaling.Denormalize(MnistDataset.Mean, MnistDataset.Std), upscale: 2);
+            PixelScaling.Denormalize(MnistDataset.Mean, MnistDataset.Std), upscale: 2,
+            rowLabels: [.. Enumerable.Range(0, distilled.Steps)], columnLabels: distilled.StepLabels(0).ToArray());
 
         CsvWriter.Write(
             Path.Combine(options.Out, "learning-rates.csv"), ["step", "lr"],

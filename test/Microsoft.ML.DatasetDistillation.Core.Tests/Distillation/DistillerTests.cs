@@ -1,5 +1,6 @@
 using Microsoft.ML.DatasetDistillation.Core.Tests.IO;
 using Microsoft.ML.DatasetDistillation.Distillation;
+using Microsoft.ML.DatasetDistillation.IO;
 using Microsoft.ML.DatasetDistillation.Networks;
 
 namespace Microsoft.ML.DatasetDistillation.Core.Tests.Distillation;
@@ -163,25 +164,29 @@ public sealed class DistillerTests
     }
 
     [TestMethod]
-    public void VersionOneFilesWithoutSoftLabelsStillLoad()
+    public void VersionOneAndTwoFilesWithoutTheFrameStillLoad()
     {
         DistilledDataset distilled = Distil(seed: 1);
         using var temp = new TempFolder();
         string path = temp.File("distilled.mldd");
         distilled.Save(path);
-        byte[] bytes = File.ReadAllBytes(path);
+        byte[] payload = File.ReadAllBytes(path)[FramedFile.HeaderLength..];
 
-        // Version 1 is version 2 without the soft-label flag, which follows the 12 labels.
-        int flagAt = bytes.Length - distilled.Examples.Features.Length * sizeof(float) - sizeof(int);
-        byte[] versionOne = [.. bytes[..4], 1, 0, 0, 0, .. bytes[8..flagAt], .. bytes[(flagAt + sizeof(int))..]];
-        File.WriteAllBytes(path, versionOne);
-        DistilledDataset loaded = DistilledDataset.Load(path);
+        // Version 2 was the magic and version, then today's payload, without length or checksum; version 1 is version 2
+        // without the soft-label flag, which follows the 12 labels.
+        int flagAt = payload.Length - distilled.Examples.Features.Length * sizeof(float) - sizeof(int);
+        byte[] versionTwo = [.. "MLDD"u8, 2, 0, 0, 0, .. payload];
+        byte[] versionOne = [.. "MLDD"u8, 1, 0, 0, 0, .. payload[..flagAt], .. payload[(flagAt + sizeof(int))..]];
+        foreach (byte[] bytes in new[] { versionOne, versionTwo })
+        {
+            File.WriteAllBytes(path, bytes);
+            DistilledDataset loaded = DistilledDataset.Load(path);
+            AssertSameData(distilled, loaded);
+            CollectionAssert.AreEqual(distilled.Examples.Labels, loaded.Examples.Labels);
+        }
 
-        AssertSameData(distilled, loaded);
-        CollectionAssert.AreEqual(distilled.Examples.Labels, loaded.Examples.Labels);
-
-        bytes[flagAt] = 7;
-        File.WriteAllBytes(path, bytes);
+        versionTwo[8 + flagAt] = 7;
+        File.WriteAllBytes(path, versionTwo);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => DistilledDataset.Load(path)).Message, "soft-label flag is 7");
     }
 
@@ -200,6 +205,26 @@ public sealed class DistillerTests
 
         File.WriteAllBytes(path, [(byte)'P', (byte)'K', .. bytes[2..]]);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => DistilledDataset.Load(path)).Message, "instead of 'MLDD'");
+    }
+
+    [TestMethod]
+    public void NonFiniteOrOverflowingSettingsAndNonFiniteFeaturesAreRefusedUpFront()
+    {
+        void Refused(string option, DistillationOptions options) =>
+            Assert.AreEqual(option, Assert.ThrowsExactly<ArgumentOutOfRangeException>(options.Validate).ParamName);
+
+        Refused(nameof(DistillationOptions.InitialStepLearningRate), new DistillationOptions { InitialStepLearningRate = float.PositiveInfinity });
+        Refused(nameof(DistillationOptions.LearningRate), new DistillationOptions { LearningRate = float.NaN });
+        Refused(nameof(DistillationOptions.Epochs), new DistillationOptions { Epochs = int.MaxValue });
+        Refused(nameof(DistillationOptions.ExamplesPerClassPerStep), new DistillationOptions { Steps = 1 << 16, Epochs = 1, ExamplesPerClassPerStep = 1 << 16 });
+        Refused(nameof(DistillationOptions.AdamBeta2), new DistillationOptions { AdamBeta2 = 1 });
+
+        LabeledExamples real = TestData.Blobs(30, Features, 3, seed: 2);
+        float[] features = (float[])real.Features.Clone();
+        features[5 * Features[0] + 3] = float.NaN;
+        StringAssert.Contains(
+            Assert.ThrowsExactly<ArgumentException>(() => new LabeledExamples(features, real.Labels, real.ExampleShape, 3)).Message,
+            "Feature 3 of example 5 is NaN");
     }
 
     [TestMethod]
@@ -329,11 +354,22 @@ public sealed class DistillerTests
         var forAnotherNetwork = new DatasetDistiller(new Mlp(8, 3, 7), real, options);
         Assert.ThrowsExactly<InvalidDataException>(() => forAnotherNetwork.LoadCheckpoint(path));
 
-        byte[] bytes = File.ReadAllBytes(path);
+        // Version 5 was the magic and version, then today's payload, without length or checksum: it still loads.
+        var stepped = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+        stepped.Step();
+        stepped.SaveCheckpoint(path);
+        byte[] framed = File.ReadAllBytes(path);
+        File.WriteAllBytes(path, [.. "MLDC"u8, 5, 0, 0, 0, .. framed[FramedFile.HeaderLength..]]);
+        var fromVersionFive = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+        fromVersionFive.LoadCheckpoint(path);
+        Assert.AreEqual(1, fromVersionFive.Iteration);
+        AssertSameData(stepped.Snapshot(), fromVersionFive.Snapshot());
+
+        byte[] bytes = framed;
         bytes[4] = 4; // the format version follows the four magic bytes
         File.WriteAllBytes(path, bytes);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new DatasetDistiller(new Mlp(8, 3, 6), real, options).LoadCheckpoint(path)).Message,
-            "is a distillation checkpoint of format version 4, but this version of the library reads version 5 only");
+            "has format version 4; this library reads versions 5 to 6");
     }
 
     [TestMethod]

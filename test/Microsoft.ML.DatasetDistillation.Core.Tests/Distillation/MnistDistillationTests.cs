@@ -8,7 +8,9 @@ namespace Microsoft.ML.DatasetDistillation.Core.Tests.Distillation;
 [TestClass]
 public sealed class MnistDistillationTests
 {
+    // The suite's slowest test (tens of seconds): the default test command runs it; `--filter TestCategory!=Slow` skips it.
     [TestMethod]
+    [TestCategory("Slow")]
     public void FixedInitTenImagesClearlyLearnMnist()
     {
         string folder = MnistDataset.FindDataFolder();

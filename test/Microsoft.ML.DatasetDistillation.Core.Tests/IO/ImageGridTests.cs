@@ -33,6 +33,33 @@ public sealed class ImageGridTests
     }
 
     [TestMethod]
+    public void LabelsRowsAndColumnsInMarginsWithTheDigitFont()
+    {
+        // One row of two 12x12 gray images, labelled step 3 and digits 0 and 12.
+        float[] images = [.. Enumerable.Repeat(128 / 255f, 2 * 12 * 12)];
+
+        RasterImage grid = ImageGrid.Render(images, rows: 1, columns: 2, channels: 1, height: 12, width: 12, Identity, rowLabels: [3], columnLabels: [0, 12]);
+
+        // Margins: left = width of "3" (6) + 2 × 4 padding, top = glyph height (10) + 2 × 4; the cells follow them.
+        const int left = 14, top = 18;
+        Assert.AreEqual((left + 2 * 12 + 1, top + 12), (grid.Width, grid.Height));
+        Assert.AreEqual(128, Pixel(grid, x: left, y: top));
+        Assert.AreEqual(255, Pixel(grid, x: left - 1, y: top), "margin");
+        // "0" is centred over column 0 (x = 14 + 3 = 17, y = 4): its top bar is black, its middle hollow.
+        foreach (int x in Enumerable.Range(17, 6))
+        {
+            Assert.AreEqual(0, Pixel(grid, x, y: 4), $"top bar of 0 at x {x}");
+        }
+
+        Assert.AreEqual(255, Pixel(grid, x: 19, y: 8), "inside of 0");
+        // "3" is right-aligned in the left margin (x = 4) and centred on the row (y = 18 + 1 = 19): its top-left pixel is black,
+        // the left pixel of its second glyph row white.
+        Assert.AreEqual(0, Pixel(grid, x: 4, y: 19));
+        Assert.AreEqual(255, Pixel(grid, x: 4, y: 21));
+        Assert.ThrowsExactly<ArgumentException>(() => ImageGrid.Render(images, 1, 2, 1, 12, 12, Identity, columnLabels: [0]));
+    }
+
+    [TestMethod]
     public void InterleavesRgbChannels()
     {
         // One 3x1x2 image, planar: R = (10, 20), G = (30, 40), B = (50, 60).

@@ -79,6 +79,22 @@ public sealed class PngWriterTests
     }
 
     [TestMethod]
+    public void TheNextWriteDeletesTemporariesThatAKilledWriteLeftBehind()
+    {
+        string path = temp.File("out.png");
+        string stale = temp.File($".out.png.{Guid.NewGuid():N}.tmp");
+        string otherTargets = temp.File($".other.png.{Guid.NewGuid():N}.tmp");
+        string notOurs = temp.File(".out.png.notes.tmp");
+        File.WriteAllText(stale, "half a file");
+        File.WriteAllText(otherTargets, "half another file");
+        File.WriteAllText(notOurs, "a user's file");
+
+        PngWriter.Write(path, [7, 8], 1, 2, PngColorType.Grayscale);
+
+        CollectionAssert.AreEquivalent(new[] { path, otherTargets, notOurs }, Directory.GetFiles(temp.Path));
+    }
+
+    [TestMethod]
     public void RejectsBadArguments()
     {
         using var stream = new MemoryStream();
