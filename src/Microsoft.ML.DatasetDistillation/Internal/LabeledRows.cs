@@ -163,7 +163,14 @@ internal static class LabeledRowReader
                     Array.Resize(ref values, checked((int)Math.Min(Math.Max(2L * values.Length, (long)(row + 1) * size), Array.MaxLength)));
                 }
 
-                CopyDense(buffer, values.AsSpan(row * size, size));
+                Span<float> rowValues = values.AsSpan(row * size, size);
+                CopyDense(buffer, rowValues);
+                if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(rowValues))
+                {
+                    int slot = FirstNonFinite(rowValues);
+                    throw new InvalidOperationException(
+                        $"Row {row} of the feature column '{features.Name}' has {rowValues[slot]} in slot {slot}: every feature must be a finite number.");
+                }
                 labelGetter(ref labelValue);
                 classes.Add(toClass(labelValue, row));
                 steps?.Add(stepGetter!());
@@ -208,6 +215,19 @@ internal static class LabeledRowReader
         }
 
         return values.ToArray();
+    }
+
+    private static int FirstNonFinite(ReadOnlySpan<float> values)
+    {
+        for (int i = 0; i < values.Length; i++)
+        {
+            if (!float.IsFinite(values[i]))
+            {
+                return i;
+            }
+        }
+
+        return -1;
     }
 
     /// <summary>Writes a dense or sparse vector into <paramref name="target"/> as dense values.</summary>

@@ -74,7 +74,10 @@ internal sealed record NetworkSpec(DistillationNetworkKind Kind, int FeatureCoun
         bool hasImage = reader.ReadInt32() != 0;
         int c = reader.ReadInt32(), h = reader.ReadInt32(), w = reader.ReadInt32();
         int hiddenCount = reader.ReadInt32();
-        if (!Enum.IsDefined(kind) || kind == DistillationNetworkKind.Auto || hiddenCount is < 0 or > 64 || features < 1 || classes < 2)
+        // Caps far beyond any real network keep a damaged description from sizing huge networks.
+        const int MaxWidth = 1 << 24, MaxSide = 1 << 14;
+        if (!Enum.IsDefined(kind) || kind == DistillationNetworkKind.Auto || hiddenCount is < 0 or > 64 || features is < 1 or > MaxWidth
+            || classes is < 2 or > MaxWidth || (hasImage && (c is < 1 or > MaxSide || h is < 1 or > MaxSide || w is < 1 or > MaxSide || (long)c * h * w != features)))
         {
             throw new InvalidDataException("The network description is invalid.");
         }
@@ -83,6 +86,10 @@ internal sealed record NetworkSpec(DistillationNetworkKind Kind, int FeatureCoun
         for (int i = 0; i < hiddenCount; i++)
         {
             hidden[i] = reader.ReadInt32();
+            if (hidden[i] is < 1 or > MaxWidth)
+            {
+                throw new InvalidDataException($"The network description is invalid: hidden layer {i} has {hidden[i]} units.");
+            }
         }
 
         return new NetworkSpec(kind, features, hasImage ? new ImageShape(c, h, w) : null, hidden, classes);
