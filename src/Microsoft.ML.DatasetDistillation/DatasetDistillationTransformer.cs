@@ -37,8 +37,8 @@ namespace Microsoft.ML.Transforms;
 /// </remarks>
 public sealed class DatasetDistillationTransformer : ITransformer
 {
-    private const string Magic = "MLDL";
-    private const int FormatVersion = 3; // 2 added the soft-label column name, 3 dropped the label kind; 1 and 2 still load
+    // 2 added the soft-label column name, 3 the method and dimensions (dropping the label kind), 4 the frame; 1 to 3 still load.
+    private static readonly FileFormat Format = new("MLDL", "saved DatasetDistillationTransformer", 4) { OldestVersion = 1, FirstFramedVersion = 4 };
 
     private readonly DistilledDataset data;
     private readonly string[]? slotNames;
@@ -247,25 +247,23 @@ public sealed class DatasetDistillationTransformer : ITransformer
     }
 
     /// <summary>
-    /// Writes the transformer to <paramref name="path"/> atomically (a temporary file in the same folder, then a move).
-    /// Format "MLDL" version 3, little-endian: magic, version; the method (versions 1 and 2, still read, were unrolled
-    /// distillation and did not have it); feature, label, step and soft-label column names (the last
-    /// empty when labels were not learned; version 1, still read, did not have it); slot names (count,
-    /// then strings; 0 for none); the feature vector's dimensions (count, then each; from version 3); the label key values (flag, then type code, count, values; versions 1 and 2, still
-    /// read, had the input's label kind before them); the network (kind,
-    /// feature count, class count, image flag and shape, hidden sizes); initialisation mode, scheme, seed, examples
-    /// per class per step; the fixed weights (count or −1, values); the pretrained networks (count, then each as
-    /// count and values); then the Core distilled dataset file ("MLDD") as length and bytes.
+    /// Writes the transformer to <paramref name="path"/> atomically (a temporary file in the same folder, then a move), in
+    /// the frame all of the library's files share ("MLDL", format version 4, payload length, CRC-32) around a
+    /// little-endian payload: the method; the feature, label, step and soft-label column names (the last empty when labels
+    /// were not learned); slot names (count, then strings; 0 for none); the feature vector's dimensions (count, then each);
+    /// the label key values (flag, then type code, count, values); the network (kind, feature count, class count, image
+    /// flag and shape, hidden sizes); initialisation mode, scheme, seed, examples per class per step; the fixed weights
+    /// (count or −1, values); the pretrained networks (count, then each as count and values); the Core distilled dataset
+    /// ("MLDD") as length and bytes. Versions 1 to 3 (no frame, no checksum) are still read: versions 1 and 2 had no
+    /// method (always unrolled) and no dimensions, and the input's label kind before the key values; version 1 had no
+    /// soft-label column name.
     /// </summary>
     public void SaveTo(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         byte[] core = CoreBytes();
-        using var file = new AtomicFile(path);
-        using (var writer = new BinaryWriter(file.Stream, Encoding.UTF8, leaveOpen: true))
+        FramedFile.Save(path, Format, writer =>
         {
-            writer.Write(Encoding.ASCII.GetBytes(Magic));
-            writer.Write(FormatVersion);
             writer.Write((int)Method);
             writer.Write(FeatureColumnName);
             writer.Write(LabelColumnName);
@@ -299,35 +297,18 @@ public sealed class DatasetDistillationTransformer : ITransformer
 
             writer.Write(core.Length);
             writer.Write(core);
-        }
-
-        file.Commit();
+        });
     }
 
-    /// <summary>Reads a transformer written by <see cref="SaveTo"/>, validating the file.</summary>
-    /// <exception cref="InvalidDataException">The file is not such a transformer, is truncated or inconsistent.</exception>
-    public static DatasetDistillationTransformer Load(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using FileStream stream = File.OpenRead(path);
-        using var reader = new BinaryReader(stream, Encoding.UTF8);
-        try
+    /// <summary>Reads a transformer written by <see cref="SaveTo"/>, checking its checksum and every field.</summary>
+    /// <exception cref="InvalidDataException">The file is not such a transformer, is damaged, truncated or inconsistent;
+    /// the message names the file.</exception>
+    public static DatasetDistillationTransformer Load(string path) => FramedFile.Load(path, Format, payload => LayerFiles.Parse(payload, (reader, version) =>
         {
-            if (Encoding.ASCII.GetString(reader.ReadBytes(4)) != Magic)
-            {
-                throw new InvalidDataException($"'{path}' is not a saved DatasetDistillationTransformer.");
-            }
-
-            int version = reader.ReadInt32();
-            if (version is < 1 or > FormatVersion)
-            {
-                throw new InvalidDataException($"'{path}' has format version {version}; versions 1 to {FormatVersion} are supported.");
-            }
-
             var method = version >= 3 ? (DistillationMethod)reader.ReadInt32() : DistillationMethod.Unrolled;
             string feature = reader.ReadString(), label = reader.ReadString(), step = reader.ReadString();
             string? softLabel = version >= 2 && reader.ReadString() is { Length: > 0 } name ? name : null;
-            int slotCount = Count(reader, 1 << 26, "slot name count");
+            int slotCount = Count(reader, Math.Min(1 << 26, Remaining(reader)), "slot name count");
             string[]? slots = slotCount == 0 ? null : Enumerable.Range(0, slotCount).Select(_ => reader.ReadString()).ToArray();
             int[]? dimensions = version >= 3 ? Enumerable.Range(0, Count(reader, 8, "feature dimension count")).Select(_ => Count(reader, 1 << 30, "feature dimension")).ToArray() : null;
             if (version < 3)
@@ -342,18 +323,14 @@ public sealed class DatasetDistillationTransformer : ITransformer
             int seed = reader.ReadInt32();
             int perClass = Count(reader, 1 << 20, "examples per class");
             float[]? fixedWeights = WeightVectors.Read(reader);
-            int pretrainedCount = Count(reader, 1 << 16, "pretrained network count");
+            int pretrainedCount = Count(reader, Math.Min(1 << 16, Remaining(reader) / 4), "pretrained network count");
             float[][]? pretrained = pretrainedCount == 0 ? null : Enumerable.Range(0, pretrainedCount).Select(_ => WeightVectors.Read(reader)!).ToArray();
-            int coreLength = Count(reader, int.MaxValue, "distilled data length");
+            int coreLength = Count(reader, Remaining(reader), "distilled data length");
             byte[] core = reader.ReadBytes(coreLength);
-            if (core.Length != coreLength || stream.Position != stream.Length)
-            {
-                throw new InvalidDataException($"'{path}' is truncated or has trailing bytes.");
-            }
 
             if (!Enum.IsDefined(method) || !Enum.IsDefined(mode) || !Enum.IsDefined(scheme))
             {
-                throw new InvalidDataException($"'{path}' holds an unknown method, initialisation mode or scheme.");
+                throw new InvalidDataException($"It holds an unknown method, initialisation mode or scheme.");
             }
 
             DistilledDataset data = CoreFromBytes(core);
@@ -362,16 +339,11 @@ public sealed class DatasetDistillationTransformer : ITransformer
                 || (dimensions is not null && dimensions.Aggregate(1L, (a, b) => a * b) != network.FeatureCount)
                 || data.ExamplesPerStep != perClass * network.ClassCount || (softLabel is null) != (data.SoftLabels is null))
             {
-                throw new InvalidDataException($"'{path}' is inconsistent: its sizes do not agree.");
+                throw new InvalidDataException("Its sizes do not agree.");
             }
 
             return new DatasetDistillationTransformer(data, method, feature, label, step, softLabel, slots, dimensions ?? [network.FeatureCount], keys, network, mode, scheme, seed, perClass, fixedWeights, pretrained, fittedOn: null);
-        }
-        catch (EndOfStreamException)
-        {
-            throw new InvalidDataException($"'{path}' is truncated.");
-        }
-    }
+        }));
 
     internal static DataViewSchema.Annotations SlotNameAnnotations(string[]? names)
     {
@@ -418,4 +390,6 @@ public sealed class DatasetDistillationTransformer : ITransformer
         int value = reader.ReadInt32();
         return value < 0 || value > max ? throw new InvalidDataException($"The {what} {value} is out of range.") : value;
     }
+
+    private static int Remaining(BinaryReader reader) => LayerFiles.Remaining(reader);
 }

@@ -67,49 +67,29 @@ public sealed class DistilledNetworkTransformer : ISingleFeaturePredictionTransf
 
     /// <summary>
     /// Writes the scorer to <paramref name="path"/> atomically (a temporary file in the same folder, then a move).
-    /// Format "MLDN" version 2, little-endian: magic, version; the feature column name; the network (as in the
-    /// distillation file); the weights (count, values); the label key values (flag, then type code, count, values).
-    /// Version 1, still read, had the score and predicted-label column names after the feature column's.
+    /// In the frame all of the library's files share ("MLDN", format version 3, payload length, CRC-32), a little-endian
+    /// payload: the feature column name; the network (as in the distillation file); the weights (count, values); the label
+    /// key values (flag, then type code, count, values). Versions 1 and 2 (no frame) are still read; version 1 had the score
+    /// and predicted-label column names after the feature column's.
     /// </summary>
     public void SaveTo(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        using var file = new AtomicFile(path);
-        using (var writer = new BinaryWriter(file.Stream, Encoding.UTF8, leaveOpen: true))
+        FramedFile.Save(path, Format, writer =>
         {
-            writer.Write(Encoding.ASCII.GetBytes(Magic));
-            writer.Write(FormatVersion);
             writer.Write(FeatureColumnName);
             Model.Spec.Write(writer);
             WeightVectors.Write(writer, Model.Weights);
 
             writer.Write(keyValues is null ? 0 : 1);
             keyValues?.Write(writer);
-        }
-
-        file.Commit();
+        });
     }
 
     /// <summary>Reads a scorer written by <see cref="SaveTo"/>, validating the file.</summary>
     /// <exception cref="InvalidDataException">The file is not such a scorer, is truncated or inconsistent.</exception>
-    public static DistilledNetworkTransformer Load(string path)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(path);
-        using FileStream stream = File.OpenRead(path);
-        using var reader = new BinaryReader(stream, Encoding.UTF8);
-        try
+    public static DistilledNetworkTransformer Load(string path) => FramedFile.Load(path, Format, payload => LayerFiles.Parse(payload, (reader, version) =>
         {
-            if (Encoding.ASCII.GetString(reader.ReadBytes(4)) != Magic)
-            {
-                throw new InvalidDataException($"'{path}' is not a saved DistilledNetworkTransformer.");
-            }
-
-            int version = reader.ReadInt32();
-            if (version is < 1 or > FormatVersion)
-            {
-                throw new InvalidDataException($"'{path}' has format version {version}; versions 1 to {FormatVersion} are supported.");
-            }
-
             string feature = reader.ReadString();
             if (version == 1)
             {
@@ -122,25 +102,20 @@ public sealed class DistilledNetworkTransformer : ISingleFeaturePredictionTransf
             float[]? weights = WeightVectors.Read(reader);
             if (weights?.Length != network.ParameterCount)
             {
-                throw new InvalidDataException($"'{path}' holds {weights?.Length ?? 0} weights, but the network has {network.ParameterCount}.");
+                throw new InvalidDataException($"It holds {weights?.Length ?? 0} weights, but the network has {network.ParameterCount}.");
             }
 
             KeyValues? keys = reader.ReadInt32() != 0 ? KeyValues.Read(reader) : null;
-            if ((keys is not null && keys.Count != spec.ClassCount) || stream.Position != stream.Length)
+            if (keys is not null && keys.Count != spec.ClassCount)
             {
-                throw new InvalidDataException($"'{path}' is inconsistent or has trailing bytes.");
+                throw new InvalidDataException($"It holds {keys.Count} label values for {spec.ClassCount} classes.");
             }
 
             return new DistilledNetworkTransformer(new DistilledNetworkModel(spec, network, weights), feature, keys);
-        }
-        catch (EndOfStreamException)
-        {
-            throw new InvalidDataException($"'{path}' is truncated.");
-        }
-    }
+        }));
 
-    private const string Magic = "MLDN";
-    private const int FormatVersion = 2;
+    // 2 dropped the score and predicted-label column names, 3 added the frame; 1 and 2 still load.
+    private static readonly FileFormat Format = new("MLDN", "saved DistilledNetworkTransformer", 3) { OldestVersion = 1, FirstFramedVersion = 3 };
 
     private DistilledNetworkMapper GetMapper(DataViewSchema inputSchema)
     {

@@ -485,8 +485,14 @@ public sealed class DatasetDistillationTests
 
         // Version 2 files had the input's label kind (an Int32) before the key values, and version 1 files had no
         // soft-label column name (an empty string after the step column's) either; both still load.
+        // Version 4 added the frame (payload length and checksum after the magic and version); version 3 files, the same
+        // payload unframed, still load.
+        byte[] framed = File.ReadAllBytes(path);
+        byte[] bytes = [.. framed[..4], 3, 0, 0, 0, .. framed[20..]];
+        File.WriteAllBytes(path, bytes);
+        CollectionAssert.AreEqual(distilled.GetFeatures(), DatasetDistillationTransformer.Load(path).GetFeatures());
+
         // Version 3 put the method (an Int32) after the version; before, it was always the unrolled one.
-        byte[] bytes = File.ReadAllBytes(path);
         int namesLength = "Features".Length + 1 + "Label".Length + 1 + "Step".Length + 1;
         // It also added the feature vector's dimensions (here a count of 1 and the size 8) after the slot names.
         int dimensionsAt = 12 + namesLength + 1 + 4 + SlotNames.Sum(n => 1 + n.Length);

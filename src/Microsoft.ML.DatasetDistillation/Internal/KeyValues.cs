@@ -119,7 +119,7 @@ internal sealed class KeyValues
     {
         int code = reader.ReadInt32();
         int count = reader.ReadInt32();
-        if (count < 0 || count > 1 << 24)
+        if (count < 0 || count > 1 << 24 || count > LayerFiles.Remaining(reader))
         {
             throw new InvalidDataException($"The key value count {count} is out of range.");
         }
