@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.ML.DatasetDistillation.IO;
 using Microsoft.ML.Data;
 using Microsoft.ML.DatasetDistillation.Distillation;
@@ -327,10 +326,9 @@ public sealed class DatasetDistillationTransformer : ITransformer
             float[][]? pretrained = pretrainedCount == 0 ? null : Enumerable.Range(0, pretrainedCount).Select(_ => WeightVectors.Read(reader)!).ToArray();
             int coreLength = Count(reader, Remaining(reader), "distilled data length");
             byte[] core = reader.ReadBytes(coreLength);
-
             if (!Enum.IsDefined(method) || !Enum.IsDefined(mode) || !Enum.IsDefined(scheme))
             {
-                throw new InvalidDataException($"It holds an unknown method, initialisation mode or scheme.");
+                throw new InvalidDataException("The method, initialisation mode or scheme is unknown.");
             }
 
             DistilledDataset data = CoreFromBytes(core);
@@ -339,7 +337,7 @@ public sealed class DatasetDistillationTransformer : ITransformer
                 || (dimensions is not null && dimensions.Aggregate(1L, (a, b) => a * b) != network.FeatureCount)
                 || data.ExamplesPerStep != perClass * network.ClassCount || (softLabel is null) != (data.SoftLabels is null))
             {
-                throw new InvalidDataException("Its sizes do not agree.");
+                throw new InvalidDataException("The sizes of its parts do not agree.");
             }
 
             return new DatasetDistillationTransformer(data, method, feature, label, step, softLabel, slots, dimensions ?? [network.FeatureCount], keys, network, mode, scheme, seed, perClass, fixedWeights, pretrained, fittedOn: null);

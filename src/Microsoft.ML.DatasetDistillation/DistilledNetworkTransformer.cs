@@ -1,4 +1,3 @@
-using System.Text;
 using Microsoft.ML.DatasetDistillation.IO;
 using Microsoft.ML.Data;
 using Microsoft.ML.DatasetDistillation.Autodiff;
@@ -102,13 +101,13 @@ public sealed class DistilledNetworkTransformer : ISingleFeaturePredictionTransf
             float[]? weights = WeightVectors.Read(reader);
             if (weights?.Length != network.ParameterCount)
             {
-                throw new InvalidDataException($"It holds {weights?.Length ?? 0} weights, but the network has {network.ParameterCount}.");
+                throw new InvalidDataException($"The file holds {weights?.Length ?? 0} weights, but the network has {network.ParameterCount}.");
             }
 
             KeyValues? keys = reader.ReadInt32() != 0 ? KeyValues.Read(reader) : null;
             if (keys is not null && keys.Count != spec.ClassCount)
             {
-                throw new InvalidDataException($"It holds {keys.Count} label values for {spec.ClassCount} classes.");
+                throw new InvalidDataException($"The file holds {keys.Count} label values for {spec.ClassCount} classes.");
             }
 
             return new DistilledNetworkTransformer(new DistilledNetworkModel(spec, network, weights), feature, keys);
