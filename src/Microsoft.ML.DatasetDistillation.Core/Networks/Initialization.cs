@@ -1,6 +1,6 @@
 namespace Microsoft.ML.DatasetDistillation.Networks;
 
-/// <summary>How weights are drawn; biases always start at zero.</summary>
+/// <summary>How weights are drawn; biases start at zero except under <see cref="PyTorchDefault"/>.</summary>
 public enum InitScheme
 {
     /// <summary>Glorot normal: std = √(2 / (fanIn + fanOut)). The reference's default.</summary>
@@ -14,6 +14,12 @@ public enum InitScheme
 
     /// <summary>He uniform for ReLU: bound = √(6 / fanIn).</summary>
     KaimingUniform,
+
+    /// <summary>
+    /// PyTorch's default for Linear and Conv2d, used by gradient matching, DSA and distribution matching: weights are
+    /// Kaiming-uniform with a = √5, i.e. bound = 1/√fanIn, and each bias is uniform within ±1/√fanIn of the weight before it.
+    /// </summary>
+    PyTorchDefault,
 }
 
 /// <summary>Draws flat parameter vectors for a <see cref="Network"/>.</summary>
@@ -26,14 +32,29 @@ public static class Initialization
         ArgumentNullException.ThrowIfNull(random);
         var weights = new float[network.ParameterCount];
         int offset = 0;
+        int lastWeightFanIn = 1;
         foreach (ParameterSpec spec in network.Parameters)
         {
             Span<float> part = weights.AsSpan(offset, spec.Length);
             offset += spec.Length;
-            if (spec.IsBias)
+            if (spec.InitialValue is float constant)
             {
+                part.Fill(constant);
                 continue;
             }
+
+            if (spec.IsBias)
+            {
+                // Networks list each bias right after its weight, so the last weight's fan-in is the bias's.
+                if (scheme == InitScheme.PyTorchDefault)
+                {
+                    FillUniform(part, 1f / MathF.Sqrt(lastWeightFanIn), random);
+                }
+
+                continue;
+            }
+
+            lastWeightFanIn = spec.FanIn;
 
             switch (scheme)
             {
@@ -48,6 +69,9 @@ public static class Initialization
                     break;
                 case InitScheme.KaimingUniform:
                     FillUniform(part, MathF.Sqrt(6f / spec.FanIn), random);
+                    break;
+                case InitScheme.PyTorchDefault:
+                    FillUniform(part, 1f / MathF.Sqrt(spec.FanIn), random);
                     break;
                 default:
                     throw new ArgumentOutOfRangeException(nameof(scheme), scheme, "Unknown initialisation scheme.");

@@ -5,8 +5,11 @@ namespace Microsoft.ML.DatasetDistillation.Networks;
 /// <summary>One parameter tensor of a network: its name, shape and how initialisers treat it.</summary>
 /// <param name="Name">Layer-qualified name, e.g. "conv1.weight".</param>
 /// <param name="Shape">Shape of the tensor.</param>
-/// <param name="IsBias">Biases start at zero; weights are drawn from the initialisation scheme.</param>
-public sealed record ParameterSpec(string Name, int[] Shape, bool IsBias)
+/// <param name="IsBias">Biases start at zero (or, under <see cref="InitScheme.PyTorchDefault"/>, are drawn from the fan-in of the
+/// weight before them); weights are drawn from the initialisation scheme.</param>
+/// <param name="InitialValue">When set, every scheme fills the tensor with this constant instead (a normalisation's
+/// scale starts at 1 and its shift at 0).</param>
+public sealed record ParameterSpec(string Name, int[] Shape, bool IsBias, float? InitialValue = null)
 {
     /// <summary>Number of elements.</summary>
     public int Length => Tensor.ElementCount(Shape);
@@ -57,13 +60,16 @@ public abstract class Network
     public int ParameterCount { get; }
 
     /// <summary>Logits [N, classes] for a batch [N, ..ExampleShape] under the flat parameters <paramref name="weights"/>.</summary>
-    public Tensor Forward(Tensor weights, Tensor batch)
-    {
-        CheckInputs(weights, batch);
-        return Forward(Tensor.Split(weights, shapes), batch);
-    }
+    public Tensor Forward(Tensor weights, Tensor batch) => Forward(SplitChecked(weights, batch), batch);
 
-    private void CheckInputs(Tensor weights, Tensor batch)
+    /// <summary>
+    /// The embedding [N, <see cref="EmbeddingSize"/>] of a batch: every layer but the last, fully connected classifier,
+    /// whose input it is. Distribution matching compares the mean embeddings of real and synthetic examples.
+    /// </summary>
+    public Tensor Embed(Tensor weights, Tensor batch) => Features(SplitChecked(weights, batch), batch);
+
+    /// <summary>Checks the flat parameters and the batch against this network and cuts the parameters into its tensors.</summary>
+    protected Tensor[] SplitChecked(Tensor weights, Tensor batch)
     {
         if (weights.Rank != 1 || weights.Length != ParameterCount)
         {
@@ -74,16 +80,8 @@ public abstract class Network
         {
             throw new ArgumentException($"{GetType().Name} expects a batch of shape [N, {string.Join(", ", ExampleShape)}], but got {Tensor.ShapeText(batch.Shape)}.", nameof(batch));
         }
-    }
 
-    /// <summary>
-    /// The embedding [N, <see cref="EmbeddingSize"/>] of a batch: every layer but the last, fully connected classifier,
-    /// whose input it is. Distribution matching compares the mean embeddings of real and synthetic examples.
-    /// </summary>
-    public Tensor Embed(Tensor weights, Tensor batch)
-    {
-        CheckInputs(weights, batch);
-        return Features(Tensor.Split(weights, shapes), batch);
+        return Tensor.Split(weights, shapes);
     }
 
     /// <summary>Width of <see cref="Embed"/>'s output: the input width of the classifier, the last two parameters.</summary>

@@ -61,6 +61,7 @@ public sealed class OpGradientTests
         new("AvgPool2dOverlapping", [[2, 1, 5, 5]], t => Tensor.AvgPool2d(t[0], 3, 2, 1) * Tensor.AvgPool2d(t[0], 3, 2, 1)),
         new("ChannelWindowSum", [[2, 5, 2, 1]], t => Tensor.ChannelWindowSum(t[0], 2, 1) * Tensor.ChannelWindowSum(t[0], 2, 1)),
         new("LocalResponseNorm", [[2, 5, 2, 2]], t => Tensor.LocalResponseNorm(t[0], 4, alpha: 0.5f, beta: 0.75f, k: 1f)),
+        new("InstanceNorm", [[2, 3, 2, 3], [3], [3]], t => Tensor.InstanceNorm(t[0], t[1], t[2]) * Tensor.InstanceNorm(t[0], t[1], t[2])),
     ];
 
     public static IEnumerable<object[]> Cases => Table.Select(c => new object[] { c.Name });

@@ -1,0 +1,45 @@
+using Microsoft.ML.DatasetDistillation.Autodiff;
+
+namespace Microsoft.ML.DatasetDistillation.Core.Tests.Autodiff;
+
+[TestClass]
+public sealed class InstanceNormTests
+{
+    [TestMethod]
+    public void EachSampleAndChannelGetsTheShiftAsMeanAndTheScaleAsDeviation()
+    {
+        float[] values = GradientChecker.RandomValues(new Random(1), 2 * 3 * 4 * 5, -3f, 5f);
+        Tensor x = Tensor.Wrap(values, 2, 3, 4, 5);
+
+        float[] y = Tensor.InstanceNorm(x, Tensor.FromValues([1f, 2f, 0.5f], 3), Tensor.FromValues([0f, -1f, 3f], 3), epsilon: 1e-6f).ToArray();
+
+        float[] scale = [1f, 2f, 0.5f], shift = [0f, -1f, 3f];
+        for (int row = 0; row < 6; row++)
+        {
+            float[] plane = y.AsSpan(row * 20, 20).ToArray();
+            double mean = plane.Average();
+            double deviation = Math.Sqrt(plane.Select(v => (v - mean) * (v - mean)).Average());
+            Assert.AreEqual(shift[row % 3], mean, 1e-5);
+            Assert.AreEqual(scale[row % 3], deviation, 1e-4);
+        }
+    }
+
+    [TestMethod]
+    public void AConstantPlaneBecomesTheShift()
+    {
+        Tensor x = Tensor.FromValues(Enumerable.Repeat(7f, 4).ToArray(), 1, 1, 2, 2);
+
+        float[] y = Tensor.InstanceNorm(x, Tensor.FromValues([2f], 1), Tensor.FromValues([0.25f], 1)).ToArray();
+
+        CollectionAssert.AreEqual(new[] { 0.25f, 0.25f, 0.25f, 0.25f }, y);
+    }
+
+    [TestMethod]
+    public void RefusesAScaleThatDoesNotMatchTheChannels()
+    {
+        string message = Assert.ThrowsExactly<ArgumentException>(
+            () => Tensor.InstanceNorm(Tensor.Zeros(1, 3, 2, 2), Tensor.Zeros(2), Tensor.Zeros(3))).Message;
+
+        StringAssert.Contains(message, "scale [2]");
+    }
+}
