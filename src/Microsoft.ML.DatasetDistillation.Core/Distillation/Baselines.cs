@@ -230,17 +230,27 @@ public static class Baselines
         int[][] byClass = IndicesByClass(train);
         for (int c = 0; c < train.ClassCount; c++)
         {
-            // A partial Fisher–Yates shuffle picks perClass distinct rows.
-            int[] pool = byClass[c];
+            int[] picks = DistinctPicks(byClass[c], perClass, random);
             for (int j = 0; j < perClass; j++)
             {
-                int pick = random.Next(j, pool.Length);
-                (pool[j], pool[pick]) = (pool[pick], pool[j]);
-                train.Example(pool[j]).CopyTo(Slot(features, train, examplesPerClassPerStep, c, j));
+                train.Example(picks[j]).CopyTo(Slot(features, train, examplesPerClassPerStep, c, j));
             }
         }
 
         return features;
+    }
+
+    /// <summary><paramref name="count"/> distinct entries of <paramref name="pool"/>, by a partial Fisher–Yates shuffle of a copy.</summary>
+    internal static int[] DistinctPicks(int[] pool, int count, Random random)
+    {
+        int[] copy = (int[])pool.Clone();
+        for (int j = 0; j < count; j++)
+        {
+            int pick = random.Next(j, copy.Length);
+            (copy[j], copy[pick]) = (copy[pick], copy[j]);
+        }
+
+        return copy[..count];
     }
 
     /// <summary>Per class, k-means++ seeded k-means with k = ExamplesPerClassPerStep × Steps; centroid j goes to step j / ExamplesPerClassPerStep.</summary>

@@ -101,7 +101,7 @@ public sealed class DistributionMatching
             Random random = Seeds.Random(options.Seed, Seeds.Stream.DistilledData, c);
             if (options.InitializeFromRealExamples)
             {
-                int[] picks = Pick(byClass[c], options.ExamplesPerClass, random);
+                int[] picks = Baselines.DistinctPicks(byClass[c], options.ExamplesPerClass, random);
                 real.Gather(picks).Features.CopyTo(values, 0);
             }
             else
@@ -169,7 +169,7 @@ public sealed class DistributionMatching
         Tensor weights = Tensor.Wrap(Initialization.Draw(network, options.InitScheme, random), network.ParameterCount);
         Tensor[] realBatches = byClass.Select(indices =>
         {
-            int[] picks = Pick(indices, Math.Min(options.RealBatchPerClass, indices.Length), random);
+            int[] picks = Baselines.DistinctPicks(indices, Math.Min(options.RealBatchPerClass, indices.Length), random);
             return Tensor.Wrap(real.Gather(picks).Features, [picks.Length, .. real.ExampleShape]);
         }).ToArray();
 
@@ -193,17 +193,4 @@ public sealed class DistributionMatching
 
     private static Tensor MeanEmbedding(Network network, Tensor weights, Tensor batch) =>
         Tensor.SumToBias(network.Embed(weights, batch)) * (1f / batch.Dim(0));
-
-    /// <summary><paramref name="count"/> distinct entries of <paramref name="pool"/>, by a partial Fisher–Yates shuffle of a copy.</summary>
-    private static int[] Pick(int[] pool, int count, Random random)
-    {
-        int[] copy = (int[])pool.Clone();
-        for (int j = 0; j < count; j++)
-        {
-            int pick = random.Next(j, copy.Length);
-            (copy[j], copy[pick]) = (copy[pick], copy[j]);
-        }
-
-        return copy[..count];
-    }
 }
