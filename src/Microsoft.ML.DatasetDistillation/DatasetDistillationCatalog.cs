@@ -3,7 +3,10 @@ using Microsoft.ML.Transforms.DatasetDistillationInternal;
 
 namespace Microsoft.ML;
 
-/// <summary>Dataset distillation in <c>mlContext.Transforms</c>.</summary>
+/// <summary>
+/// Dataset distillation in <c>mlContext.Transforms</c> (<c>DistillDataset</c>) and the paper's learner in
+/// <c>mlContext.MulticlassClassification.Trainers</c> (<c>DistilledNetwork</c>).
+/// </summary>
 public static class DatasetDistillationCatalog
 {
     /// <summary>
