@@ -61,8 +61,12 @@ public sealed class OpGradientTests
         new("AvgPool2dOverlapping", [[2, 1, 5, 5]], t => Tensor.AvgPool2d(t[0], 3, 2, 1) * Tensor.AvgPool2d(t[0], 3, 2, 1)),
         new("ChannelWindowSum", [[2, 5, 2, 1]], t => Tensor.ChannelWindowSum(t[0], 2, 1) * Tensor.ChannelWindowSum(t[0], 2, 1)),
         new("LocalResponseNorm", [[2, 5, 2, 2]], t => Tensor.LocalResponseNorm(t[0], 4, alpha: 0.5f, beta: 0.75f, k: 1f)),
+        new("ResampleAffine", [[2, 2, 4, 5]], t => Squared(Tensor.Resample(t[0], ResamplingMap.Affine(4, 5, [0.9f, -0.3f, 0.1f, 0.4f, 1.1f, -0.2f, 1.2f, 0f, 0f, 0f, 0.8f, 0.05f])))),
+        new("ResampleSharedTranslation", [[2, 1, 3, 4]], t => Squared(Tensor.Resample(t[0], ResamplingMap.Translation(3, 4, [1], [-2])))),
         new("InstanceNorm", [[2, 3, 2, 3], [3], [3]], t => Tensor.InstanceNorm(t[0], t[1], t[2]) * Tensor.InstanceNorm(t[0], t[1], t[2])),
     ];
+
+    private static Tensor Squared(Tensor x) => x * x;
 
     public static IEnumerable<object[]> Cases => Table.Select(c => new object[] { c.Name });
 
