@@ -1,3 +1,4 @@
+using Microsoft.ML.DatasetDistillation.Augmentation;
 using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Networks;
 using Microsoft.ML.DatasetDistillation.Optimizers;
@@ -31,6 +32,13 @@ public sealed class DistributionMatchingOptions
     /// <summary>Seed of every random choice.</summary>
     public int Seed { get; set; } = 1;
 
+    /// <summary>
+    /// Differentiable siamese augmentation of both batches, as the paper does: each iteration draws one transformation per
+    /// class and applies it alike to the real and the synthetic images. Null (the default) augments nothing. Needs image
+    /// examples [C, H, W]; for digits, leave flip out of the strategy.
+    /// </summary>
+    public DsaOptions? Augmentation { get; set; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of range.</summary>
     public void Validate()
     {
@@ -56,8 +64,9 @@ public sealed class DistributionMatchingOptions
 /// <code>
 ///   L(S) = Σ_c ‖ (1/|B_c|) Σ_{x ∈ B_c} ψ_θ(x) − (1/|S_c|) Σ_{s ∈ S_c} ψ_θ(s) ‖²
 /// </code>
-/// where ψ_θ is the network's embedding (<see cref="Network.Embed"/>, every layer but the classifier). The paper
-/// also applies differentiable siamese augmentation to both batches; this implementation does not yet.
+/// where ψ_θ is the network's embedding (<see cref="Network.Embed"/>, every layer but the classifier). With
+/// <see cref="DistributionMatchingOptions.Augmentation"/>, both batches of a class first go through the same random
+/// differentiable siamese augmentation A_ω (Zhao and Bilen, ICML 2021), as in the paper: ψ_θ(A_ω(x)) and ψ_θ(A_ω(s)).
 /// </summary>
 public sealed class DistributionMatching
 {
@@ -92,6 +101,12 @@ public sealed class DistributionMatching
         if (byClass[smallest].Length < needed)
         {
             throw new ArgumentException($"Distribution matching needs {needed} examples of every class, but class {smallest} has {byClass[smallest].Length}.", nameof(real));
+        }
+
+        if (options.Augmentation is not null && real.ExampleShape.Length != 3)
+        {
+            throw new ArgumentException(
+                $"Augmentation needs image examples [channels, height, width], but the examples have shape [{string.Join(", ", real.ExampleShape)}].", nameof(options));
         }
 
         synthetic = new Tensor[real.ClassCount];
@@ -143,19 +158,24 @@ public sealed class DistributionMatching
         return new LabeledExamples(features, labels, real.ExampleShape, real.ClassCount);
     }
 
-    /// <summary>L(S) for the weights <paramref name="weights"/>: real[c] and synthetic[c] are batches of class c.</summary>
-    internal static Tensor Loss(Network network, Tensor weights, IReadOnlyList<Tensor> realByClass, IReadOnlyList<Tensor> syntheticByClass)
+    /// <summary>
+    /// L(S) for the weights <paramref name="weights"/>: real[c] and synthetic[c] are batches of class c, both augmented
+    /// with augmentation[c] when it is given.
+    /// </summary>
+    internal static Tensor Loss(
+        Network network, Tensor weights, IReadOnlyList<Tensor> realByClass, IReadOnlyList<Tensor> syntheticByClass, IReadOnlyList<DsaParameters>? augmentation = null)
     {
+        Tensor Augmented(Tensor images, int c) => augmentation is null ? images : SiameseAugmentation.Apply(images, augmentation[c]);
         Tensor? total = null;
         for (int c = 0; c < syntheticByClass.Count; c++)
         {
             Tensor realMean;
             using (Autograd.NoGrad())
             {
-                realMean = MeanEmbedding(network, weights, realByClass[c]); // a constant: only S is learned
+                realMean = MeanEmbedding(network, weights, Augmented(realByClass[c], c)); // a constant: only S is learned
             }
 
-            Tensor difference = realMean - MeanEmbedding(network, weights, syntheticByClass[c]);
+            Tensor difference = realMean - MeanEmbedding(network, weights, Augmented(syntheticByClass[c], c));
             Tensor term = Tensor.Sum(difference * difference);
             total = total is null ? term : total + term;
         }
@@ -173,7 +193,10 @@ public sealed class DistributionMatching
             return Tensor.Wrap(real.Gather(picks).Features, [picks.Length, .. real.ExampleShape]);
         }).ToArray();
 
-        Tensor loss = Loss(network, weights, realBatches, synthetic);
+        DsaParameters[]? augmentation = options.Augmentation is { } dsa
+            ? [.. byClass.Select(_ => SiameseAugmentation.Draw(dsa, random, samples: 1, real.ExampleShape[1], real.ExampleShape[2]))]
+            : null;
+        Tensor loss = Loss(network, weights, realBatches, synthetic, augmentation);
         Tensor[] gradients = Autograd.Grad(loss, synthetic);
         double value = loss.Item();
         if (!double.IsFinite(value) || !gradients.All(g => System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(g.Data)))

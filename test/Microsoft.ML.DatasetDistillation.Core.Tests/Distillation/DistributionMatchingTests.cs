@@ -1,3 +1,4 @@
+using Microsoft.ML.DatasetDistillation.Augmentation;
 using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Core.Tests.Autodiff;
 using Microsoft.ML.DatasetDistillation.Distillation;
@@ -22,6 +23,29 @@ public sealed class DistributionMatchingTests
         List<string> mismatches = GradientChecker.Check(s => DistributionMatching.Loss(network, weights, real, s), synthetic, shapes, secondOrder: true);
 
         Assert.IsEmpty(mismatches, string.Join("\n", mismatches));
+    }
+
+    [TestMethod]
+    public void AugmentedLossGradient_MatchesFiniteDifferences_AndTheSameAugmentationKeepsEqualBatchesEqual()
+    {
+        var network = new TestData.SmoothConvNet(channels: 1, side: 4, classes: 2);
+        var random = new Random(5);
+        Tensor weights = Tensor.FromValues(GradientChecker.RandomValues(random, network.ParameterCount), network.ParameterCount);
+        Tensor[] real = [.. Enumerable.Range(0, 2).Select(_ => Tensor.FromValues(GradientChecker.RandomValues(random, 5 * 16), 5, 1, 4, 4))];
+        int[][] shapes = [[2, 1, 4, 4], [2, 1, 4, 4]];
+        float[][] synthetic = [.. shapes.Select(s => GradientChecker.RandomValues(random, 2 * 16))];
+        // Colour and scale: one linear in the pixels by values, one by resampling.
+        DsaParameters[] augmentation =
+        [
+            SiameseAugmentation.Draw(new DsaOptions { Strategy = "color" }, random, samples: 1, 4, 4),
+            SiameseAugmentation.Draw(new DsaOptions { Strategy = "scale" }, random, samples: 1, 4, 4),
+        ];
+
+        List<string> mismatches = GradientChecker.Check(s => DistributionMatching.Loss(network, weights, real, s, augmentation), synthetic, shapes, secondOrder: false);
+
+        Assert.IsEmpty(mismatches, string.Join("\n", mismatches));
+        // Siamese: the same transformation on both sides, so identical batches still match exactly.
+        Assert.AreEqual(0f, DistributionMatching.Loss(network, weights, real, real, augmentation).Item());
     }
 
     [TestMethod]
@@ -56,6 +80,9 @@ public sealed class DistributionMatchingTests
         CollectionAssert.AreEqual(Enumerable.Range(1, 60).ToArray(), reports.Select(r => r.Iteration).ToArray());
         Assert.IsLessThan(reports[0].Loss, reports[^1].Loss);
         Assert.IsGreaterThan(randomReal, matched, $"distribution matching {matched:P2}, random real {randomReal:P2}");
+
+        var notImages = Assert.ThrowsExactly<ArgumentException>(() => new DistributionMatching(network, train, new DistributionMatchingOptions { Augmentation = new DsaOptions() }));
+        StringAssert.Contains(notImages.Message, "Augmentation needs image examples [channels, height, width], but the examples have shape [12].");
     }
 
     private static LabeledExamples Take(LabeledExamples all, Func<int, bool> keep)
