@@ -57,6 +57,13 @@ public enum DistillationNetworkKind
 
     /// <summary>A multilayer perceptron over the feature vector, with <see cref="DatasetDistillationOptions.MlpHiddenSizes"/>.</summary>
     Mlp,
+
+    /// <summary>
+    /// The successor papers' ConvNet (gradient matching, DSA, distribution matching): three blocks of 3×3 convolution of
+    /// width 128, instance normalisation, ReLU and 2×2 average pooling, then a linear classifier; needs an image shape
+    /// whose sides are at least 8. Far costlier than LeNet on a CPU.
+    /// </summary>
+    ConvNet,
 }
 
 /// <summary>How fresh network weights are drawn (biases always start at zero).</summary>

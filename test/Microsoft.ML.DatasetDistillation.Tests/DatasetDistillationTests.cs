@@ -526,6 +526,36 @@ public sealed class DatasetDistillationTests
     }
 
     [TestMethod]
+    public void ConvNet_DistilsImages_AndItsScorerRoundTrips()
+    {
+        var ml = new MLContext(seed: 1);
+        var random = new Random(3);
+        IDataView images = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 30).Select(i => new ImageRow
+        {
+            Label = (uint)(i % ClassCount), Pixels = [.. Enumerable.Range(0, 64).Select(p => (p % ClassCount == i % ClassCount ? 1f : 0f) + 0.1f * random.NextSingle())],
+        }));
+        DatasetDistillationTransformer distilled = ml.Transforms.DistillDataset(new DatasetDistillationOptions
+        {
+            FeatureColumnName = "Pixels", NetworkKind = DistillationNetworkKind.ConvNet, ImageShape = new ImageShape(1, 8, 8),
+            Steps = 1, Epochs = 1, Iterations = 1, RealBatchSize = 8, Seed = 1,
+        }).Fit(images);
+
+        Assert.AreEqual(DistillationNetworkKind.ConvNet, distilled.NetworkKind);
+        DistilledNetworkTransformer scorer = distilled.TrainNetwork();
+        using var temporary = new TemporaryPath("mldn");
+        scorer.SaveTo(temporary.Path);
+        DistilledNetworkTransformer loaded = DistilledNetworkTransformer.Load(temporary.Path);
+        Assert.AreEqual(DistillationNetworkKind.ConvNet, loaded.Model.NetworkKind);
+        CollectionAssert.AreEqual(scorer.Model.Score(distilled.GetFeatures().AsSpan(0, 64)), loaded.Model.Score(distilled.GetFeatures().AsSpan(0, 64)));
+
+        var noShape = Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(new DatasetDistillationOptions
+        {
+            FeatureColumnName = "Pixels", NetworkKind = DistillationNetworkKind.ConvNet, Iterations = 1, Seed = 1,
+        }).Fit(images));
+        StringAssert.Contains(noShape.Message, "ConvNet needs the image layout of the feature column 'Pixels': set ImageShape.");
+    }
+
+    [TestMethod]
     public void Methods_ThatPickOrSummariseRows_GiveClassMeansCentroidsOrInputRows()
     {
         var ml = new MLContext(seed: 1);
@@ -883,6 +913,15 @@ public sealed class DatasetDistillationTests
 
         [VectorType(2)]
         public float[] SoftLabel { get; set; } = [];
+    }
+
+    public sealed class ImageRow
+    {
+        [KeyType(ClassCount)]
+        public uint Label { get; set; }
+
+        [VectorType(64)]
+        public float[] Pixels { get; set; } = [];
     }
 
     public sealed class KeyRow

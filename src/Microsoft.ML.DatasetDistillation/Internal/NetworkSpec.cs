@@ -12,6 +12,7 @@ internal sealed record NetworkSpec(DistillationNetworkKind Kind, int FeatureCoun
     {
         DistillationNetworkKind.LeNet => new LeNet(Image!.Channels, Image.Height, Image.Width, ClassCount),
         DistillationNetworkKind.AlexCifarNet => new AlexCifarNet(Image!.Channels, Image.Height, Image.Width, ClassCount),
+        DistillationNetworkKind.ConvNet => new ConvNet(Image!.Channels, Image.Height, Image.Width, ClassCount),
         _ => new Mlp(FeatureCount, ClassCount, HiddenSizes),
     };
 
@@ -28,7 +29,7 @@ internal sealed record NetworkSpec(DistillationNetworkKind Kind, int FeatureCoun
                 nameof(options));
         }
 
-        if (kind is DistillationNetworkKind.LeNet or DistillationNetworkKind.AlexCifarNet && options.ImageShape is null)
+        if (kind is DistillationNetworkKind.LeNet or DistillationNetworkKind.AlexCifarNet or DistillationNetworkKind.ConvNet && options.ImageShape is null)
         {
             throw new ArgumentException($"{kind} needs the image layout of the feature column '{options.FeatureColumnName}': set ImageShape.", nameof(options));
         }
