@@ -16,6 +16,7 @@ internal static class Seeds
         Baseline = 6,
         KeepBest = 7,
         DistributionMatching = 8,
+        MinibatchTraining = 9,
     }
 
     public static Random Random(int seed, Stream stream, int index)

@@ -20,7 +20,7 @@ public sealed class DistributionMatchingTests
         int[][] shapes = [[2, 1, 4, 4], [2, 1, 4, 4]];
         float[][] synthetic = [.. shapes.Select(s => GradientChecker.RandomValues(random, 2 * 16))];
 
-        List<string> mismatches = GradientChecker.Check(s => DistributionMatching.Loss(network, weights, real, s), synthetic, shapes, secondOrder: true);
+        List<string> mismatches = GradientChecker.Check(s => DistributionMatchingObjective.Loss(network, weights, real, s), synthetic, shapes, secondOrder: true);
 
         Assert.IsEmpty(mismatches, string.Join("\n", mismatches));
     }
@@ -41,11 +41,11 @@ public sealed class DistributionMatchingTests
             SiameseAugmentation.Draw(new DsaOptions { Strategy = "scale" }, random, samples: 1, 4, 4),
         ];
 
-        List<string> mismatches = GradientChecker.Check(s => DistributionMatching.Loss(network, weights, real, s, augmentation), synthetic, shapes, secondOrder: false);
+        List<string> mismatches = GradientChecker.Check(s => DistributionMatchingObjective.Loss(network, weights, real, s, augmentation), synthetic, shapes, secondOrder: false);
 
         Assert.IsEmpty(mismatches, string.Join("\n", mismatches));
         // Siamese: the same transformation on both sides, so identical batches still match exactly.
-        Assert.AreEqual(0f, DistributionMatching.Loss(network, weights, real, real, augmentation).Item());
+        Assert.AreEqual(0f, DistributionMatchingObjective.Loss(network, weights, real, real, augmentation).Item());
     }
 
     [TestMethod]
@@ -57,8 +57,8 @@ public sealed class DistributionMatchingTests
         Tensor[] real = [Tensor.FromValues([1, 2, 3, 4], 2, 2), Tensor.FromValues([0, 0, 2, 2], 2, 2)];
         Tensor[] synthetic = [Tensor.FromValues([2, 3], 1, 2), Tensor.FromValues([0, 1], 1, 2)];
 
-        Assert.AreEqual(1f, DistributionMatching.Loss(network, weights, real, synthetic).Item(), 1e-6f); // (2,3) vs (2,3): 0; (1,1) vs (0,1): 1
-        Assert.AreEqual(0f, DistributionMatching.Loss(network, weights, real, real).Item());
+        Assert.AreEqual(1f, DistributionMatchingObjective.Loss(network, weights, real, synthetic).Item(), 1e-6f); // (2,3) vs (2,3): 0; (1,1) vs (0,1): 1
+        Assert.AreEqual(0f, DistributionMatchingObjective.Loss(network, weights, real, real).Item());
     }
 
     [TestMethod]
