@@ -25,7 +25,7 @@ public sealed class DistillationDivergedException(int iteration, string message)
 /// <summary>
 /// Learns a small synthetic training set from real data by one of several methods (<see cref="DistillationAlgorithm"/>).
 /// Each method is an objective in its own file that reads like its paper: the paper's unrolled distillation
-/// (<see cref="DistillationOptions"/>), distribution
+/// (<see cref="DistillationOptions"/>), gradient matching and DSA (<see cref="GradientMatchingOptions"/>), distribution
 /// matching (<see cref="DistributionMatchingOptions"/>). This class is the outer loop they share: the optimiser step on
 /// the synthetic set, progress, cancellation, the divergence check, checkpoints and keeping the best snapshot.
 /// </summary>
@@ -38,6 +38,15 @@ public sealed partial class DatasetDistiller
     /// <summary>Prepares a run of the paper's method: checks the request against the data and draws the initial distilled examples.</summary>
     public DatasetDistiller(Network network, LabeledExamples real, DistillationOptions options)
         : this(Checked(network, real, options, () => new UnrolledObjective(network, real, options)))
+    {
+    }
+
+    /// <summary>
+    /// Prepares a run of gradient matching (DC; with <see cref="MatchingOptions.Augmentation"/>, DSA): checks the
+    /// request against the data and draws the initial synthetic examples.
+    /// </summary>
+    public DatasetDistiller(Network network, LabeledExamples real, GradientMatchingOptions options)
+        : this(Checked(network, real, options, () => new GradientMatchingObjective(network, real, options)))
     {
     }
 

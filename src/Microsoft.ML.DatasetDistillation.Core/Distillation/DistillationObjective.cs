@@ -10,6 +10,12 @@ public enum DistillationAlgorithm
     /// <summary>Wang et al. 2018: unrolled training steps on the synthetic set, scored on real data (<see cref="DistillationOptions"/>).</summary>
     Unrolled,
 
+    /// <summary>
+    /// Zhao, Mopuri and Bilen 2021 (DC): the synthetic set's weight gradients match the real data's, class by class
+    /// (<see cref="GradientMatchingOptions"/>); with <see cref="MatchingOptions.Augmentation"/> it is DSA (Zhao and Bilen 2021).
+    /// </summary>
+    GradientMatching,
+
     /// <summary>Zhao and Bilen 2023 (DM): the synthetic set's mean embeddings match the real data's under random networks (<see cref="DistributionMatchingOptions"/>).</summary>
     DistributionMatching,
 }

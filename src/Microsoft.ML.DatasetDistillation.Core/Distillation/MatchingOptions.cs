@@ -7,7 +7,8 @@ using Microsoft.ML.DatasetDistillation.Networks;
 namespace Microsoft.ML.DatasetDistillation.Distillation;
 
 /// <summary>
-/// Settings that the matching methods (distribution matching, <see cref="DistributionMatchingOptions"/>) share: a synthetic set of <see cref="ExamplesPerClass"/> examples per class
+/// Settings that gradient matching (<see cref="GradientMatchingOptions"/>) and distribution matching
+/// (<see cref="DistributionMatchingOptions"/>) share: a synthetic set of <see cref="ExamplesPerClass"/> examples per class
 /// with fixed labels, learned by SGD with momentum against per-class real batches under freshly drawn networks.
 /// </summary>
 public abstract class MatchingOptions

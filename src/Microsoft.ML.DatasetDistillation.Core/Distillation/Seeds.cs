@@ -17,6 +17,7 @@ internal static class Seeds
         KeepBest = 7,
         DistributionMatching = 8,
         MinibatchTraining = 9,
+        GradientMatching = 10,
     }
 
     public static Random Random(int seed, Stream stream, int index)
