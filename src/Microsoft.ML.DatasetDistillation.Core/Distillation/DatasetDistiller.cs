@@ -1,5 +1,4 @@
 using Microsoft.ML.DatasetDistillation.Autodiff;
-using Microsoft.ML.DatasetDistillation.Kernels;
 using Microsoft.ML.DatasetDistillation.Networks;
 using Microsoft.ML.DatasetDistillation.Optimizers;
 
@@ -8,12 +7,13 @@ namespace Microsoft.ML.DatasetDistillation.Distillation;
 /// <summary>Progress of a distillation run, reported once per outer iteration.</summary>
 /// <param name="Iteration">Iterations finished so far.</param>
 /// <param name="TotalIterations">Iterations the run will take.</param>
-/// <param name="Loss">The outer loss L(w_T) on this iteration's real batch, averaged over networks.</param>
-/// <param name="LearningRate">The outer (Adam) learning rate used at this iteration.</param>
+/// <param name="Loss">The method's loss at this iteration: the paper's outer loss L(w_T) on the real batch, averaged over
+/// networks; for the matching methods their loss summed over classes, averaged over the iteration's updates.</param>
+/// <param name="LearningRate">The learning rate of the synthetic set's optimiser at this iteration.</param>
 public readonly record struct DistillationProgress(int Iteration, int TotalIterations, double Loss, double LearningRate);
 
 /// <summary>
-/// The outer loss or its gradient stopped being a finite number: the run diverged. The distiller is left as it was
+/// The loss or its gradient stopped being a finite number: the run diverged. The distiller is left as it was
 /// before the failed iteration, so its snapshot and a checkpoint saved now are still usable.
 /// </summary>
 public sealed class DistillationDivergedException(int iteration, string message) : InvalidOperationException(message)
@@ -23,121 +23,74 @@ public sealed class DistillationDivergedException(int iteration, string message)
 }
 
 /// <summary>
-/// Dataset Distillation (Wang, Zhu, Torralba and Efros, 2018): learns synthetic examples x̃ and step rates η̃ so that
-/// a few gradient steps on x̃ from an initialisation w₀ ~ p(w₀) give a network that does well on the real data.
+/// Learns a small synthetic training set from real data by one of several methods (<see cref="DistillationAlgorithm"/>).
+/// Each method is an objective in its own file that reads like its paper: the paper's unrolled distillation
+/// (<see cref="DistillationOptions"/>), gradient matching and DSA (<see cref="GradientMatchingOptions"/>), distribution
+/// matching (<see cref="DistributionMatchingOptions"/>). This class is the outer loop they share: the optimiser step on
+/// the synthetic set, progress, cancellation, the divergence check, checkpoints and keeping the best snapshot.
 /// </summary>
-/// <remarks>
-/// For t = 0 … T−1, with s = t mod Steps:
-/// <code>
-///   w_{t+1} = w_t − η_t ∇_w ℓ(x̃_s, ỹ_s; w_t),        η_t = softplus(r_t)                 (inner steps)
-///   L(x̃, r) = ℓ(x_real, y_real; w_T)                                                       (outer loss)
-/// </code>
-/// ∇_{x̃, r} L is found by walking the steps backwards. With g_t = η_t ∇_w ℓ(x̃_s; w_t):
-/// <code>
-///   ∂L/∂w_t = ∂L/∂w_{t+1} − (∂g_t/∂w_t)ᵀ ∂L/∂w_{t+1}      (a Hessian-vector product)
-///   ∂L/∂x̃_s += −(∂g_t/∂x̃_s)ᵀ ∂L/∂w_{t+1},   ∂L/∂r_t = −(∂g_t/∂r_t)ᵀ ∂L/∂w_{t+1}
-/// </code>
-/// The labels ỹ_s are one-hot and fixed, as in the paper, or with <see cref="DistillationOptions.LearnLabels"/> learned
-/// like x̃_s: ∂L/∂ỹ_s += −(∂g_t/∂ỹ_s)ᵀ ∂L/∂w_{t+1}.
-/// The forward pass keeps only the weights w_t (memory O(T·|w|)); the backward pass rebuilds one step's graph at a
-/// time, so at most one step's activations are alive. Adam then updates x̃ and r (and ỹ when learned).
-/// </remarks>
 public sealed partial class DatasetDistiller
 {
-    private readonly Network network;
-    private readonly LabeledExamples real;
-    private readonly DistillationOptions options;
-    private readonly Tensor[] data;          // x̃_s, one leaf per step
-    private readonly int[] stepClasses;      // the class of each example of a step, the same in every step
-    private readonly Tensor[] targets;       // ỹ_s, one-hot rows; leaves when labels are learned
-    private readonly Tensor[] rawRates;      // r_t, one scalar leaf per inner step
-    private readonly Adam adam;
-    private readonly float[]? fixedWeights;
-    private readonly RealBatches batches;
+    private readonly DistillationObjective objective;
+    private readonly IStatefulOptimizer optimizer;
+    private readonly LoopSettings loop;
 
-    // Buffer reuse: the unrolled steps would otherwise allocate about a quarter of a gigabyte per iteration. One arena
-    // for the real batch, one for each forward step and each vector-Jacobian product, and two that the step graphs
-    // alternate between, because the next graph is built while the current one is still in use.
-    private readonly TensorArena batchArena = new(), stepArena = new();
-    private readonly TensorArena[] graphArenas = [new(), new()];
-
-    /// <summary>Prepares a run: checks the request against the data and draws the initial distilled examples.</summary>
+    /// <summary>Prepares a run of the paper's method: checks the request against the data and draws the initial distilled examples.</summary>
     public DatasetDistiller(Network network, LabeledExamples real, DistillationOptions options)
+        : this(Checked(network, real, options, () => new UnrolledObjective(network, real, options)))
     {
-        ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(real);
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
-        CheckRequest(network, real, options);
-        this.network = network;
-        this.real = real;
-        this.options = options;
-
-        int perStep = real.ClassCount * options.ExamplesPerClassPerStep;
-        int[] stepShape = [perStep, .. real.ExampleShape];
-        stepClasses = Enumerable.Range(0, perStep).Select(i => i / options.ExamplesPerClassPerStep).ToArray();
-        var random = Seeds.Random(options.Seed, Seeds.Stream.DistilledData, 0);
-        float[]? realStart = options.InitializeFromRealExamples
-            ? Baselines.DistinctRealExamples(real, options.Steps, options.ExamplesPerClassPerStep, random)
-            : null;
-        data = new Tensor[options.Steps];
-        targets = new Tensor[options.Steps];
-        for (int s = 0; s < options.Steps; s++)
-        {
-            data[s] = Tensor.Zeros(stepShape).RequireGrad();
-            targets[s] = Tensor.OneHot(stepClasses, real.ClassCount);
-            if (options.LearnLabels)
-            {
-                targets[s].RequireGrad();
-            }
-
-            if (realStart is null)
-            {
-                Initialization.FillNormal(data[s].Data, 1f, random);
-            }
-            else
-            {
-                realStart.AsSpan(s * perStep * real.ExampleSize, perStep * real.ExampleSize).CopyTo(data[s].Data);
-            }
-        }
-
-        float raw0 = MathF.Log(MathF.Exp(options.InitialStepLearningRate) - 1f); // softplus⁻¹(η₀)
-        rawRates = Enumerable.Range(0, options.TotalSteps).Select(_ => Tensor.Scalar(raw0).RequireGrad()).ToArray();
-        float[] rateScales = [.. data.Select(_ => 1f), .. rawRates.Select(_ => 1f), .. (options.LearnLabels ? targets.Select(_ => options.EffectiveLabelLearningRateScale) : [])];
-        adam = new Adam(Parameters, options.LearningRate, options.AdamBeta1, options.AdamBeta2, rateScales: rateScales);
-        if (options.Initialization == InitializationMode.Fixed)
-        {
-            fixedWeights = Initialization.Draw(network, options.InitScheme, Seeds.Random(options.Seed, Seeds.Stream.Initialization, -1));
-        }
-
-        batches = new RealBatches(real.Count, Math.Min(options.RealBatchSize, real.Count), options.Seed);
     }
+
+    /// <summary>
+    /// Prepares a run of gradient matching (DC; with <see cref="MatchingOptions.Augmentation"/>, DSA): checks the
+    /// request against the data and draws the initial synthetic examples.
+    /// </summary>
+    public DatasetDistiller(Network network, LabeledExamples real, GradientMatchingOptions options)
+        : this(Checked(network, real, options, () => new GradientMatchingObjective(network, real, options)))
+    {
+    }
+
+    /// <summary>Prepares a run of distribution matching (DM): checks the request against the data and draws the initial synthetic examples.</summary>
+    public DatasetDistiller(Network network, LabeledExamples real, DistributionMatchingOptions options)
+        : this(Checked(network, real, options, () => new DistributionMatchingObjective(network, real, options)))
+    {
+    }
+
+    private DatasetDistiller(DistillationObjective objective)
+    {
+        this.objective = objective;
+        optimizer = objective.CreateOptimizer();
+        loop = objective.Loop;
+    }
+
+    /// <summary>The method this distiller runs.</summary>
+    public DistillationAlgorithm Algorithm => objective.Algorithm;
 
     /// <summary>Outer iterations finished so far.</summary>
     public int Iteration { get; private set; }
 
-    /// <summary>The one reused initialisation in fixed mode, else null.</summary>
-    public float[]? FixedWeights => fixedWeights;
+    /// <summary>The one reused initialisation in the paper's fixed mode, else null.</summary>
+    public float[]? FixedWeights => objective.FixedWeights;
 
-    /// <summary>The learned rates η_t = softplus(r_t).</summary>
-    public float[] LearningRates => rawRates.Select(r => Softplus(r.Item())).ToArray();
+    /// <summary>The learning rates of the result: the paper's learned η_t, or the matching methods' training schedule.</summary>
+    public float[] LearningRates => objective is UnrolledObjective unrolled ? unrolled.LearningRates : objective.Snapshot().LearningRates;
+
+    /// <summary>The method's objective (tests reach its gradients through it).</summary>
+    internal DistillationObjective Objective => objective;
+
+    /// <summary>The learned leaves in the order of the gradients and the checkpoint.</summary>
+    internal Tensor[] Parameters => objective.Parameters;
 
     /// <summary>
-    /// The learned leaves in the order of the hypergradient: x̃_0 … x̃_{S−1}, r_0 … r_{T−1}, then, when labels are
-    /// learned, ỹ_0 … ỹ_{S−1}.
-    /// </summary>
-    internal Tensor[] Parameters => options.LearnLabels ? [.. data, .. rawRates, .. targets] : [.. data, .. rawRates];
-
-    /// <summary>
-    /// Runs the remaining iterations and returns the distilled data: the last snapshot, or with
-    /// <see cref="DistillationOptions.KeepBestEvery"/> the best-scoring one. On cancellation it stops between iterations
+    /// Runs the remaining iterations and returns the distilled data: the last snapshot, or with a keep-best interval
+    /// (<see cref="DistillationOptions.KeepBestEvery"/>) the best-scoring one. On cancellation it stops between iterations
     /// and throws.
     /// </summary>
     /// <exception cref="OperationCanceledException">The token was cancelled.</exception>
-    /// <exception cref="DistillationDivergedException">An iteration's loss or hypergradient was not finite.</exception>
+    /// <exception cref="DistillationDivergedException">An iteration's loss or gradient was not finite.</exception>
     public DistilledDataset Run(IProgress<DistillationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
-        while (Iteration < options.Iterations)
+        while (Iteration < loop.Iterations)
         {
             cancellationToken.ThrowIfCancellationRequested();
             double loss = Step();
@@ -146,159 +99,59 @@ public sealed partial class DatasetDistiller
                 KeepIfBest();
             }
 
-            progress?.Report(new DistillationProgress(Iteration, options.Iterations, loss, adam.LearningRate));
+            progress?.Report(new DistillationProgress(Iteration, loop.Iterations, loss, optimizer.LearningRate));
         }
 
-        return options.KeepBestEvery == 0 ? Snapshot() : best ?? KeepIfBest();
+        return loop.KeepBestEvery == 0 ? Snapshot() : best ?? KeepIfBest();
     }
 
-    /// <summary>One outer iteration: a real batch, the hypergradient averaged over sampled networks, one Adam step.</summary>
-    /// <exception cref="DistillationDivergedException">The loss or a gradient is not finite; nothing was updated.</exception>
+    /// <summary>One outer iteration of the method: its updates of the synthetic set. Returns the iteration's loss.</summary>
+    /// <exception cref="DistillationDivergedException">A loss or a gradient is not finite; the synthetic set and the
+    /// optimiser are left as they were before the iteration.</exception>
     public double Step()
     {
-        var (epoch, indices) = batches.Batch(Iteration);
-        var (features, batchLabels) = real.Gather(indices);
-        Tensor realBatch = Tensor.Wrap(features, [indices.Length, .. real.ExampleShape]);
-
-        var gradients = new Tensor[Parameters.Length];
-        double loss = 0;
-        for (int k = 0; k < options.NetworksPerIteration; k++)
+        // A method may update the synthetic set several times per iteration; a divergence undoes the earlier updates.
+        float[][] values = objective.Parameters.Select(p => p.ToArray()).ToArray();
+        float[][] state = optimizer.State.Select(s => (float[])s.Clone()).ToArray();
+        int steps = optimizer.StepCount;
+        double total = 0;
+        int updates = 0;
+        try
         {
-            Tensor w0 = Tensor.Wrap(SampleInitialWeights(k), network.ParameterCount);
-            (double networkLoss, Tensor[] networkGradients) = Hypergradient(w0, realBatch, batchLabels);
-            loss += networkLoss / options.NetworksPerIteration;
-            for (int i = 0; i < gradients.Length; i++)
+            objective.Iterate(Iteration, (loss, gradients) =>
             {
-                gradients[i] = gradients[i] is null ? networkGradients[i] : gradients[i] + networkGradients[i];
-            }
-        }
+                CheckFinite(loss, gradients);
+                using (Autograd.NoGrad())
+                {
+                    optimizer.LearningRate = objective.LearningRateAt(Iteration);
+                    optimizer.Step(gradients);
+                }
 
-        if (!double.IsFinite(loss) || !gradients.All(g => System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(g.Data)))
-        {
-            string what = double.IsFinite(loss) ? "the hypergradient is not finite" : $"the outer loss is {loss}";
-            string labelsHint = options.LearnLabels ? $" or LabelLearningRateScale (now {options.EffectiveLabelLearningRateScale:G3})" : string.Empty;
-            throw new DistillationDivergedException(Iteration + 1,
-                $"Distillation diverged at iteration {Iteration + 1}: {what}. The distilled data is left as it was after iteration {Iteration}; " +
-                $"try a lower LearningRate (now {options.LearningRate:G3}){labelsHint}.");
+                total += loss;
+                updates++;
+            });
         }
-
-        using (Autograd.NoGrad())
+        catch (DistillationDivergedException)
         {
-            if (options.NetworksPerIteration > 1)
+            Tensor[] leaves = objective.Parameters;
+            for (int i = 0; i < leaves.Length; i++)
             {
-                gradients = gradients.Select(g => g * (1f / options.NetworksPerIteration)).ToArray();
+                values[i].CopyTo(leaves[i].Data);
             }
 
-            adam.LearningRate = options.LearningRate * MathF.Pow(options.DecayFactor, epoch / options.DecayEveryEpochs);
-            adam.Step(gradients);
+            optimizer.Restore(state, steps);
+            throw;
         }
 
         Iteration++;
-        return loss;
+        return updates == 1 ? total : total / updates;
     }
 
     /// <summary>The distilled data as it stands now.</summary>
-    public DistilledDataset Snapshot() => SnapshotOf(
-        data.SelectMany(d => d.ToArray()).ToArray(), LearningRates, options.LearnLabels ? targets.SelectMany(t => t.ToArray()).ToArray() : null);
+    public DistilledDataset Snapshot() => objective.Snapshot();
 
-    private DistilledDataset SnapshotOf(float[] features, float[] learningRates, float[]? softLabels) => new(
-        features, Enumerable.Repeat(stepClasses, options.Steps).SelectMany(c => c).ToArray(), real.ExampleShape, real.ClassCount,
-        options.Steps, options.Epochs, learningRates, softLabels);
-
-    /// <summary>L(w_T) and its gradient with respect to <see cref="Parameters"/> for one initialisation w₀.</summary>
-    internal (double Loss, Tensor[] Gradients) Hypergradient(Tensor w0, Tensor realBatch, int[] realLabels)
-    {
-        int steps = options.Steps, total = options.TotalSteps;
-
-        // Forward: w_{t+1} = w_t − η_t ∇_w ℓ(x̃_s; w_t), keeping every w_t and no graph.
-        var w = new Tensor[total + 1];
-        w[0] = w0;
-        float[] rates = LearningRates;
-        for (int t = 0; t < total; t++)
-        {
-            int s = t % steps;
-            using (stepArena.Enter())
-            {
-                Tensor wt = w[t].Detach().RequireGrad();
-                Tensor g = Autograd.Grad(InnerLoss(wt, data[s].Detach(), targets[s].Detach()), [wt])[0];
-                using (Autograd.NoGrad())
-                {
-                    w[t + 1] = TensorArena.Keep(wt.Detach() - g * rates[t]);
-                }
-            }
-        }
-
-        // Outer loss and ∂L/∂w_T. The big batch's activations all die here, so their buffers are recycled.
-        double outerLoss;
-        Tensor dw;
-        using (batchArena.Enter())
-        {
-            Tensor wT = w[total].Detach().RequireGrad();
-            Tensor loss = Tensor.CrossEntropy(network.Forward(wT, realBatch), realLabels);
-            outerLoss = loss.Item();
-            dw = TensorArena.Keep(Autograd.Grad(loss, [wT])[0]);
-        }
-
-        // Backward through the steps: one vector-Jacobian product of g_t = η_t ∇_w ℓ per step. Rebuilding a step's graph
-        // needs only w_t, so with a second core the next (earlier) step's graph is built while this step's product runs.
-        var dData = data.Select(d => Tensor.Zeros(d.Shape)).ToArray();
-        var dRaw = new Tensor[total];
-        bool learnLabels = options.LearnLabels;
-        Tensor[] dTargets = learnLabels ? targets.Select(y => Tensor.Zeros(y.Shape)).ToArray() : [];
-        bool pipeline = KernelParallel.MaxThreads > 1;
-        Task<(Tensor Weights, Tensor StepTaken)>? next = pipeline ? Task.Run(() => StepGraph(w[total - 1], total - 1)) : null;
-        for (int t = total - 1; t >= 0; t--)
-        {
-            int s = t % steps;
-            var (wt, stepTaken) = next is null ? StepGraph(w[t], t) : next.Result;
-            int earlier = t - 1;
-            next = pipeline && earlier >= 0 ? Task.Run(() => StepGraph(w[earlier], earlier)) : null;
-            using (stepArena.Enter())
-            {
-                Tensor[] vjp = Autograd.Grad([stepTaken], [-dw], learnLabels ? [wt, data[s], rawRates[t], targets[s]] : [wt, data[s], rawRates[t]]);
-                using (Autograd.NoGrad())
-                {
-                    dw = TensorArena.Keep(dw + vjp[0]);
-                    dData[s] = TensorArena.Keep(dData[s] + vjp[1]);
-                    dRaw[t] = TensorArena.Keep(vjp[2]);
-                    if (learnLabels)
-                    {
-                        dTargets[s] = TensorArena.Keep(dTargets[s] + vjp[3]);
-                    }
-                }
-            }
-
-            graphArenas[t % 2].Release();
-        }
-
-        return (outerLoss, learnLabels ? [.. dData, .. dRaw, .. dTargets] : [.. dData, .. dRaw]);
-    }
-
-    /// <summary>Step t's graph, from leaf w_t to g_t = η_t ∇_w ℓ(x̃_s; w_t), recorded so that it can be differentiated.</summary>
-    private (Tensor Weights, Tensor StepTaken) StepGraph(Tensor weights, int t)
-    {
-        using TensorArena.Scope lent = graphArenas[t % 2].Lend();
-        Tensor wt = weights.Detach().RequireGrad();
-        int s = t % options.Steps;
-        Tensor gradient = Autograd.Grad(InnerLoss(wt, data[s], targets[s]), [wt], createGraph: true)[0];
-        return (wt, Tensor.MultiplyByScalar(gradient, Tensor.Softplus(rawRates[t])));
-    }
-
-    private Tensor InnerLoss(Tensor weights, Tensor stepData, Tensor stepTargets) =>
-        Tensor.CrossEntropy(network.Forward(weights, stepData), stepTargets);
-
-    private float[] SampleInitialWeights(int networkIndex)
-    {
-        int draw = Iteration * options.NetworksPerIteration + networkIndex;
-        return options.Initialization switch
-        {
-            InitializationMode.Fixed => fixedWeights!,
-            InitializationMode.Random => Initialization.Draw(network, options.InitScheme, Seeds.Random(options.Seed, Seeds.Stream.Initialization, draw)),
-            _ => options.PretrainedWeights![Seeds.Random(options.Seed, Seeds.Stream.Pretrained, draw).Next(options.PretrainedWeights!.Count)],
-        };
-    }
-
-    private static void CheckRequest(Network network, LabeledExamples real, DistillationOptions options)
+    /// <summary>Refuses a network that does not fit the data, or data with fewer than two classes.</summary>
+    internal static void CheckNetworkFitsData(Network network, LabeledExamples real)
     {
         if (real.Count == 0)
         {
@@ -316,23 +169,25 @@ public sealed partial class DatasetDistiller
                 $"The network expects examples [{string.Join(", ", network.ExampleShape)}] in {network.ClassCount} classes, " +
                 $"but the data has [{string.Join(", ", real.ExampleShape)}] in {real.ClassCount}.", nameof(network));
         }
-
-        // A distilled step with more examples of a class than the class has is no distillation.
-        int[] counts = real.ClassCounts();
-        int smallest = Array.IndexOf(counts, counts.Min());
-        if (counts[smallest] < options.ExamplesNeededPerClass)
-        {
-            string request = options.InitializeFromRealExamples
-                ? $"Starting from real examples needs {options.ExamplesNeededPerClass} distinct examples of every class (Steps × ExamplesPerClassPerStep)"
-                : $"{options.ExamplesPerClassPerStep} examples per class were asked for";
-            throw new ArgumentException($"{request}, but class {smallest} has only {counts[smallest]}.", nameof(options));
-        }
-
-        if (options.Initialization == InitializationMode.Pretrained && options.PretrainedWeights!.Any(p => p.Length != network.ParameterCount))
-        {
-            throw new ArgumentException($"Every pretrained network must have {network.ParameterCount} parameters.", nameof(options));
-        }
     }
 
-    private static float Softplus(float x) => MathF.Max(x, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(x)));
+    private void CheckFinite(double loss, Tensor[] gradients)
+    {
+        if (double.IsFinite(loss) && gradients.All(g => System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(g.Data)))
+        {
+            return;
+        }
+
+        string what = double.IsFinite(loss) ? $"the {objective.GradientName} is not finite" : $"the {(objective is UnrolledObjective ? "outer loss" : "loss")} is {loss}";
+        throw new DistillationDivergedException(Iteration + 1,
+            $"Distillation diverged at iteration {Iteration + 1}: {what}. The distilled data is left as it was after iteration {Iteration}; {objective.DivergenceAdvice}.");
+    }
+
+    private static DistillationObjective Checked(Network network, LabeledExamples real, object options, Func<DistillationObjective> create)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(real);
+        ArgumentNullException.ThrowIfNull(options);
+        return create();
+    }
 }

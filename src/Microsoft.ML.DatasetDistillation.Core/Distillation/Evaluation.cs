@@ -1,5 +1,7 @@
+using Microsoft.ML.DatasetDistillation.Augmentation;
 using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Networks;
+using Microsoft.ML.DatasetDistillation.Optimizers;
 
 namespace Microsoft.ML.DatasetDistillation.Distillation;
 
@@ -19,6 +21,54 @@ public sealed record AccuracySummary(double Mean, double StandardDeviation, IRea
 
     /// <inheritdoc/>
     public override string ToString() => $"{100 * Mean:F2} ± {100 * StandardDeviation:F2} % over {Accuracies.Count} networks";
+}
+
+/// <summary>
+/// How the successor papers (gradient matching, DSA, distribution matching) train a fresh network on a synthetic set, as
+/// their reference's evaluate_synset does: shuffled mini-batches, SGD with momentum and weight decay, and with DSA the
+/// images of every batch augmented (one transformation per batch, its values drawn per image). The epochs and their rates
+/// come from the distilled dataset (one step, an epoch per rate; see <see cref="StepDecay"/>).
+/// </summary>
+public sealed record MinibatchTraining
+{
+    /// <summary>Examples per mini-batch (the papers' 256: one batch per epoch up to 25 images per class of 10 classes).</summary>
+    public int BatchSize { get; init; } = 256;
+
+    /// <summary>SGD's momentum (the papers' 0.9).</summary>
+    public float Momentum { get; init; } = 0.9f;
+
+    /// <summary>SGD's weight decay, on every parameter (the papers' 5e-4).</summary>
+    public float WeightDecay { get; init; } = 5e-4f;
+
+    /// <summary>Augmentation of every training batch, values drawn per image; null for none.</summary>
+    public DsaOptions? Augmentation { get; init; }
+
+    /// <summary>
+    /// The papers' schedule: <paramref name="rate"/> for the first half of <paramref name="epochs"/>, a tenth of it after
+    /// (their reference runs one epoch more and decays one epoch later).
+    /// </summary>
+    public static float[] StepDecay(int epochs, float rate)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
+        return [.. Enumerable.Range(0, epochs).Select(e => e < epochs / 2 ? rate : rate * 0.1f)];
+    }
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of range.</summary>
+    public void Validate()
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
+        if (!(Momentum >= 0 && Momentum < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(Momentum), Momentum, "Momentum must be at least 0 and below 1.");
+        }
+
+        if (!(WeightDecay >= 0) || !float.IsFinite(WeightDecay))
+        {
+            throw new ArgumentOutOfRangeException(nameof(WeightDecay), WeightDecay, "WeightDecay must be a finite number of at least 0.");
+        }
+
+        Augmentation?.Transforms();
+    }
 }
 
 /// <summary>Training networks on distilled data with its learned schedule, and measuring them, as the paper evaluates.</summary>
@@ -51,6 +101,83 @@ public static class Evaluation
         }
 
         return w.ToArray();
+    }
+
+    /// <summary>
+    /// Trains from <paramref name="initialWeights"/> as the successor papers do (<see cref="MinibatchTraining"/>): for each
+    /// of the dataset's Steps × Epochs rates one pass over its examples in shuffled mini-batches, with the cross-entropy
+    /// against the classes or, when present, the soft labels. <paramref name="random"/> shuffles and draws augmentations.
+    /// </summary>
+    public static float[] TrainWithMinibatches(Network network, DistilledDataset distilled, float[] initialWeights, MinibatchTraining training, Random random)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(distilled);
+        ArgumentNullException.ThrowIfNull(training);
+        ArgumentNullException.ThrowIfNull(random);
+        training.Validate();
+        LabeledExamples examples = distilled.Examples;
+        if (training.Augmentation is not null && examples.ExampleShape.Length != 3)
+        {
+            throw new ArgumentException($"Augmentation needs image examples [channels, height, width], but the examples have shape [{string.Join(", ", examples.ExampleShape)}].", nameof(training));
+        }
+
+        Tensor w = Tensor.FromValues(initialWeights, network.ParameterCount).RequireGrad();
+        var sgd = new MomentumSgd([w], distilled.LearningRates[0], training.Momentum, training.WeightDecay);
+        float[]? soft = distilled.SoftLabels;
+        int classes = examples.ClassCount;
+        int[] order = Enumerable.Range(0, examples.Count).ToArray();
+        var arena = new TensorArena(); // each batch's activations die with it: reuse their buffers
+        foreach (float rate in distilled.LearningRates)
+        {
+            random.Shuffle(order);
+            sgd.LearningRate = rate;
+            for (int start = 0; start < order.Length; start += training.BatchSize)
+            {
+                int[] batch = order[start..Math.Min(order.Length, start + training.BatchSize)];
+                var (features, labels) = examples.Gather(batch);
+                using (arena.Enter())
+                {
+                    Tensor x = Tensor.Wrap(features, [batch.Length, .. examples.ExampleShape]);
+                    if (training.Augmentation is { } dsa)
+                    {
+                        x = SiameseAugmentation.Apply(x, SiameseAugmentation.Draw(dsa, random, batch.Length, x.Dim(2), x.Dim(3)));
+                    }
+
+                    Tensor logits = network.Forward(w, x);
+                    Tensor loss = soft is null
+                        ? Tensor.CrossEntropy(logits, labels)
+                        : Tensor.CrossEntropy(logits, Tensor.FromValues([.. batch.SelectMany(i => soft.AsSpan(i * classes, classes).ToArray())], batch.Length, classes));
+                    Tensor g = Autograd.Grad(loss, [w])[0];
+                    using (Autograd.NoGrad())
+                    {
+                        sgd.Step([g]);
+                    }
+                }
+            }
+        }
+
+        return w.ToArray();
+    }
+
+    /// <summary>
+    /// Trains <paramref name="networks"/> networks on the distilled data as the successor papers do, each from weights given by
+    /// <paramref name="initialWeights"/>(index) with shuffles and augmentations drawn from <paramref name="seed"/>, and
+    /// reports their test accuracy.
+    /// </summary>
+    public static AccuracySummary EvaluateWithMinibatches(
+        Network network, DistilledDataset distilled, LabeledExamples test, Func<int, float[]> initialWeights, int networks, MinibatchTraining training, int seed,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(networks, 1);
+        var accuracies = new double[networks];
+        for (int i = 0; i < networks; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            float[] trained = TrainWithMinibatches(network, distilled, initialWeights(i), training, Seeds.Random(seed, Seeds.Stream.MinibatchTraining, i));
+            accuracies[i] = Accuracy(network, trained, test);
+        }
+
+        return AccuracySummary.Of(accuracies);
     }
 
     /// <summary>The fraction of <paramref name="test"/> that the network with <paramref name="weights"/> classifies correctly.</summary>

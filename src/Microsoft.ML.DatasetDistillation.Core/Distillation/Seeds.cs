@@ -16,6 +16,8 @@ internal static class Seeds
         Baseline = 6,
         KeepBest = 7,
         DistributionMatching = 8,
+        MinibatchTraining = 9,
+        GradientMatching = 10,
     }
 
     public static Random Random(int seed, Stream stream, int index)

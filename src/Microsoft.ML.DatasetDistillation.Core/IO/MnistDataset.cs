@@ -38,15 +38,71 @@ public static class MnistDataset
     /// <exception cref="InvalidDataException">A file is not valid IDX, has the wrong shape, or images and labels disagree in count.</exception>
     public static LabeledExamples Load(string folder, MnistSplit split)
     {
-        ArgumentException.ThrowIfNullOrEmpty(folder);
-        string prefix = split == MnistSplit.Train ? "train" : "t10k";
-        string imagesPath = FindFile(folder, $"{prefix}-images-idx3-ubyte");
-        string labelsPath = FindFile(folder, $"{prefix}-labels-idx1-ubyte");
-
-        IdxArray images = IdxReader.Read(imagesPath);
-        if (images.Dimensions is not [_, ImageSide, ImageSide])
+        var (pixels, labels, side) = ReadSplit(folder, split, expectedSide: ImageSide);
+        if (Array.FindIndex(labels, label => label >= ClassCount) is var bad and >= 0)
         {
-            throw new InvalidDataException($"{imagesPath}: expected images of shape [count, {ImageSide}, {ImageSide}] but found [{string.Join(", ", images.Dimensions)}].");
+            throw new InvalidDataException($"{LabelsPath(folder, split)}: label {labels[bad]} at index {bad} is not a digit 0-9.");
+        }
+
+        return new LabeledExamples(Normalize(pixels), labels, [1, side, side], ClassCount);
+    }
+
+    /// <summary>
+    /// Loads both splits of a folder in MNIST's format and file names holding any square grey images and up to 256
+    /// classes (Fashion-MNIST, KMNIST, …), normalised by the training images' own statistics: each pixel p becomes
+    /// (p / 255 − mean) / std with the mean and standard deviation of all training pixels on a 0..1 scale. The class count
+    /// is one more than the largest training label.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">A file is missing under both names.</exception>
+    /// <exception cref="InvalidDataException">A file is not valid IDX, the images are not square or differ in size between
+    /// the splits, images and labels disagree in count, the training images are all one value, or a test label is not a
+    /// training class.</exception>
+    public static (LabeledExamples Train, LabeledExamples Test, float Mean, float Std) LoadNormalizedByTraining(string folder)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        var (trainPixels, trainLabels, side) = ReadSplit(folder, MnistSplit.Train, expectedSide: null);
+        var (testPixels, testLabels, _) = ReadSplit(folder, MnistSplit.Test, expectedSide: side);
+        int classes = Math.Max(2, trainLabels.Length == 0 ? 0 : trainLabels.Max() + 1);
+        if (Array.FindIndex(testLabels, label => label >= classes) is var bad and >= 0)
+        {
+            throw new InvalidDataException($"{LabelsPath(folder, MnistSplit.Test)}: label {testLabels[bad]} at index {bad} is not one of the {classes} training classes.");
+        }
+
+        // Statistics of p / 255 over every training pixel, accumulated exactly over the 256 possible values.
+        var histogram = new long[256];
+        foreach (byte pixel in trainPixels)
+        {
+            histogram[pixel]++;
+        }
+
+        double count = trainPixels.Length, mean = 0, squares = 0;
+        for (int p = 0; p < histogram.Length; p++)
+        {
+            mean += histogram[p] * (p / 255.0) / count;
+            squares += histogram[p] * (p / 255.0) * (p / 255.0) / count;
+        }
+
+        double std = Math.Sqrt(Math.Max(0, squares - mean * mean));
+        if (!(std > 0))
+        {
+            throw new InvalidDataException($"{ImagesPath(folder, MnistSplit.Train)}: every training pixel has the same value, so the images cannot be normalised by their standard deviation.");
+        }
+
+        float m = (float)mean, s = (float)std;
+        int[] shape = [1, side, side];
+        return (new LabeledExamples(Normalize(trainPixels, m, s), trainLabels, shape, classes), new LabeledExamples(Normalize(testPixels, m, s), testLabels, shape, classes), m, s);
+    }
+
+    /// <summary>A split's raw pixels, its labels and the images' side, checked to be square (and of <paramref name="expectedSide"/> when given).</summary>
+    private static (byte[] Pixels, int[] Labels, int Side) ReadSplit(string folder, MnistSplit split, int? expectedSide)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(folder);
+        string imagesPath = ImagesPath(folder, split), labelsPath = LabelsPath(folder, split);
+        IdxArray images = IdxReader.Read(imagesPath);
+        if (images.Dimensions is not [_, var height, var width] || height != width || (expectedSide is { } side && height != side))
+        {
+            string expected = expectedSide is { } s ? $"{s}, {s}" : "side, side";
+            throw new InvalidDataException($"{imagesPath}: expected images of shape [count, {expected}] but found [{string.Join(", ", images.Dimensions)}].");
         }
 
         IdxArray labels = IdxReader.Read(labelsPath);
@@ -60,18 +116,14 @@ public static class MnistDataset
             throw new InvalidDataException($"{imagesPath} holds {images.Count} images but {labelsPath} holds {labels.Count} labels.");
         }
 
-        var labelValues = new int[labels.Count];
-        for (int i = 0; i < labelValues.Length; i++)
-        {
-            labelValues[i] = labels.Data[i];
-            if (labelValues[i] >= ClassCount)
-            {
-                throw new InvalidDataException($"{labelsPath}: label {labelValues[i]} at index {i} is not a digit 0-9.");
-            }
-        }
-
-        return new LabeledExamples(Normalize(images.Data), labelValues, [1, ImageSide, ImageSide], ClassCount);
+        return (images.Data, [.. labels.Data.Take(labels.Count).Select(label => (int)label)], images.Dimensions[1]);
     }
+
+    private static string ImagesPath(string folder, MnistSplit split) => FindFile(folder, $"{Prefix(split)}-images-idx3-ubyte");
+
+    private static string LabelsPath(string folder, MnistSplit split) => FindFile(folder, $"{Prefix(split)}-labels-idx1-ubyte");
+
+    private static string Prefix(MnistSplit split) => split == MnistSplit.Train ? "train" : "t10k";
 
     /// <summary>The normalised value of one raw pixel: (pixel / 255 − <see cref="Mean"/>) / <see cref="Std"/>.</summary>
     /// <param name="pixel">The raw pixel value, 0..255.</param>
@@ -118,13 +170,13 @@ public static class MnistDataset
         throw new FileNotFoundException($"Neither {raw} nor {gzipped} exists.", raw);
     }
 
-    private static float[] Normalize(byte[] pixels)
+    private static float[] Normalize(byte[] pixels, float mean = Mean, float std = Std)
     {
         // A 256-entry table gives the same floats as Normalize(byte) without a division per pixel.
         Span<float> table = stackalloc float[256];
         for (int p = 0; p < table.Length; p++)
         {
-            table[p] = Normalize((byte)p);
+            table[p] = (p / 255f - mean) / std;
         }
 
         var result = new float[pixels.Length];

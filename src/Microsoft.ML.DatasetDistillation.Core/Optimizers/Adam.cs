@@ -6,7 +6,7 @@ namespace Microsoft.ML.DatasetDistillation.Optimizers;
 /// Adam (Kingma and Ba), updating leaf tensors in place, with PyTorch's bias correction and ε placement.
 /// Its moments can be read and restored, so a run can checkpoint and resume exactly.
 /// </summary>
-public sealed class Adam
+public sealed class Adam : IStatefulOptimizer
 {
     private readonly Tensor[] parameters;
     private readonly float[][] firstMoments, secondMoments;

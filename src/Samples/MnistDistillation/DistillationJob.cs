@@ -22,8 +22,9 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     private readonly Stopwatch finalTestClock = new();
     private readonly TrainingCurve curve = new(Path.Combine(options.Out, "curve.csv"));
     private readonly DistillationOptions settings = options.ToDistillationOptions();
-    private readonly Network network = new LeNet(1, MnistDataset.ImageSide, MnistDataset.ImageSide, MnistDataset.ClassCount);
+    private Network network = null!;
     private LabeledExamples test = null!;
+    private float pixelMean = MnistDataset.Mean, pixelStd = MnistDataset.Std;
     private DatasetDistiller distiller = null!;
     private Func<int, float[]> evaluationWeights = null!;
 
@@ -38,12 +39,10 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
         CreateOutputFolder();
 
-        string dataFolder = MnistDataset.FindDataFolder();
-        LabeledExamples train = MnistDataset.Load(dataFolder, MnistSplit.Train);
-        test = MnistDataset.Load(dataFolder, MnistSplit.Test);
-        console.Line($"MNIST: {train.Count} training and {test.Count} test images from {Path.GetRelativePath(Environment.CurrentDirectory, dataFolder)}");
-
-        distiller = new DatasetDistiller(network, train, settings);
+        LabeledExamples train = LoadData();
+        int side = train.ExampleShape[^1];
+        network = options.ConvNet ? new ConvNet(1, side, side, train.ClassCount) : new LeNet(1, side, side, train.ClassCount);
+        distiller = options.CreateDistiller(network, train);
         // Fixed init: the one network the data was distilled for. Random init: held-out draws, another seed than training's.
         evaluationWeights = options.Init == InitializationMode.Fixed
             ? _ => distiller.FixedWeights!
@@ -57,11 +56,20 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             console.Line($"Starting afresh: the checkpoint in {options.Out} will be replaced (--resume continues it instead).");
         }
 
-        int images = options.Steps * options.ImagesPerClass * MnistDataset.ClassCount;
         string start = options.DataFromRealImages ? "random real images" : "noise";
-        string labels = options.LearnLabels ? $", labels learned too at {options.ToDistillationOptions().EffectiveLabelLearningRateScale:G3} × the rate" : string.Empty;
-        console.Line($"Distilling MNIST for LeNet, {Mode} init ({CommandLine.SchemeNames[options.Scheme]}): {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}{labels}");
-        console.Line($"  {options.Iterations} iterations of {options.Batch} real images, {options.Threads} thread(s), output in {options.Out}");
+        string networkName = options.ConvNet ? "ConvNet" : "LeNet";
+        if (Paper)
+        {
+            int images = options.Steps * options.ImagesPerClass * train.ClassCount;
+            string labels = options.LearnLabels ? $", labels learned too at {options.ToDistillationOptions().EffectiveLabelLearningRateScale:G3} × the rate" : string.Empty;
+            console.Line($"Distilling {DataName} for {networkName}, {Mode} init ({CommandLine.SchemeNames[options.Scheme]}): {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}{labels}");
+            console.Line($"  {options.Iterations} iterations of {options.Batch} real images, {options.Threads} thread(s), output in {options.Out}");
+        }
+        else
+        {
+            console.Line($"Distilling {DataName} for {networkName} by {MethodTitle} ({CommandLine.SchemeNames[options.Scheme]} networks): {options.ImagesPerClass} images of each of {train.ClassCount} classes, starting from {start}");
+            console.Line($"  {options.Iterations} iterations of {options.Batch} real images per class, {options.Threads} thread(s), output in {options.Out}");
+        }
 
         try
         {
@@ -82,6 +90,17 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     }
 
     private string Mode => options.Init.ToString().ToLowerInvariant();
+
+    private bool Paper => options.Method == SampleMethod.Paper;
+
+    private string DataName => options.DataFolder is null ? "MNIST" : "the data";
+
+    private string MethodTitle => options.Method switch
+    {
+        SampleMethod.Dc => "gradient matching (DC)",
+        SampleMethod.Dsa => $"gradient matching with siamese augmentation (DSA: {options.DsaStrategy})",
+        _ => $"distribution matching (DM, augmented: {options.DsaStrategy})",
+    };
 
     private int EvaluationSeed => unchecked(options.Seed + 1000);
 
@@ -118,6 +137,30 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         {
             throw new SampleException($"--out: cannot create the folder {options.Out}: {e.Message}");
         }
+    }
+
+    private LabeledExamples LoadData()
+    {
+        LabeledExamples train;
+        if (options.DataFolder is null)
+        {
+            string dataFolder = MnistDataset.FindDataFolder();
+            train = MnistDataset.Load(dataFolder, MnistSplit.Train);
+            test = MnistDataset.Load(dataFolder, MnistSplit.Test);
+            console.Line($"MNIST: {train.Count} training and {test.Count} test images from {Path.GetRelativePath(Environment.CurrentDirectory, dataFolder)}");
+            return train;
+        }
+
+        if (!Directory.Exists(options.DataFolder))
+        {
+            throw new SampleException($"--data: the folder {options.DataFolder} does not exist.");
+        }
+
+        (train, test, pixelMean, pixelStd) = MnistDataset.LoadNormalizedByTraining(options.DataFolder);
+        int side = train.ExampleShape[^1];
+        console.Line($"Data: {train.Count} training and {test.Count} test images of {side}×{side} pixels in {train.ClassCount} classes from {options.DataFolder}, " +
+                     $"normalised by the training pixels' mean {pixelMean:G4} and standard deviation {pixelStd:G4}");
+        return train;
     }
 
     private void CheckResumable()
@@ -204,7 +247,10 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         {
             cancellationToken.ThrowIfCancellationRequested();
             console.Evaluating(i, networks);
-            accuracies[i] = Evaluation.Accuracy(network, Evaluation.Train(network, distilled, evaluationWeights(i)), test);
+            float[] trained = Paper
+                ? Evaluation.Train(network, distilled, evaluationWeights(i))
+                : Evaluation.TrainWithMinibatches(network, distilled, evaluationWeights(i), options.EvaluationTraining, new Random(unchecked(EvaluationSeed * 1_000_003 + i)));
+            accuracies[i] = Evaluation.Accuracy(network, trained, test);
         }
 
         console.Evaluating(networks, networks);
@@ -223,28 +269,34 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     {
         distilled.Save(Path.Combine(options.Out, "distilled.mldd"));
 
-        // One row per step; within a row, the images of class 0, then class 1, … as the step holds them. Rows are
-        // labelled with their step, columns with their digit.
+        // The paper's: one row per step; within a row, the images of class 0, then class 1, … as the step holds them;
+        // rows are labelled with their step, columns with their class. The others': one row per class, labelled with it.
+        int side = distilled.Examples.ExampleShape[^1], classes = distilled.Examples.ClassCount, perClass = distilled.Examples.Count / classes;
         ImageGrid.Write(
             Path.Combine(options.Out, "distilled.png"), distilled.Examples.Features,
-            rows: distilled.Steps, columns: distilled.ExamplesPerStep, channels: 1,
-            height: MnistDataset.ImageSide, width: MnistDataset.ImageSide,
-            PixelScaling.Denormalize(MnistDataset.Mean, MnistDataset.Std), upscale: 2,
-            rowLabels: [.. Enumerable.Range(0, distilled.Steps)], columnLabels: distilled.StepLabels(0).ToArray());
+            rows: Paper ? distilled.Steps : classes, columns: Paper ? distilled.ExamplesPerStep : perClass, channels: 1,
+            height: side, width: side,
+            PixelScaling.Denormalize(pixelMean, pixelStd), upscale: 2,
+            rowLabels: [.. Enumerable.Range(0, Paper ? distilled.Steps : classes)],
+            columnLabels: Paper ? distilled.StepLabels(0).ToArray() : [.. Enumerable.Range(0, perClass)]);
 
-        CsvWriter.Write(
-            Path.Combine(options.Out, "learning-rates.csv"), ["step", "lr"],
-            distilled.LearningRates.Select((rate, t) => (IReadOnlyList<double>)[t, CurvePoint.Shortest(rate)]));
+        // The paper's learned schedule (the others' images come with the test networks' fixed one).
+        if (Paper)
+        {
+            CsvWriter.Write(
+                Path.Combine(options.Out, "learning-rates.csv"), ["step", "lr"],
+                distilled.LearningRates.Select((rate, t) => (IReadOnlyList<double>)[t, CurvePoint.Shortest(rate)]));
+        }
 
         if (distilled.SoftLabels is { } soft)
         {
             // One row per image, in the order of the picture: its step, its digit, then its learned score for each digit.
             CsvWriter.Write(
-                Path.Combine(options.Out, "labels.csv"), ["step", "digit", .. Enumerable.Range(0, MnistDataset.ClassCount).Select(d => $"label_{d}")],
+                Path.Combine(options.Out, "labels.csv"), ["step", "digit", .. Enumerable.Range(0, classes).Select(d => $"label_{d}")],
                 Enumerable.Range(0, distilled.Examples.Count).Select(i => (IReadOnlyList<double>)
                 [
                     distilled.StepOf(i), distilled.Examples.Labels[i],
-                    .. soft.AsSpan(i * MnistDataset.ClassCount, MnistDataset.ClassCount).ToArray().Select(v => CurvePoint.Shortest(v)),
+                    .. soft.AsSpan(i * classes, classes).ToArray().Select(v => CurvePoint.Shortest(v)),
                 ]));
         }
     }
@@ -254,14 +306,14 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         console.Line("");
         console.Line(options.Init == InitializationMode.Fixed
             ? $"Test accuracy:      {Describe(accuracy)} (the fixed network, trained on the distilled data)"
-            : $"Test accuracy:      {Describe(accuracy)} (held-out random inits)");
+            : $"Test accuracy:      {Describe(accuracy)} (held-out random inits{(Paper ? string.Empty : $", {options.EvalEpochs} epochs of SGD each")})");
         console.Line($"Wall time:          {RunConsole.Format(wallClock.Elapsed)} (final test {RunConsole.Format(finalTestClock.Elapsed)})");
         console.Line(secondsPerIteration.Count > 0
             ? $"Seconds/iteration:  {Median(secondsPerIteration):F3} (median of {secondsPerIteration.Count} iterations)"
             : "Seconds/iteration:  - (no iterations were run)");
         console.Line($"Peak working set:   {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0} MiB");
         console.Line($"Outputs in {options.Out}:");
-        console.Line($"  distilled.mldd  distilled.png  curve.csv  learning-rates.csv{(options.LearnLabels ? "  labels.csv" : string.Empty)}  checkpoint.mldc");
+        console.Line($"  distilled.mldd  distilled.png  curve.csv{(Paper ? "  learning-rates.csv" : string.Empty)}{(options.LearnLabels ? "  labels.csv" : string.Empty)}  checkpoint.mldc");
     }
 
     private string Describe(AccuracySummary accuracy) => options.Init == InitializationMode.Fixed

@@ -1,12 +1,35 @@
 using System.CommandLine;
+using Microsoft.ML.DatasetDistillation;
+using Microsoft.ML.DatasetDistillation.Augmentation;
 using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.DatasetDistillation.Networks;
 using static DatasetDistillation.Samples.OptionChecks;
 
 namespace MnistDistillation;
 
-/// <summary>Everything the command line sets.</summary>
+/// <summary>The distillation methods the sample runs.</summary>
+internal enum SampleMethod
+{
+    /// <summary>Wang et al. 2018, the unrolled method (the default).</summary>
+    Paper,
+
+    /// <summary>Gradient matching (Zhao, Mopuri and Bilen 2021).</summary>
+    Dc,
+
+    /// <summary>Gradient matching with differentiable siamese augmentation (Zhao and Bilen 2021).</summary>
+    Dsa,
+
+    /// <summary>Distribution matching with differentiable siamese augmentation (Zhao and Bilen 2023).</summary>
+    Dm,
+}
+
+/// <summary>Everything the command line sets, with the method-dependent defaults resolved.</summary>
 internal sealed record SampleOptions(
+    SampleMethod Method,
+    bool ConvNet,
+    string? DataFolder,
+    int EvalEpochs,
+    string DsaStrategy,
     InitializationMode Init,
     InitScheme Scheme,
     int Steps,
@@ -34,7 +57,45 @@ internal sealed record SampleOptions(
 
     public string CheckpointPath => Path.Combine(Out, "checkpoint.mldc");
 
-    /// <summary>The library's settings for this run.</summary>
+    /// <summary>The siamese augmentation of DSA and DM, else null.</summary>
+    public DsaOptions? Augmentation => Method is SampleMethod.Dsa or SampleMethod.Dm ? new DsaOptions { Strategy = DsaStrategy } : null;
+
+    /// <summary>
+    /// How test networks train on a matching method's images: the papers' SGD with momentum, augmented as their reference
+    /// does on MNIST (DSA and DM: the siamese transformations; DC: crop, scale and rotation by up to 45°, here made of the
+    /// same transformations).
+    /// </summary>
+    public MinibatchTraining EvaluationTraining => new()
+    {
+        Augmentation = Augmentation ?? new DsaOptions { Strategy = "crop_scale_rotate", RotateDegrees = 45f },
+    };
+
+    /// <summary>A distiller for the chosen method.</summary>
+    public DatasetDistiller CreateDistiller(Network network, LabeledExamples train)
+    {
+        if (Method == SampleMethod.Paper)
+        {
+            return new DatasetDistiller(network, train, ToDistillationOptions());
+        }
+
+        MatchingOptions matching = Method == SampleMethod.Dm ? new DistributionMatchingOptions() : new GradientMatchingOptions();
+        matching.ExamplesPerClass = ImagesPerClass;
+        matching.Iterations = Iterations;
+        matching.RealBatchPerClass = Batch;
+        matching.LearningRate = LearningRate;
+        matching.InitScheme = Scheme;
+        matching.InitializeFromRealExamples = DataFromRealImages;
+        matching.Seed = Seed;
+        matching.Augmentation = Augmentation;
+        matching.EvaluationEpochs = EvalEpochs;
+        matching.EvaluationTraining = EvaluationTraining;
+        matching.KeepBestEvery = KeepBestEvery;
+        return matching is GradientMatchingOptions gradient
+            ? new DatasetDistiller(network, train, gradient)
+            : new DatasetDistiller(network, train, (DistributionMatchingOptions)matching);
+    }
+
+    /// <summary>The library's settings for this run of the paper's method.</summary>
     public DistillationOptions ToDistillationOptions() => new()
     {
         Initialization = Init,
@@ -59,35 +120,61 @@ internal static class CommandLine
 {
     public static RootCommand Create(Func<SampleOptions, int> run)
     {
+        var method = new Option<string>("--method")
+        {
+            Description = "The distillation method: 'paper' (Wang et al. 2018, unrolled: images and learned step rates), 'dc' (gradient matching, Zhao et al. 2021), " +
+                "'dsa' (gradient matching with differentiable siamese augmentation, Zhao and Bilen 2021) or 'dm' (distribution matching, Zhao and Bilen 2023).",
+            DefaultValueFactory = _ => "paper",
+        };
+        method.AcceptOnlyFromAmong("paper", "dc", "dsa", "dm");
+        var network = new Option<string>("--network") { Description = "The network distilled for and tested: 'lenet' or 'convnet' (width 128, depth 3, instance norm). Default: lenet for paper, convnet for the others." };
+        network.AcceptOnlyFromAmong("lenet", "convnet");
+        var data = new Option<string>("--data")
+        {
+            Description = "A folder of IDX files named as MNIST's (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-…, raw or .gz) with square grey images; " +
+                "pixels are normalised by the training images' mean and standard deviation. Default: the MNIST copy the repository ships, with MNIST's constants.",
+        };
         var init = new Option<string>("--init")
         {
-            Description = "Initial weights while distilling: 'fixed' (one network, reused) or 'random' (a fresh network every iteration).",
+            Description = "Initial weights while distilling (paper): 'fixed' (one network, reused) or 'random' (a fresh network every iteration).",
             DefaultValueFactory = _ => "random",
         };
         init.AcceptOnlyFromAmong("fixed", "random");
         var initScheme = new Option<string>("--init-scheme")
         {
-            Description = "How initial weights are drawn, while distilling and for the test networks (biases are zero).",
-            DefaultValueFactory = _ => SchemeNames[InitScheme.XavierNormal],
+            Description = "How initial weights are drawn, while distilling and for the test networks. Default: xavier-normal (biases zero) for paper, pytorch-default for the others.",
         };
         initScheme.AcceptOnlyFromAmong([.. SchemeNames.Values]);
-        var steps = Positive(new Option<int>("--steps") { Description = "Distinct gradient steps, each with its own distilled images.", DefaultValueFactory = _ => 10 });
-        var epochs = Positive(new Option<int>("--epochs") { Description = "Passes over the steps when training on the distilled data.", DefaultValueFactory = _ => 3 });
-        var imagesPerClass = Positive(new Option<int>("--images-per-class") { Description = "Distilled images of each digit in each step.", DefaultValueFactory = _ => 1 });
-        var iterations = Positive(new Option<int>("--iterations") { Description = "Outer iterations (one real batch and one Adam update each).", DefaultValueFactory = _ => 400 });
-        var batch = Positive(new Option<int>("--batch") { Description = "Real MNIST images per iteration.", DefaultValueFactory = _ => 1024 });
-        var lr = PositiveReal(new Option<float>("--lr") { Description = "Adam's learning rate on the distilled images and rates.", DefaultValueFactory = _ => 0.01f });
-        var stepLr = PositiveReal(new Option<float>("--step-lr") { Description = "Initial learning rate of every inner step (learned from there).", DefaultValueFactory = _ => 0.02f });
+        var steps = Positive(new Option<int>("--steps") { Description = "Distinct gradient steps, each with its own distilled images (paper).", DefaultValueFactory = _ => 10 });
+        var epochs = Positive(new Option<int>("--epochs") { Description = "Passes over the steps when training on the distilled data (paper).", DefaultValueFactory = _ => 3 });
+        var imagesPerClass = Positive(new Option<int>("--images-per-class")
+        {
+            Description = "Distilled images of each class: in each step (paper), or in all (the others; their papers use 1, 10 and 50).",
+            DefaultValueFactory = _ => 1,
+        });
+        var iterations = Positive(new Option<int?>("--iterations") { Description = "Outer iterations. Default: 400 for paper (its paper: 23,600); the papers' 1000 for dc and dsa, 20,000 for dm." });
+        var batch = Positive(new Option<int?>("--batch") { Description = "Real images per iteration (paper, default 1024) or per class and batch (the others, default 256)." });
+        var lr = PositiveReal(new Option<float?>("--lr") { Description = "The rate of the images' optimiser: Adam for paper (default 0.01), SGD with momentum 0.5 for the others (default 0.1 for dc and dsa, 1 for dm)." });
+        var stepLr = PositiveReal(new Option<float>("--step-lr") { Description = "Initial learning rate of every inner step, learned from there (paper).", DefaultValueFactory = _ => 0.02f });
         var seed = new Option<int>("--seed") { Description = "Seed of every random choice.", DefaultValueFactory = _ => 1 };
         var threads = Positive(new Option<int>("--threads") { Description = "Threads the kernels may use.", DefaultValueFactory = _ => Environment.ProcessorCount });
-        var evalEvery = NonNegative(new Option<int>("--eval-every") { Description = "Iterations between test evaluations during the run (0: only at the end).", DefaultValueFactory = _ => 100 });
-        var evalNets = Positive(new Option<int>("--eval-nets")
+        var evalEvery = NonNegative(new Option<int?>("--eval-every") { Description = "Iterations between test evaluations during the run (0: only at the end). Default: 100 for paper, 0 for the others." });
+        var evalNets = Positive(new Option<int?>("--eval-nets")
         {
-            Description = "Random networks trained for the final test accuracy (random init). 50 keep the standard error of the mean near 0.4 points " +
-                $"(the spread between networks is about 2.8) at about 0.4 s each; 200, as the README's figures used, halve it. Periodic evaluations use at most {SampleOptions.PeriodicEvalNets}.",
-            DefaultValueFactory = _ => 50,
+            Description = "Random networks trained for the final test accuracy (random init). Default: 50 for paper, which keep the standard error of the mean near 0.4 points " +
+                $"(the spread between networks is about 2.8) at about 0.4 s each; 200, as the README's figures used, halve it; 10 for the others. Periodic evaluations use at most {SampleOptions.PeriodicEvalNets}.",
         });
-        var output = new Option<string>("--out") { Description = "Output folder (default: ./out/mnist-<init>)." };
+        var evalEpochs = Positive(new Option<int>("--eval-epochs")
+        {
+            Description = "Epochs a test network trains on the images of dc, dsa or dm (SGD with momentum 0.9, weight decay 5e-4, rate 0.01, a tenth after half, augmented; the papers' 1000).",
+            DefaultValueFactory = _ => 1000,
+        });
+        var dsaStrategy = new Option<string>("--dsa-strategy")
+        {
+            Description = "The transformations of dsa and dm, joined by '_' (color, crop, cutout, flip, scale, rotate; the reference's default for every dataset).",
+            DefaultValueFactory = _ => new DsaOptions().Strategy,
+        };
+        var output = new Option<string>("--out") { Description = "Output folder (default: ./out/mnist-<init> for paper, ./out/mnist-<method> for the others)." };
         var resume = new Option<bool>("--resume") { Description = "Continue from <out>/checkpoint.mldc with the remaining iterations." };
         var force = new Option<bool>("--force") { Description = "Start afresh even where <out> holds a finished run, replacing its outputs." };
         var checkpointEvery = NonNegative(new Option<int>("--checkpoint-every") { Description = "Iterations between checkpoints (0: only when stopped or finished).", DefaultValueFactory = _ => 100 });
@@ -98,13 +185,12 @@ internal static class CommandLine
         });
         var dataInit = new Option<string>("--data-init")
         {
-            Description = "What the distilled images start from: 'noise' (N(0, 1) in normalised pixels, as the paper) or 'real' (random training images of their digit).",
-            DefaultValueFactory = _ => "noise",
+            Description = "What the distilled images start from: 'noise' (N(0, 1) in normalised pixels) or 'real' (random training images of their class). Default: noise for paper, dc and dsa, real for dm (their papers').",
         };
         dataInit.AcceptOnlyFromAmong("noise", "real");
         var learnLabels = new Option<bool>("--learn-labels")
         {
-            Description = "Learn a label vector for each distilled image too (soft labels, beyond the paper, whose labels are fixed one-hot digits).",
+            Description = "Learn a label vector for each distilled image too (paper; soft labels, beyond the paper, whose labels are fixed one-hot digits).",
         };
         var labelLrScale = PositiveReal(new Option<float?>("--label-lr-scale")
         {
@@ -112,26 +198,66 @@ internal static class CommandLine
         });
 
         var command = new RootCommand(
-            "Distils MNIST into a few synthetic images per digit and a learned learning-rate schedule (Wang et al., Dataset Distillation, 2018). " +
-            "Ctrl+C stops between iterations and writes a checkpoint; the same command with --resume continues.")
+            "Distils MNIST, or another folder of IDX images, into a few synthetic images per class: by default with a learned learning-rate schedule (Wang et al., " +
+            "Dataset Distillation, 2018), with --method dc, dsa or dm by its successors. Ctrl+C stops between iterations and writes a checkpoint; the same command with --resume continues.")
         {
-            init, initScheme, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, output, resume, force, checkpointEvery, keepBestEvery, dataInit, learnLabels, labelLrScale,
+            method, network, data, init, initScheme, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, evalEpochs, dsaStrategy,
+            output, resume, force, checkpointEvery, keepBestEvery, dataInit, learnLabels, labelLrScale,
         };
 
         command.SetAction(result =>
         {
+            var chosen = Enum.Parse<SampleMethod>(result.GetValue(method)!, ignoreCase: true);
+            bool paper = chosen == SampleMethod.Paper;
+            string strategy = result.GetValue(dsaStrategy)!;
+            if (Misuse(result, paper, strategy, [init, steps, epochs, stepLr, learnLabels, labelLrScale], [evalEpochs, dsaStrategy]) is { } error)
+            {
+                Console.Error.WriteLine($"error: {error}");
+                return 1;
+            }
+
             string mode = result.GetValue(init)!;
+            string name = paper ? $"mnist-{mode}" : $"mnist-{chosen.ToString().ToLowerInvariant()}";
             return run(new SampleOptions(
+                chosen,
+                result.GetValue(network) is { } kind ? kind == "convnet" : !paper,
+                result.GetValue(data),
+                result.GetValue(evalEpochs),
+                strategy,
                 mode == "fixed" ? InitializationMode.Fixed : InitializationMode.Random,
-                SchemeNames.Single(name => name.Value == result.GetValue(initScheme)).Key,
-                result.GetValue(steps), result.GetValue(epochs), result.GetValue(imagesPerClass), result.GetValue(iterations),
-                result.GetValue(batch), result.GetValue(lr), result.GetValue(stepLr), result.GetValue(seed), result.GetValue(threads),
-                result.GetValue(evalEvery), result.GetValue(evalNets),
-                result.GetValue(output) is { Length: > 0 } folder ? folder : Path.Combine("out", $"mnist-{mode}"),
+                result.GetValue(initScheme) is { } scheme ? SchemeNames.Single(n => n.Value == scheme).Key : paper ? InitScheme.XavierNormal : InitScheme.PyTorchDefault,
+                result.GetValue(steps), result.GetValue(epochs), result.GetValue(imagesPerClass),
+                result.GetValue(iterations) ?? chosen switch { SampleMethod.Paper => 400, SampleMethod.Dm => 20_000, _ => 1000 },
+                result.GetValue(batch) ?? (paper ? 1024 : 256),
+                result.GetValue(lr) ?? chosen switch { SampleMethod.Paper => 0.01f, SampleMethod.Dm => 1f, _ => 0.1f },
+                result.GetValue(stepLr), result.GetValue(seed), result.GetValue(threads),
+                result.GetValue(evalEvery) ?? (paper ? 100 : 0), result.GetValue(evalNets) ?? (paper ? 50 : 10),
+                result.GetValue(output) is { Length: > 0 } folder ? folder : Path.Combine("out", name),
                 result.GetValue(resume), result.GetValue(force), result.GetValue(checkpointEvery), result.GetValue(keepBestEvery),
-                result.GetValue(dataInit) == "real", result.GetValue(learnLabels), result.GetValue(labelLrScale)));
+                result.GetValue(dataInit) is { } start ? start == "real" : chosen == SampleMethod.Dm,
+                result.GetValue(learnLabels), result.GetValue(labelLrScale)));
         });
         return command;
+    }
+
+    /// <summary>An option given to a method it does not apply to, or a bad DSA strategy; null when all is well.</summary>
+    private static string? Misuse(ParseResult result, bool paper, string strategy, Option[] paperOnly, Option[] matchingOnly)
+    {
+        // Settings that mean nothing to the chosen method are refused rather than ignored.
+        if ((paper ? matchingOnly : paperOnly).FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } given)
+        {
+            return $"{given.Name} applies to {(paper ? "--method dc, dsa and dm" : "--method paper")} only.";
+        }
+
+        try
+        {
+            _ = new DsaOptions { Strategy = strategy }.Transforms();
+            return null;
+        }
+        catch (ArgumentException e)
+        {
+            return $"--dsa-strategy: {e.Message}";
+        }
     }
 
     /// <summary>The command-line name of each initialisation scheme.</summary>
@@ -141,5 +267,6 @@ internal static class CommandLine
         [InitScheme.XavierUniform] = "xavier-uniform",
         [InitScheme.KaimingNormal] = "kaiming-normal",
         [InitScheme.KaimingUniform] = "kaiming-uniform",
+        [InitScheme.PyTorchDefault] = "pytorch-default",
     };
 }

@@ -9,6 +9,12 @@ internal static class OptionChecks
 
     public static Option<int> NonNegative(Option<int> option) => Check(option, v => v >= 0, "0 or more");
 
+    /// <summary>An optional count: absent (null), or at least 1.</summary>
+    public static Option<int?> Positive(Option<int?> option) => Check(option, v => v is not { } x || x >= 1, "at least 1");
+
+    /// <summary>An optional count: absent (null), or 0 or more.</summary>
+    public static Option<int?> NonNegative(Option<int?> option) => Check(option, v => v is not { } x || x >= 0, "0 or more");
+
     public static Option<float> PositiveReal(Option<float> option) => Check(option, v => v > 0 && float.IsFinite(v), "a positive number");
 
     /// <summary>An optional number: absent (null), or positive.</summary>

@@ -359,7 +359,7 @@ public sealed class DistillerTests
         stepped.Step();
         stepped.SaveCheckpoint(path);
         byte[] framed = File.ReadAllBytes(path);
-        File.WriteAllBytes(path, [.. "MLDC"u8, 5, 0, 0, 0, .. framed[FramedFile.HeaderLength..]]);
+        File.WriteAllBytes(path, [.. "MLDC"u8, 5, 0, 0, 0, .. framed[(FramedFile.HeaderLength + sizeof(int))..]]); // version 7 adds the method before the payload of 5 and 6
         var fromVersionFive = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
         fromVersionFive.LoadCheckpoint(path);
         Assert.AreEqual(1, fromVersionFive.Iteration);
@@ -369,7 +369,7 @@ public sealed class DistillerTests
         bytes[4] = 4; // the format version follows the four magic bytes
         File.WriteAllBytes(path, bytes);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => new DatasetDistiller(new Mlp(8, 3, 6), real, options).LoadCheckpoint(path)).Message,
-            "has format version 4; this library reads versions 5 to 6");
+            "has format version 4; this library reads versions 5 to 7");
     }
 
     [TestMethod]

@@ -12,15 +12,10 @@ public sealed class DistributionMatchingTests
     [TestMethod]
     public void LossGradientInTheSyntheticExamples_MatchesFiniteDifferences()
     {
-        // A smooth network (tanh, average pooling), so finite differences meet no ReLU kinks.
-        var network = new TestData.SmoothConvNet(channels: 1, side: 4, classes: 2);
         var random = new Random(3);
-        Tensor weights = Tensor.FromValues(GradientChecker.RandomValues(random, network.ParameterCount), network.ParameterCount);
-        Tensor[] real = [.. Enumerable.Range(0, 2).Select(_ => Tensor.FromValues(GradientChecker.RandomValues(random, 5 * 16), 5, 1, 4, 4))];
-        int[][] shapes = [[2, 1, 4, 4], [2, 1, 4, 4]];
-        float[][] synthetic = [.. shapes.Select(s => GradientChecker.RandomValues(random, 2 * 16))];
+        var (network, weights, real, shapes, synthetic) = TestData.MatchingProblem(random);
 
-        List<string> mismatches = GradientChecker.Check(s => DistributionMatching.Loss(network, weights, real, s), synthetic, shapes, secondOrder: true);
+        List<string> mismatches = GradientChecker.Check(s => DistributionMatchingObjective.Loss(network, weights, real, s), synthetic, shapes, secondOrder: true);
 
         Assert.IsEmpty(mismatches, string.Join("\n", mismatches));
     }
@@ -28,12 +23,8 @@ public sealed class DistributionMatchingTests
     [TestMethod]
     public void AugmentedLossGradient_MatchesFiniteDifferences_AndTheSameAugmentationKeepsEqualBatchesEqual()
     {
-        var network = new TestData.SmoothConvNet(channels: 1, side: 4, classes: 2);
         var random = new Random(5);
-        Tensor weights = Tensor.FromValues(GradientChecker.RandomValues(random, network.ParameterCount), network.ParameterCount);
-        Tensor[] real = [.. Enumerable.Range(0, 2).Select(_ => Tensor.FromValues(GradientChecker.RandomValues(random, 5 * 16), 5, 1, 4, 4))];
-        int[][] shapes = [[2, 1, 4, 4], [2, 1, 4, 4]];
-        float[][] synthetic = [.. shapes.Select(s => GradientChecker.RandomValues(random, 2 * 16))];
+        var (network, weights, real, shapes, synthetic) = TestData.MatchingProblem(random);
         // Colour and scale: one linear in the pixels by values, one by resampling.
         DsaParameters[] augmentation =
         [
@@ -41,11 +32,11 @@ public sealed class DistributionMatchingTests
             SiameseAugmentation.Draw(new DsaOptions { Strategy = "scale" }, random, samples: 1, 4, 4),
         ];
 
-        List<string> mismatches = GradientChecker.Check(s => DistributionMatching.Loss(network, weights, real, s, augmentation), synthetic, shapes, secondOrder: false);
+        List<string> mismatches = GradientChecker.Check(s => DistributionMatchingObjective.Loss(network, weights, real, s, augmentation), synthetic, shapes, secondOrder: false);
 
         Assert.IsEmpty(mismatches, string.Join("\n", mismatches));
         // Siamese: the same transformation on both sides, so identical batches still match exactly.
-        Assert.AreEqual(0f, DistributionMatching.Loss(network, weights, real, real, augmentation).Item());
+        Assert.AreEqual(0f, DistributionMatchingObjective.Loss(network, weights, real, real, augmentation).Item());
     }
 
     [TestMethod]
@@ -57,15 +48,15 @@ public sealed class DistributionMatchingTests
         Tensor[] real = [Tensor.FromValues([1, 2, 3, 4], 2, 2), Tensor.FromValues([0, 0, 2, 2], 2, 2)];
         Tensor[] synthetic = [Tensor.FromValues([2, 3], 1, 2), Tensor.FromValues([0, 1], 1, 2)];
 
-        Assert.AreEqual(1f, DistributionMatching.Loss(network, weights, real, synthetic).Item(), 1e-6f); // (2,3) vs (2,3): 0; (1,1) vs (0,1): 1
-        Assert.AreEqual(0f, DistributionMatching.Loss(network, weights, real, real).Item());
+        Assert.AreEqual(1f, DistributionMatchingObjective.Loss(network, weights, real, synthetic).Item(), 1e-6f); // (2,3) vs (2,3): 0; (1,1) vs (0,1): 1
+        Assert.AreEqual(0f, DistributionMatchingObjective.Loss(network, weights, real, real).Item());
     }
 
     [TestMethod]
     public void ShortRun_BeatsRandomRealExamples_OnBlobs()
     {
         LabeledExamples all = TestData.Blobs(900, [12], 3, seed: 11);
-        LabeledExamples train = Take(all, i => i % 2 == 0), test = Take(all, i => i % 2 == 1);
+        LabeledExamples train = TestData.Subset(all, i => i % 2 == 0), test = TestData.Subset(all, i => i % 2 == 1);
         var network = new Mlp(12, 3, 16);
         var options = new BaselineOptions { ExamplesPerClassPerStep = 1, Steps = 2, Epochs = 3, ScoringNetworks = 2, Seed = 4 };
         Func<int, float[]> scoring = Baselines.RandomInitializations(network, InitScheme.XavierNormal, 4);
@@ -73,7 +64,7 @@ public sealed class DistributionMatchingTests
 
         var matching = new DistributionMatching(network, train, new DistributionMatchingOptions { ExamplesPerClass = 2, Iterations = 60, RealBatchPerClass = 64, Seed = 4 });
         var reports = new List<DistillationProgress>();
-        LabeledExamples condensed = matching.Run(new Recorder(reports.Add));
+        LabeledExamples condensed = matching.Run(new TestData.Recorder(reports.Add));
         double matched = Evaluation.Evaluate(network, Baselines.FromExamplesByClass(condensed, network, train, options, scoring, default), test, testing, 10).Mean;
         double randomReal = Evaluation.Evaluate(network, Baselines.Create(BaselineKind.RandomReal, network, train, options, scoring), test, testing, 10).Mean;
 
@@ -83,17 +74,5 @@ public sealed class DistributionMatchingTests
 
         var notImages = Assert.ThrowsExactly<ArgumentException>(() => new DistributionMatching(network, train, new DistributionMatchingOptions { Augmentation = new DsaOptions() }));
         StringAssert.Contains(notImages.Message, "Augmentation needs image examples [channels, height, width], but the examples have shape [12].");
-    }
-
-    private static LabeledExamples Take(LabeledExamples all, Func<int, bool> keep)
-    {
-        int[] indices = Enumerable.Range(0, all.Count).Where(keep).ToArray();
-        var (features, labels) = all.Gather(indices);
-        return new LabeledExamples(features, labels, all.ExampleShape, all.ClassCount);
-    }
-
-    private sealed class Recorder(Action<DistillationProgress> report) : IProgress<DistillationProgress>
-    {
-        public void Report(DistillationProgress value) => report(value);
     }
 }

@@ -24,7 +24,7 @@ public sealed class HypergradientTests
         Tensor realBatch = Tensor.Wrap(real.Features, [real.Count, 1, 6, 6]);
         Tensor[] parameters = distiller.Parameters;
 
-        (double _, Tensor[] analytic) = distiller.Hypergradient(w0, realBatch, real.Labels);
+        (double _, Tensor[] analytic) = ((UnrolledObjective)distiller.Objective).Hypergradient(w0, realBatch, real.Labels);
         Assert.HasCount(parameters.Length, analytic);
         Assert.HasCount(options.Steps + options.TotalSteps + (learnLabels ? options.Steps : 0), parameters);
 
@@ -48,9 +48,9 @@ public sealed class HypergradientTests
             float original = value[element];
             const float step = 1e-2f;
             value[element] = original + step;
-            double plus = distiller.Hypergradient(w0, realBatch, real.Labels).Loss;
+            double plus = ((UnrolledObjective)distiller.Objective).Hypergradient(w0, realBatch, real.Labels).Loss;
             value[element] = original - step;
-            double minus = distiller.Hypergradient(w0, realBatch, real.Labels).Loss;
+            double minus = ((UnrolledObjective)distiller.Objective).Hypergradient(w0, realBatch, real.Labels).Loss;
             value[element] = original;
 
             double numeric = (plus - minus) / (2 * step);

@@ -1,4 +1,6 @@
 using Microsoft.ML.DatasetDistillation.Autodiff;
+using Microsoft.ML.DatasetDistillation.Core.Tests.Autodiff;
+using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.DatasetDistillation.Networks;
 
 namespace Microsoft.ML.DatasetDistillation.Core.Tests.Distillation;
@@ -24,6 +26,33 @@ internal static class TestData
         }
 
         return new LabeledExamples(features, labels, exampleShape, classes);
+    }
+
+    /// <summary>
+    /// A tiny matching problem drawn from <paramref name="random"/>: a <see cref="SmoothConvNet"/> on 4×4 images of 2 classes
+    /// (tanh, so finite differences meet no ReLU kinks) with random weights, 5 real and 2 synthetic images per class.
+    /// </summary>
+    public static (SmoothConvNet Network, Tensor Weights, Tensor[] Real, int[][] SyntheticShapes, float[][] Synthetic) MatchingProblem(Random random)
+    {
+        var network = new SmoothConvNet(channels: 1, side: 4, classes: 2);
+        Tensor weights = Tensor.FromValues(GradientChecker.RandomValues(random, network.ParameterCount), network.ParameterCount);
+        Tensor[] real = [.. Enumerable.Range(0, 2).Select(_ => Tensor.FromValues(GradientChecker.RandomValues(random, 5 * 16), 5, 1, 4, 4))];
+        int[][] shapes = [[2, 1, 4, 4], [2, 1, 4, 4]];
+        return (network, weights, real, shapes, [.. shapes.Select(s => GradientChecker.RandomValues(random, 2 * 16))]);
+    }
+
+    /// <summary>The examples whose index passes <paramref name="keep"/>, in order.</summary>
+    public static LabeledExamples Subset(LabeledExamples all, Func<int, bool> keep)
+    {
+        int[] indices = Enumerable.Range(0, all.Count).Where(keep).ToArray();
+        var (features, labels) = all.Gather(indices);
+        return new LabeledExamples(features, labels, all.ExampleShape, all.ClassCount);
+    }
+
+    /// <summary>Reports progress synchronously, on the distilling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    public sealed class Recorder(Action<DistillationProgress> report) : IProgress<DistillationProgress>
+    {
+        public void Report(DistillationProgress value) => report(value);
     }
 
     /// <summary>

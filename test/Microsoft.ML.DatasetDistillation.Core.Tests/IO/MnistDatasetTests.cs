@@ -118,6 +118,32 @@ public sealed class MnistDatasetTests
         Assert.Contains("train-images-idx3-ubyte.gz", e.Message);
     }
 
+    [TestMethod]
+    public void AnyFolderInMnistsFormatIsNormalisedByItsTrainingImages()
+    {
+        // 6×6 images of three classes; training pixels 0 and 255 in equal numbers: mean ½, standard deviation ½.
+        byte[] Images(int count) => [.. Enumerable.Range(0, count * 36).Select(i => (byte)(i % 2 == 0 ? 0 : 255))];
+        File.WriteAllBytes(temp.File("train-images-idx3-ubyte"), IdxReaderTests.Idx(0x08, [4, 6, 6], Images(4)));
+        File.WriteAllBytes(temp.File("train-labels-idx1-ubyte"), IdxReaderTests.Idx(0x08, [4], [0, 2, 1, 2]));
+        File.WriteAllBytes(temp.File("t10k-images-idx3-ubyte"), IdxReaderTests.Idx(0x08, [2, 6, 6], Images(2)));
+        File.WriteAllBytes(temp.File("t10k-labels-idx1-ubyte"), IdxReaderTests.Idx(0x08, [2], [1, 0]));
+
+        var (train, test, mean, std) = MnistDataset.LoadNormalizedByTraining(temp.Path);
+
+        Assert.AreEqual(0.5f, mean, 1e-6f);
+        Assert.AreEqual(0.5f, std, 1e-6f);
+        CollectionAssert.AreEqual(new[] { 1, 6, 6 }, train.ExampleShape);
+        Assert.AreEqual(3, train.ClassCount);
+        Assert.AreEqual(3, test.ClassCount);
+        CollectionAssert.AreEquivalent(new[] { -1f, 1f }, train.Features.Distinct().ToArray());
+        CollectionAssert.AreEqual(new[] { 1, 0 }, test.Labels);
+
+        File.WriteAllBytes(temp.File("t10k-labels-idx1-ubyte"), IdxReaderTests.Idx(0x08, [2], [1, 3]));
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => MnistDataset.LoadNormalizedByTraining(temp.Path)).Message, "label 3 at index 1 is not one of the 3 training classes");
+        File.WriteAllBytes(temp.File("t10k-images-idx3-ubyte"), IdxReaderTests.Idx(0x08, [2, 5, 5], new byte[50]));
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => MnistDataset.LoadNormalizedByTraining(temp.Path)).Message, "expected images of shape [count, 6, 6] but found [2, 5, 5]");
+    }
+
     // Image i has every pixel equal to i + 1.
     private void WriteSplit(string prefix, int imageCount, byte[] labels, bool gzip)
     {
