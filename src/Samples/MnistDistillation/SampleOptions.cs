@@ -152,7 +152,11 @@ internal static class CommandLine
             Description = "Distilled images of each class: in each step (paper), or in all (the others; their papers use 1, 10 and 50).",
             DefaultValueFactory = _ => 1,
         });
-        var iterations = Positive(new Option<int?>("--iterations") { Description = "Outer iterations. Default: 400 for paper (its paper: 23,600); the papers' 1000 for dc and dsa, 20,000 for dm." });
+        var iterations = NonNegative(new Option<int?>("--iterations")
+        {
+            Description = "Outer iterations. Default: 400 for paper (its paper: 23,600); the papers' 1000 for dc and dsa, 20,000 for dm. " +
+                "0 (not for paper) tests the starting images: with --data-init real, the random-real baseline.",
+        });
         var batch = Positive(new Option<int?>("--batch") { Description = "Real images per iteration (paper, default 1024) or per class and batch (the others, default 256)." });
         var lr = PositiveReal(new Option<float?>("--lr") { Description = "The rate of the images' optimiser: Adam for paper (default 0.01), SGD with momentum 0.5 for the others (default 0.1 for dc and dsa, 1 for dm)." });
         var stepLr = PositiveReal(new Option<float>("--step-lr") { Description = "Initial learning rate of every inner step, learned from there (paper).", DefaultValueFactory = _ => 0.02f });
@@ -210,6 +214,12 @@ internal static class CommandLine
             var chosen = Enum.Parse<SampleMethod>(result.GetValue(method)!, ignoreCase: true);
             bool paper = chosen == SampleMethod.Paper;
             string strategy = result.GetValue(dsaStrategy)!;
+            if (paper && result.GetValue(iterations) == 0)
+            {
+                Console.Error.WriteLine("error: --iterations 0 applies to --method dc, dsa and dm only (the paper's rates are learned).");
+                return 1;
+            }
+
             if (Misuse(result, paper, strategy, [init, steps, epochs, stepLr, learnLabels, labelLrScale], [evalEpochs, dsaStrategy]) is { } error)
             {
                 Console.Error.WriteLine($"error: {error}");
