@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.ML.Data;
 using Microsoft.ML.DatasetDistillation;
+using Microsoft.ML.DatasetDistillation.Augmentation;
 using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.DatasetDistillation.Networks;
 using Microsoft.ML.Runtime;
@@ -13,7 +14,7 @@ namespace Microsoft.ML.Transforms;
 /// synthetic rows per class and step, and a learning rate per training step, such that a network trained on them with
 /// those rates does well on the input data. Made by <c>mlContext.Transforms.DistillDataset(...)</c>. With
 /// <see cref="DatasetDistillationOptions.Method"/> it condenses the input by other means instead (random rows, class
-/// means, k-means centroids, distribution matching), which suit ML.NET's own trainers better.
+/// means, k-means centroids, distribution or gradient matching), which suit ML.NET's own trainers better.
 /// </summary>
 /// <remarks>
 /// <para>Input: a feature column that is a known-size vector of <see cref="float"/> (dense or sparse) and a key label
@@ -61,15 +62,29 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         ToCoreOptions(options, options.Seed ?? 0).Validate();
         if (options.Method != DistillationMethod.Unrolled)
         {
+            bool matching = IsMatching(options.Method);
             string? unrolledOnly = options.LearnLabels ? nameof(options.LearnLabels)
                 : options.KeepBestEvery > 0 ? nameof(options.KeepBestEvery)
-                : options.CheckpointPath is not null ? nameof(options.CheckpointPath)
-                : options.InitializeFromRealExamples ? nameof(options.InitializeFromRealExamples)
+                : options.CheckpointPath is not null && !matching ? nameof(options.CheckpointPath)
+                : options.InitializeFromRealExamples && options.Method != DistillationMethod.GradientMatching ? nameof(options.InitializeFromRealExamples)
                 : null;
             if (unrolledOnly is not null)
             {
-                throw new ArgumentException($"{unrolledOnly} applies to Method = Unrolled only, but the method is {options.Method}.", nameof(options));
+                string methods = unrolledOnly == nameof(options.CheckpointPath) ? "Unrolled, GradientMatching and DistributionMatching"
+                    : unrolledOnly == nameof(options.InitializeFromRealExamples) ? "Unrolled and GradientMatching"
+                    : "Unrolled";
+                throw new ArgumentException($"{unrolledOnly} applies to Method = {methods} only, but the method is {options.Method}.", nameof(options));
             }
+        }
+
+        if (options.SiameseAugmentation && !IsMatching(options.Method))
+        {
+            throw new ArgumentException($"SiameseAugmentation applies to Method = GradientMatching and DistributionMatching only, but the method is {options.Method}.", nameof(options));
+        }
+
+        if (options.SiameseAugmentation && options.ImageShape is null)
+        {
+            throw new ArgumentException("SiameseAugmentation transforms images: set ImageShape to the layout of the feature column.", nameof(options));
         }
 
         ArgumentOutOfRangeException.ThrowIfNegative(options.CheckpointEvery, nameof(options.CheckpointEvery));
@@ -172,14 +187,14 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         {
             ExamplesPerClassPerStep = options.ExamplesPerClassPerStep, Steps = options.Steps, Epochs = options.Epochs, Seed = seed,
         };
-        bool matching = options.Method == DistillationMethod.DistributionMatching;
+        MatchingOptions? matching = IsMatching(options.Method) ? ToMatchingOptions(seed) : null;
         int needed = baseline is { } kind ? Baselines.ExamplesNeededPerClass(kind, packaging)
-            : matching ? options.Steps * options.ExamplesPerClassPerStep
+            : matching is not null ? (matching.InitializeFromRealExamples ? matching.ExamplesPerClass : 1)
             : core.ExamplesNeededPerClass;
         int smallest = Array.IndexOf(counts, counts.Min());
         if (counts[smallest] < needed)
         {
-            string request = options.InitializeFromRealExamples || matching || baseline is BaselineKind.RandomReal or BaselineKind.KMeans
+            string request = options.InitializeFromRealExamples || matching is not null || baseline is BaselineKind.RandomReal or BaselineKind.KMeans
                 ? $"{(options.Method == DistillationMethod.Unrolled ? "InitializeFromRealExamples" : $"Method = {options.Method}")} with Steps × ExamplesPerClassPerStep = {needed} needs that many distinct rows"
                 : $"ExamplesPerClassPerStep = {needed} needs at least that many rows";
             throw new InvalidOperationException(
@@ -190,7 +205,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         var real = new LabeledExamples(rows.Features, rows.Classes, spec.ExampleShape, rows.ClassCount);
         var network = spec.Create();
         (DistilledDataset result, float[]? fixedWeights) = baseline is { } method ? (Condense(method, packaging, network, real, seed, channel), null)
-            : matching ? (MatchDistributions(packaging, network, real, seed, channel), null)
+            : matching is not null ? (Match(matching, packaging, network, real, spec, seed, channel), null)
             : Distill(core, network, real, spec, seed, channel);
         channel.Log($"Finished in {clock.Elapsed.TotalSeconds:F1} s: {result.Examples.Count} rows, " +
                     $"learning rates {result.LearningRates.Min():G3} … {result.LearningRates.Max():G3}.");
@@ -212,6 +227,36 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             $"Distilling {real.Count} rows of {real.ExampleSize} features in {real.ClassCount} classes into {options.Steps} steps × " +
             $"{options.ExamplesPerClassPerStep} rows per class for {spec.Kind} ({network.ParameterCount} parameters), " +
             $"{options.Iterations} iterations, {options.InitializationMode} initialisation, seed {seed}.");
+        DistilledDataset result = Run(distiller, channel);
+        if (distiller.Best is var (keptIteration, accuracy))
+        {
+            channel.Log($"Kept the snapshot of iteration {keptIteration}: accuracy {accuracy:P2} on the scoring rows.");
+        }
+
+        return (result, distiller.FixedWeights);
+    }
+
+    /// <summary>
+    /// Gradient or distribution matching through the same loop (progress, checkpoints, cancellation); the matched rows get
+    /// one constant rate, chosen as for the condensations that learn no schedule.
+    /// </summary>
+    private DistilledDataset Match(MatchingOptions matching, BaselineOptions packaging, Network network, LabeledExamples real, NetworkSpec spec, int seed, IChannel? channel)
+    {
+        DatasetDistiller distiller = matching is GradientMatchingOptions gradient
+            ? new DatasetDistiller(network, real, gradient)
+            : new DatasetDistiller(network, real, (DistributionMatchingOptions)matching);
+        channel.Log(
+            $"Matching {real.Count} rows of {real.ExampleSize} features in {real.ClassCount} classes by {options.Method} with {options.Steps} steps × " +
+            $"{options.ExamplesPerClassPerStep} rows per class under random {spec.Kind} networks{(options.SiameseAugmentation ? ", siamese augmentation" : string.Empty)}, " +
+            $"{options.Iterations} iterations, seed {seed}.");
+        LabeledExamples matched = Run(distiller, channel).Examples;
+        Func<int, float[]> scoringNetworks = Baselines.RandomInitializations(network, NetworkSpec.ToCore(options.InitScheme), seed);
+        return Baselines.FromExamplesByClass(matched, network, real, packaging, scoringNetworks, options.CancellationToken);
+    }
+
+    /// <summary>Runs <paramref name="distiller"/> to <see cref="DatasetDistillationOptions.Iterations"/>, resuming, checkpointing and reporting as the options ask.</summary>
+    private DistilledDataset Run(DatasetDistiller distiller, IChannel? channel)
+    {
         string? checkpoint = options.CheckpointPath;
         if (checkpoint is not null && File.Exists(checkpoint))
         {
@@ -252,32 +297,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             distiller.SaveCheckpoint(checkpoint);
         }
 
-        if (distiller.Best is var (keptIteration, accuracy))
-        {
-            channel.Log($"Kept the snapshot of iteration {keptIteration}: accuracy {accuracy:P2} on the scoring rows.");
-        }
-
-        return (result, distiller.FixedWeights);
-    }
-
-    /// <summary>Distribution matching, with progress and cancellation; the constant rate is chosen as for the other condensations.</summary>
-    private DistilledDataset MatchDistributions(BaselineOptions packaging, Network network, LabeledExamples real, int seed, IChannel? channel)
-    {
-        channel.Log(
-            $"Matching the distribution of {real.Count} rows of {real.ExampleSize} features in {real.ClassCount} classes with {options.Steps} steps × " +
-            $"{options.ExamplesPerClassPerStep} rows per class under random {network.GetType().Name} embeddings, {options.Iterations} iterations, seed {seed}.");
-        var matching = new DistributionMatching(network, real, new DistributionMatchingOptions
-        {
-            ExamplesPerClass = options.Steps * options.ExamplesPerClassPerStep, Iterations = options.Iterations, InitScheme = NetworkSpec.ToCore(options.InitScheme), Seed = seed,
-        });
-        var progress = new SynchronousProgress(p =>
-        {
-            options.Progress?.Report(new DatasetDistillationProgress(p.Iteration, p.TotalIterations, p.Loss, p.LearningRate));
-            channel.Detail($"Iteration {p.Iteration}/{p.TotalIterations}: loss {p.Loss:G4}.");
-        });
-        LabeledExamples condensed = matching.Run(progress, options.CancellationToken);
-        Func<int, float[]> scoringNetworks = Baselines.RandomInitializations(network, NetworkSpec.ToCore(options.InitScheme), seed);
-        return Baselines.FromExamplesByClass(condensed, network, real, packaging, scoringNetworks, options.CancellationToken);
+        return result;
     }
 
     /// <summary>The methods that pick or summarise input rows; the constant rate is chosen for the network on input rows.</summary>
@@ -345,6 +365,33 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         LearnLabels = o.LearnLabels,
         LabelLearningRateScale = o.LabelLearningRateScale,
     };
+
+    private static bool IsMatching(DistillationMethod method) => method is DistillationMethod.GradientMatching or DistillationMethod.DistributionMatching;
+
+    /// <summary>
+    /// The matching method's settings: the papers' rates, real batches and loops, with the layer's size, iterations, network
+    /// draws, seed and augmentation. Gradient matching's outer loop is the rows per class, as in the papers; its inner loop is
+    /// the papers' for their nearest count (1: 1, 10: 50, 20: 25, 30: 20, 40: 15, 50 and more: 10).
+    /// </summary>
+    private MatchingOptions ToMatchingOptions(int seed)
+    {
+        int perClass = options.Steps * options.ExamplesPerClassPerStep;
+        MatchingOptions matching = options.Method == DistillationMethod.GradientMatching
+            ? new GradientMatchingOptions { OuterLoop = perClass, InnerLoop = GradientMatchingInnerLoop(perClass), InitializeFromRealExamples = options.InitializeFromRealExamples }
+            : new DistributionMatchingOptions();
+        matching.ExamplesPerClass = perClass;
+        matching.Iterations = options.Iterations;
+        matching.InitScheme = NetworkSpec.ToCore(options.InitScheme);
+        matching.Seed = seed;
+        matching.Augmentation = options.SiameseAugmentation ? new DsaOptions() : null;
+        return matching;
+    }
+
+    private static int GradientMatchingInnerLoop(int perClass)
+    {
+        (int Count, int Inner)[] papers = [(1, 1), (10, 50), (20, 25), (30, 20), (40, 15), (50, 10)];
+        return papers.MinBy(p => Math.Abs(p.Count - perClass)).Inner;
+    }
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and arrive late).</summary>
     private sealed class SynchronousProgress(Action<DistillationProgress> report) : IProgress<DistillationProgress>

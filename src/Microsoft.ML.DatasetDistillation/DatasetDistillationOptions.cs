@@ -38,9 +38,18 @@ public enum DistillationMethod
     /// Distribution matching (Zhao and Bilen, 2023): rows started from input rows of their class and moved, for
     /// <see cref="DatasetDistillationOptions.Iterations"/> iterations, until their mean embedding under freshly drawn
     /// networks of the chosen kind matches their class's (the paper's SGD: rate 1, momentum 0.5, 256 input rows per class
-    /// per iteration; no augmentation yet). Nothing is unrolled, so an iteration costs a few forward passes.
+    /// per iteration; augmented with <see cref="DatasetDistillationOptions.SiameseAugmentation"/>). Nothing is unrolled,
+    /// so an iteration costs a few forward passes.
     /// </summary>
     DistributionMatching,
+
+    /// <summary>
+    /// Gradient matching (DC: Zhao, Mopuri and Bilen, 2021; with <see cref="DatasetDistillationOptions.SiameseAugmentation"/>
+    /// it is DSA, Zhao and Bilen, 2021): rows, started from noise or input rows, moved until the network's weight gradient
+    /// on them matches its gradient on input rows of their class, class by class, along the path the network takes while
+    /// it trains on them (the papers' SGD: rate 0.1, momentum 0.5, 256 input rows per class; their outer and inner loops).
+    /// </summary>
+    GradientMatching,
 }
 
 /// <summary>The network the distilled data is learned for.</summary>
@@ -121,7 +130,8 @@ public sealed class ImageShape
 /// <summary>Progress of distillation, reported once per outer iteration.</summary>
 /// <param name="Iteration">Iterations finished so far (1 after the first).</param>
 /// <param name="TotalIterations">Iterations the run takes.</param>
-/// <param name="Loss">The loss on the real batch of this iteration of networks trained on the distilled data.</param>
+/// <param name="Loss">The method's loss at this iteration: for the unrolled method, the loss on the real batch of networks
+/// trained on the distilled data; for the matching methods, the distance between the distilled and the input rows.</param>
 /// <param name="LearningRate">The outer learning rate used at this iteration.</param>
 public sealed record DatasetDistillationProgress(int Iteration, int TotalIterations, double Loss, double LearningRate);
 
@@ -155,7 +165,9 @@ public sealed class DatasetDistillationOptions
     /// rows are chosen, summarised or matched to the input, the schedule is one constant rate picked for the network on a
     /// subset of the input rows, and the options of the unrolled optimisation (<see cref="LearningRate"/>,
     /// <see cref="RealBatchSize"/>, <see cref="LearnLabels"/>, <see cref="KeepBestEvery"/>, <see cref="CheckpointPath"/>, …)
-    /// do not apply; <see cref="Iterations"/> applies to <see cref="DistillationMethod.DistributionMatching"/> too.
+    /// do not apply. <see cref="Iterations"/>, <see cref="CheckpointPath"/> and <see cref="SiameseAugmentation"/> apply to the
+    /// matching methods (<see cref="DistillationMethod.GradientMatching"/>, <see cref="DistillationMethod.DistributionMatching"/>)
+    /// too, and <see cref="InitializeFromRealExamples"/> to gradient matching (distribution matching always starts from input rows).
     /// </summary>
     public DistillationMethod Method { get; set; } = DistillationMethod.Unrolled;
 
@@ -211,6 +223,14 @@ public sealed class DatasetDistillationOptions
     /// context does not). A <see cref="CheckpointPath"/> resumes only under the seed it was written with.
     /// </summary>
     public int? Seed { get; set; }
+
+    /// <summary>
+    /// With <see cref="DistillationMethod.GradientMatching"/> or <see cref="DistillationMethod.DistributionMatching"/>:
+    /// pass each class's input rows and distilled rows through the same random transformation (colour, crop, cutout,
+    /// flip, scale, rotation) before they are compared, the papers' differentiable siamese augmentation (Zhao and Bilen,
+    /// 2021). Needs <see cref="ImageShape"/>. Default false.
+    /// </summary>
+    public bool SiameseAugmentation { get; set; }
 
     /// <summary>Networks sampled per iteration, their gradients averaged. Default 1.</summary>
     public int NetworksPerIteration { get; set; } = 1;

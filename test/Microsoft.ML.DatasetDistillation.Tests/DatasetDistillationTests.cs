@@ -556,6 +556,74 @@ public sealed class DatasetDistillationTests
     }
 
     [TestMethod]
+    public void MatchingMethods_WithSiameseAugmentation_MoveImageRows_AndResumeFromACheckpoint()
+    {
+        var ml = new MLContext(seed: 1);
+        var random = new Random(5);
+        var rows = Enumerable.Range(0, 30).Select(i => new ImageRow
+        {
+            Label = (uint)(i % ClassCount), Pixels = [.. Enumerable.Range(0, 64).Select(p => (p % ClassCount == i % ClassCount ? 1f : 0f) + 0.1f * random.NextSingle())],
+        }).ToArray();
+        IDataView images = ml.Data.LoadFromEnumerable(rows);
+        DatasetDistillationOptions Options(DistillationMethod method, bool augmented) => new()
+        {
+            FeatureColumnName = "Pixels", NetworkKind = DistillationNetworkKind.ConvNet, ImageShape = new ImageShape(1, 8, 8),
+            Method = method, SiameseAugmentation = augmented, InitializeFromRealExamples = method == DistillationMethod.GradientMatching,
+            Steps = 1, Epochs = 1, Iterations = 4, Seed = 2,
+        };
+        bool IsInputRow(float[] features, int i) => rows.Any(r => r.Pixels.AsSpan().SequenceEqual(features.AsSpan(i * 64, 64)));
+
+        // Gradient matching with augmentation (DSA), started from input rows: every row moves; cancelled after iteration 2
+        // and fitted again, it ends where an uninterrupted fit ends.
+        DatasetDistillationTransformer uninterrupted = ml.Transforms.DistillDataset(Options(DistillationMethod.GradientMatching, augmented: true)).Fit(images);
+        Assert.AreEqual(DistillationMethod.GradientMatching, uninterrupted.Method);
+        Assert.AreEqual(ClassCount, uninterrupted.RowCount);
+        Assert.IsFalse(Enumerable.Range(0, ClassCount).Any(i => IsInputRow(uninterrupted.GetFeatures(), i)), "the rows moved");
+
+        using var temporary = new TemporaryPath("mldc");
+        using var cancellation = new CancellationTokenSource();
+        DatasetDistillationOptions interrupted = Options(DistillationMethod.GradientMatching, augmented: true);
+        interrupted.CheckpointPath = temporary.Path;
+        interrupted.CancellationToken = cancellation.Token;
+        interrupted.Progress = new Recorder(p =>
+        {
+            if (p.Iteration == 2)
+            {
+                cancellation.Cancel();
+            }
+        });
+        Assert.ThrowsExactly<OperationCanceledException>(() => ml.Transforms.DistillDataset(interrupted).Fit(images));
+        var resumedAt = new List<int>();
+        interrupted.CancellationToken = CancellationToken.None;
+        interrupted.Progress = new Recorder(p => resumedAt.Add(p.Iteration));
+        DatasetDistillationTransformer resumed = ml.Transforms.DistillDataset(interrupted).Fit(images);
+        CollectionAssert.AreEqual(new[] { 3, 4 }, resumedAt);
+        CollectionAssert.AreEqual(uninterrupted.GetFeatures(), resumed.GetFeatures());
+
+        // Augmentation changes what distribution matching learns.
+        float[] plain = ml.Transforms.DistillDataset(Options(DistillationMethod.DistributionMatching, augmented: false)).Fit(images).GetFeatures();
+        float[] augmentedRows = ml.Transforms.DistillDataset(Options(DistillationMethod.DistributionMatching, augmented: true)).Fit(images).GetFeatures();
+        CollectionAssert.AreNotEqual(plain, augmentedRows);
+
+        DatasetDistillationOptions picked = Options(DistillationMethod.RandomRows, augmented: true);
+        Assert.AreEqual("SiameseAugmentation applies to Method = GradientMatching and DistributionMatching only, but the method is RandomRows. (Parameter 'options')",
+            Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(picked)).Message);
+        DatasetDistillationOptions vectors = Options(DistillationMethod.DistributionMatching, augmented: true);
+        vectors.NetworkKind = DistillationNetworkKind.Mlp;
+        vectors.ImageShape = null;
+        Assert.AreEqual("SiameseAugmentation transforms images: set ImageShape to the layout of the feature column. (Parameter 'options')",
+            Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(vectors)).Message);
+        DatasetDistillationOptions realStart = Options(DistillationMethod.DistributionMatching, augmented: false);
+        realStart.InitializeFromRealExamples = true;
+        Assert.AreEqual("InitializeFromRealExamples applies to Method = Unrolled and GradientMatching only, but the method is DistributionMatching. (Parameter 'options')",
+            Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(realStart)).Message);
+        DatasetDistillationOptions centroids = Options(DistillationMethod.KMeansCentroids, augmented: false);
+        centroids.CheckpointPath = temporary.Path;
+        Assert.AreEqual("CheckpointPath applies to Method = Unrolled, GradientMatching and DistributionMatching only, but the method is KMeansCentroids. (Parameter 'options')",
+            Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(centroids)).Message);
+    }
+
+    [TestMethod]
     public void Methods_ThatPickOrSummariseRows_GiveClassMeansCentroidsOrInputRows()
     {
         var ml = new MLContext(seed: 1);

@@ -34,6 +34,8 @@ public sealed class DistributionMatchingOptions : MatchingOptions
 internal sealed class DistributionMatchingObjective(Network network, LabeledExamples real, DistributionMatchingOptions options)
     : MatchingObjective(network, real, options, "Distribution matching")
 {
+    private readonly TensorArena realArena = new();
+
     public override DistillationAlgorithm Algorithm => DistillationAlgorithm.DistributionMatching;
 
     /// <summary>Draws θ, the real batches B_c and the augmentations A_ω (in that order, from the iteration's own stream) and takes one step down L(S).</summary>
@@ -43,25 +45,28 @@ internal sealed class DistributionMatchingObjective(Network network, LabeledExam
         Tensor weights = DrawNetwork(random);
         Tensor[] realBatches = [.. Enumerable.Range(0, Real.ClassCount).Select(c => RealBatch(c, random))];
         DsaParameters[]? augmentation = DrawAugmentation(random);
-        Tensor loss = Loss(Network, weights, realBatches, Parameters, augmentation);
+        Tensor loss = Loss(Network, weights, realBatches, Parameters, augmentation, realArena);
         update(loss.Item(), Autograd.Grad(loss, Parameters));
     }
 
     /// <summary>
     /// L(S) for the weights <paramref name="weights"/>: real[c] and synthetic[c] are batches of class c, both augmented
-    /// with augmentation[c] when it is given.
+    /// with augmentation[c] when it is given. The real passes' buffers are recycled through <paramref name="realArena"/> when it is given.
     /// </summary>
     internal static Tensor Loss(
-        Network network, Tensor weights, IReadOnlyList<Tensor> realByClass, IReadOnlyList<Tensor> syntheticByClass, IReadOnlyList<DsaParameters>? augmentation = null)
+        Network network, Tensor weights, IReadOnlyList<Tensor> realByClass, IReadOnlyList<Tensor> syntheticByClass, IReadOnlyList<DsaParameters>? augmentation = null,
+        TensorArena? realArena = null)
     {
         Tensor Augmented(Tensor images, int c) => augmentation is null ? images : SiameseAugmentation.Apply(images, augmentation[c]);
         Tensor? total = null;
         for (int c = 0; c < syntheticByClass.Count; c++)
         {
             Tensor realMean;
+            using (realArena?.Enter())
             using (Autograd.NoGrad())
             {
-                realMean = MeanEmbedding(network, weights, Augmented(realByClass[c], c)); // a constant: only S is learned
+                // A constant (only S is learned); the pass's activations die with it, the mean is kept.
+                realMean = TensorArena.Keep(MeanEmbedding(network, weights, Augmented(realByClass[c], c)));
             }
 
             Tensor difference = realMean - MeanEmbedding(network, weights, Augmented(syntheticByClass[c], c));
@@ -76,32 +81,4 @@ internal sealed class DistributionMatchingObjective(Network network, LabeledExam
 
     private static Tensor MeanEmbedding(Network network, Tensor weights, Tensor batch) =>
         Tensor.SumToBias(network.Embed(weights, batch)) * (1f / batch.Dim(0));
-}
-
-/// <summary>
-/// Distribution matching as a one-call condensation: a <see cref="DatasetDistiller"/> with
-/// <see cref="DistributionMatchingOptions"/> that returns the synthetic examples alone (the ML.NET layer packages them
-/// with its own learning rate). New code can use the distiller directly, with checkpoints and keep-best.
-/// </summary>
-public sealed class DistributionMatching
-{
-    private readonly DatasetDistiller distiller;
-
-    /// <summary>Prepares a run and draws the initial synthetic examples.</summary>
-    /// <exception cref="ArgumentException">The network does not fit the data, or a class has too few examples to start from.</exception>
-    public DistributionMatching(Network network, LabeledExamples real, DistributionMatchingOptions options) => distiller = new(network, real, options);
-
-    /// <summary>Iterations done so far.</summary>
-    public int Iteration => distiller.Iteration;
-
-    /// <summary>
-    /// Runs the remaining iterations and returns the synthetic examples, class by class (class c's at
-    /// c·ExamplesPerClass …). Progress is reported after every iteration; cancellation is checked before each.
-    /// </summary>
-    /// <exception cref="DistillationDivergedException">The loss or its gradient stopped being finite.</exception>
-    public LabeledExamples Run(IProgress<DistillationProgress>? progress = null, CancellationToken cancellationToken = default) =>
-        distiller.Run(progress, cancellationToken).Examples;
-
-    /// <summary>The synthetic examples as they stand, class by class.</summary>
-    public LabeledExamples Current() => distiller.Snapshot().Examples;
 }

@@ -62,9 +62,9 @@ public sealed class DistributionMatchingTests
         Func<int, float[]> scoring = Baselines.RandomInitializations(network, InitScheme.XavierNormal, 4);
         Func<int, float[]> testing = Evaluation.RandomInitializations(network, InitScheme.XavierNormal, 5);
 
-        var matching = new DistributionMatching(network, train, new DistributionMatchingOptions { ExamplesPerClass = 2, Iterations = 60, RealBatchPerClass = 64, Seed = 4 });
+        var matching = new DatasetDistiller(network, train, new DistributionMatchingOptions { ExamplesPerClass = 2, Iterations = 60, RealBatchPerClass = 64, Seed = 4 });
         var reports = new List<DistillationProgress>();
-        LabeledExamples condensed = matching.Run(new TestData.Recorder(reports.Add));
+        LabeledExamples condensed = matching.Run(new TestData.Recorder(reports.Add)).Examples;
         double matched = Evaluation.Evaluate(network, Baselines.FromExamplesByClass(condensed, network, train, options, scoring, default), test, testing, 10).Mean;
         double randomReal = Evaluation.Evaluate(network, Baselines.Create(BaselineKind.RandomReal, network, train, options, scoring), test, testing, 10).Mean;
 
@@ -72,7 +72,7 @@ public sealed class DistributionMatchingTests
         Assert.IsLessThan(reports[0].Loss, reports[^1].Loss);
         Assert.IsGreaterThan(randomReal, matched, $"distribution matching {matched:P2}, random real {randomReal:P2}");
 
-        var notImages = Assert.ThrowsExactly<ArgumentException>(() => new DistributionMatching(network, train, new DistributionMatchingOptions { Augmentation = new DsaOptions() }));
+        var notImages = Assert.ThrowsExactly<ArgumentException>(() => new DatasetDistiller(network, train, new DistributionMatchingOptions { Augmentation = new DsaOptions() }));
         StringAssert.Contains(notImages.Message, "Augmentation needs image examples [channels, height, width], but the examples have shape [12].");
     }
 }
