@@ -41,7 +41,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
         LabeledExamples train = LoadData();
         int side = train.ExampleShape[^1];
-        network = options.ConvNet ? new ConvNet(1, side, side, train.ClassCount) : new LeNet(1, side, side, train.ClassCount);
+        network = SampleData.CreateNetwork(options.ConvNet ? "convnet" : "lenet", side, train.ClassCount);
         distiller = options.CreateDistiller(network, train);
         // Fixed init: the one network the data was distilled for. Random init: held-out draws, another seed than training's.
         evaluationWeights = options.Init == InitializationMode.Fixed
@@ -102,7 +102,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         _ => $"distribution matching (DM, augmented: {options.DsaStrategy})",
     };
 
-    private int EvaluationSeed => unchecked(options.Seed + 1000);
+    private int EvaluationSeed => SampleData.EvaluationSeed(options.Seed);
 
     private int PeriodicEvaluationNetworks => options.Init == InitializationMode.Fixed ? 1 : Math.Min(SampleOptions.PeriodicEvalNets, options.EvalNets);
 
@@ -141,25 +141,8 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
     private LabeledExamples LoadData()
     {
-        LabeledExamples train;
-        if (options.DataFolder is null)
-        {
-            string dataFolder = MnistDataset.FindDataFolder();
-            train = MnistDataset.Load(dataFolder, MnistSplit.Train);
-            test = MnistDataset.Load(dataFolder, MnistSplit.Test);
-            console.Line($"MNIST: {train.Count} training and {test.Count} test images from {Path.GetRelativePath(Environment.CurrentDirectory, dataFolder)}");
-            return train;
-        }
-
-        if (!Directory.Exists(options.DataFolder))
-        {
-            throw new SampleException($"--data: the folder {options.DataFolder} does not exist.");
-        }
-
-        (train, test, pixelMean, pixelStd) = MnistDataset.LoadNormalizedByTraining(options.DataFolder);
-        int side = train.ExampleShape[^1];
-        console.Line($"Data: {train.Count} training and {test.Count} test images of {side}×{side} pixels in {train.ClassCount} classes from {options.DataFolder}, " +
-                     $"normalised by the training pixels' mean {pixelMean:G4} and standard deviation {pixelStd:G4}");
+        (LabeledExamples train, test, pixelMean, pixelStd, string description) = SampleData.Load(options.DataFolder);
+        console.Line(description);
         return train;
     }
 
@@ -249,7 +232,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             console.Evaluating(i, networks);
             float[] trained = Paper
                 ? Evaluation.Train(network, distilled, evaluationWeights(i))
-                : Evaluation.TrainWithMinibatches(network, distilled, evaluationWeights(i), options.EvaluationTraining, new Random(unchecked(EvaluationSeed * 1_000_003 + i)));
+                : SampleData.TrainTestNetwork(network, distilled, evaluationWeights(i), options.EvaluationTraining, EvaluationSeed, i);
             accuracies[i] = Evaluation.Accuracy(network, trained, test);
         }
 

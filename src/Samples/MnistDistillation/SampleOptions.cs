@@ -67,7 +67,7 @@ internal sealed record SampleOptions(
     /// </summary>
     public MinibatchTraining EvaluationTraining => new()
     {
-        Augmentation = Augmentation ?? new DsaOptions { Strategy = "crop_scale_rotate", RotateDegrees = 45f },
+        Augmentation = Augmentation ?? SampleData.DcTestAugmentation,
     };
 
     /// <summary>A distiller for the chosen method.</summary>
@@ -209,6 +209,7 @@ internal static class CommandLine
             output, resume, force, checkpointEvery, keepBestEvery, dataInit, learnLabels, labelLrScale,
         };
 
+        command.Subcommands.Add(EvaluateCommand.Create());
         command.SetAction(result =>
         {
             var chosen = Enum.Parse<SampleMethod>(result.GetValue(method)!, ignoreCase: true);
