@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.ML.Data;
 using Microsoft.ML.DatasetDistillation;
 using Microsoft.ML.DatasetDistillation.Augmentation;
+using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.DatasetDistillation.Networks;
 using Microsoft.ML.Runtime;
@@ -164,6 +165,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         }
 
         using IChannel? channel = HostEnvironments.TryStartChannel(environment, ComponentName);
+        using TensorThreads.Scope threads = TensorThreads.Limit(options.Threads); // the baselines' and keep-best scoring too
         var clock = Stopwatch.StartNew();
 
         LabeledRows rows = LabeledRowReader.Read(input, options.FeatureColumnName, options.LabelColumnName);
@@ -359,6 +361,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         NetworksPerIteration = o.NetworksPerIteration,
         InitializeFromRealExamples = o.InitializeFromRealExamples,
         Seed = seed,
+        Threads = o.Threads,
         KeepBestEvery = o.KeepBestEvery,
         KeepBestExamples = o.KeepBestExamples,
         KeepBestNetworks = o.KeepBestNetworks,
@@ -383,6 +386,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         matching.Iterations = options.Iterations;
         matching.InitScheme = NetworkSpec.ToCore(options.InitScheme);
         matching.Seed = seed;
+        matching.Threads = options.Threads;
         matching.Augmentation = options.SiameseAugmentation ? new DsaOptions() : null;
         return matching;
     }

@@ -225,6 +225,12 @@ public sealed class DatasetDistillationOptions
     public int? Seed { get; set; }
 
     /// <summary>
+    /// Threads <c>Fit</c> may use for its tensor ops; null (the default) uses one per processor. The distilled rows are the
+    /// same bits for any number, so this trades only speed against the other work on the machine.
+    /// </summary>
+    public int? Threads { get; set; }
+
+    /// <summary>
     /// With <see cref="DistillationMethod.GradientMatching"/> or <see cref="DistillationMethod.DistributionMatching"/>:
     /// pass each class's input rows and distilled rows through the same random transformation (colour, crop, cutout,
     /// flip, scale, rotation) before they are compared, the papers' differentiable siamese augmentation (Zhao and Bilen,

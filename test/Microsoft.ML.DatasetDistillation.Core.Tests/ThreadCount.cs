@@ -1,22 +1,14 @@
-using Microsoft.ML.DatasetDistillation.Kernels;
+using Microsoft.ML.DatasetDistillation.Autodiff;
 
 namespace Microsoft.ML.DatasetDistillation.Core.Tests;
 
-/// <summary>Runs code with a given kernel thread count, for tests that results do not depend on it.</summary>
+/// <summary>Runs code with a given thread count, for tests that results do not depend on it.</summary>
 internal static class ThreadCount
 {
-    /// <summary>The result of <paramref name="run"/> with <see cref="KernelParallel.MaxThreads"/> set to <paramref name="threads"/>.</summary>
+    /// <summary>The result of <paramref name="run"/> inside a <see cref="TensorThreads.Limit"/> of <paramref name="threads"/>.</summary>
     public static T With<T>(int threads, Func<T> run)
     {
-        int saved = KernelParallel.MaxThreads;
-        KernelParallel.MaxThreads = threads;
-        try
-        {
-            return run();
-        }
-        finally
-        {
-            KernelParallel.MaxThreads = saved;
-        }
+        using TensorThreads.Scope limit = TensorThreads.Limit(threads);
+        return run();
     }
 }

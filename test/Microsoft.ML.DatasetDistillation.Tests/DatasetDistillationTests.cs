@@ -220,6 +220,25 @@ public sealed class DatasetDistillationTests
         CollectionAssert.AreEqual(Features(7, 5), Features(8, 5));
     }
 
+    [TestMethod]
+    public void Threads_DoNotChangeTheDistilledRows_AndMustBePositive()
+    {
+        float[] Features(DistillationMethod method, int threads)
+        {
+            var ml = new MLContext(seed: 1);
+            DatasetDistillationOptions options = SmallOptions(iterations: 2);
+            options.Method = method;
+            options.Threads = threads;
+            return ml.Transforms.DistillDataset(options).Fit(KeyedBlobs(ml, 60)).GetFeatures();
+        }
+
+        CollectionAssert.AreEqual(Features(DistillationMethod.Unrolled, 1), Features(DistillationMethod.Unrolled, 2));
+        CollectionAssert.AreEqual(Features(DistillationMethod.DistributionMatching, 1), Features(DistillationMethod.DistributionMatching, 2));
+        DatasetDistillationOptions bad = SmallOptions(iterations: 1);
+        bad.Threads = 0;
+        Assert.AreEqual("Threads", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new MLContext().Transforms.DistillDataset(bad)).ParamName);
+    }
+
     // ---- progress, cancellation, logging ----
 
     [TestMethod]

@@ -90,6 +90,7 @@ public sealed partial class DatasetDistiller
     /// <exception cref="DistillationDivergedException">An iteration's loss or gradient was not finite.</exception>
     public DistilledDataset Run(IProgress<DistillationProgress>? progress = null, CancellationToken cancellationToken = default)
     {
+        using TensorThreads.Scope threads = TensorThreads.Limit(loop.Threads);
         while (Iteration < loop.Iterations)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -110,6 +111,7 @@ public sealed partial class DatasetDistiller
     /// optimiser are left as they were before the iteration.</exception>
     public double Step()
     {
+        using TensorThreads.Scope threads = TensorThreads.Limit(loop.Threads);
         // A method may update the synthetic set several times per iteration; a divergence undoes the earlier updates.
         float[][] values = objective.Parameters.Select(p => p.ToArray()).ToArray();
         float[][] state = optimizer.State.Select(s => (float[])s.Clone()).ToArray();

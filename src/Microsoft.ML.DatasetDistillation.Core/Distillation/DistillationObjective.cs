@@ -92,4 +92,5 @@ internal abstract class DistillationObjective(Network network, LabeledExamples r
 /// <param name="KeepBestEvery">Iterations between scores of the snapshot (0: return the last).</param>
 /// <param name="KeepBestExamples">Real training examples that snapshots are scored on.</param>
 /// <param name="Seed">Seed of every random choice.</param>
-internal readonly record struct LoopSettings(int Iterations, int KeepBestEvery, int KeepBestExamples, int Seed);
+/// <param name="Threads">Threads the run's ops may use (null: one per processor).</param>
+internal readonly record struct LoopSettings(int Iterations, int KeepBestEvery, int KeepBestExamples, int Seed, int? Threads);

@@ -119,6 +119,12 @@ public sealed class DistillationOptions
     /// <summary>Networks trained per score in random and pretrained modes (fixed mode trains its one network).</summary>
     public int KeepBestNetworks { get; set; } = 10;
 
+    /// <summary>
+    /// Threads the run's tensor ops may use; null (the default) uses one per processor. The results are the same bits
+    /// for any number (see <see cref="Autodiff.TensorThreads"/>).
+    /// </summary>
+    public int? Threads { get; set; }
+
     /// <summary>Inner steps in the unrolled run, T = Steps × Epochs.</summary>
     public int TotalSteps => Steps * Epochs;
 
@@ -140,6 +146,10 @@ public sealed class DistillationOptions
         ArgumentOutOfRangeException.ThrowIfNegative(KeepBestEvery);
         ArgumentOutOfRangeException.ThrowIfLessThan(KeepBestExamples, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(KeepBestNetworks, 1);
+        if (Threads is int threads)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1, nameof(Threads));
+        }
         if (LabelLearningRateScale is { } scale && (!(scale > 0) || !float.IsFinite(scale)))
         {
             throw new ArgumentOutOfRangeException(nameof(LabelLearningRateScale), scale, "The label learning-rate scale must be a positive number.");

@@ -60,7 +60,7 @@ internal abstract class MatchingObjective : DistillationObjective
     /// <summary>S_0 … S_{C−1}, one leaf per class.</summary>
     public override Tensor[] Parameters => synthetic;
 
-    public override LoopSettings Loop => new(options.Iterations, options.KeepBestEvery, options.KeepBestExamples, options.Seed);
+    public override LoopSettings Loop => new(options.Iterations, options.KeepBestEvery, options.KeepBestExamples, options.Seed, options.Threads);
 
     public override IStatefulOptimizer CreateOptimizer() => new MomentumSgd(synthetic, options.LearningRate, options.Momentum);
 

@@ -85,6 +85,12 @@ public abstract class MatchingOptions
     /// <summary>Networks trained per score.</summary>
     public int KeepBestNetworks { get; set; } = 2;
 
+    /// <summary>
+    /// Threads the run's tensor ops may use; null (the default) uses one per processor. The results are the same bits
+    /// for any number (see <see cref="Autodiff.TensorThreads"/>).
+    /// </summary>
+    public int? Threads { get; set; }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> naming the first setting out of range.</summary>
     public virtual void Validate()
     {
@@ -110,6 +116,11 @@ public abstract class MatchingOptions
         ArgumentOutOfRangeException.ThrowIfNegative(KeepBestEvery, nameof(KeepBestEvery));
         ArgumentOutOfRangeException.ThrowIfLessThan(KeepBestExamples, 1, nameof(KeepBestExamples));
         ArgumentOutOfRangeException.ThrowIfLessThan(KeepBestNetworks, 1, nameof(KeepBestNetworks));
+        if (Threads is int threads)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(threads, 1, nameof(Threads));
+        }
+
         Augmentation?.Transforms();
         EffectiveEvaluationTraining.Validate();
     }

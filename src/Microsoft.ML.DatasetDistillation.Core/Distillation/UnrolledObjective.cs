@@ -1,5 +1,4 @@
 using Microsoft.ML.DatasetDistillation.Autodiff;
-using Microsoft.ML.DatasetDistillation.Kernels;
 using Microsoft.ML.DatasetDistillation.Networks;
 using Microsoft.ML.DatasetDistillation.Optimizers;
 
@@ -95,7 +94,7 @@ internal sealed class UnrolledObjective : DistillationObjective
     /// <summary>x̃_0 … x̃_{S−1}, r_0 … r_{T−1}, then, when labels are learned, ỹ_0 … ỹ_{S−1}.</summary>
     public override Tensor[] Parameters => options.LearnLabels ? [.. data, .. rawRates, .. targets] : [.. data, .. rawRates];
 
-    public override LoopSettings Loop => new(options.Iterations, options.KeepBestEvery, options.KeepBestExamples, options.Seed);
+    public override LoopSettings Loop => new(options.Iterations, options.KeepBestEvery, options.KeepBestExamples, options.Seed, options.Threads);
 
     public override float[]? FixedWeights => fixedWeights;
 
@@ -225,7 +224,7 @@ internal sealed class UnrolledObjective : DistillationObjective
         var dRaw = new Tensor[total];
         bool learnLabels = options.LearnLabels;
         Tensor[] dTargets = learnLabels ? targets.Select(y => Tensor.Zeros(y.Shape)).ToArray() : [];
-        bool pipeline = KernelParallel.MaxThreads > 1;
+        bool pipeline = TensorThreads.Current > 1;
         Task<(Tensor Weights, Tensor StepTaken)>? next = pipeline ? Task.Run(() => StepGraph(w[total - 1], total - 1)) : null;
         for (int t = total - 1; t >= 0; t--)
         {

@@ -1,9 +1,9 @@
 using System.Diagnostics;
 using DatasetDistillation.Samples;
 using Microsoft.ML.DatasetDistillation;
+using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.DatasetDistillation.IO;
-using Microsoft.ML.DatasetDistillation.Kernels;
 using Microsoft.ML.DatasetDistillation.Networks;
 
 namespace MnistDistillation;
@@ -31,7 +31,8 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     /// <summary>Runs the job; returns the exit code (0, or 130 when cancelled).</summary>
     public int Execute(IReadOnlyList<string> args)
     {
-        KernelParallel.MaxThreads = options.Threads;
+        // The distiller limits itself (its options carry the count); the evaluations and baselines around it run in this scope.
+        using TensorThreads.Scope threads = TensorThreads.Limit(options.Threads);
         if (options.Resume)
         {
             CheckResumable(); // before the seconds spent loading MNIST

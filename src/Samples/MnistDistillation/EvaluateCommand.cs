@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Diagnostics;
 using Microsoft.ML.DatasetDistillation;
 using Microsoft.ML.DatasetDistillation.Augmentation;
+using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Distillation;
-using Microsoft.ML.DatasetDistillation.Kernels;
 using Microsoft.ML.DatasetDistillation.Networks;
 using static DatasetDistillation.Samples.OptionChecks;
 
@@ -73,7 +73,7 @@ internal static class EvaluateCommand
     private static int Run(string? file, string? baseline, int imagesPerClass, string networkName, string augmentation, int networks, int epochs, int seed, int threads, string? folder)
     {
         var clock = Stopwatch.StartNew();
-        KernelParallel.MaxThreads = threads;
+        using TensorThreads.Scope threadLimit = TensorThreads.Limit(threads);
         var (train, test, _, _, description) = SampleData.Load(folder);
         Console.WriteLine(description);
         Network network = SampleData.CreateNetwork(networkName, train.ExampleShape[^1], train.ClassCount);

@@ -86,6 +86,7 @@ internal sealed record SampleOptions(
         matching.InitScheme = Scheme;
         matching.InitializeFromRealExamples = DataFromRealImages;
         matching.Seed = Seed;
+        matching.Threads = Threads;
         matching.Augmentation = Augmentation;
         matching.EvaluationEpochs = EvalEpochs;
         matching.EvaluationTraining = EvaluationTraining;
@@ -108,6 +109,7 @@ internal sealed record SampleOptions(
         LearningRate = LearningRate,
         InitialStepLearningRate = StepLearningRate,
         Seed = Seed,
+        Threads = Threads,
         KeepBestEvery = KeepBestEvery,
         InitializeFromRealExamples = DataFromRealImages,
         LearnLabels = LearnLabels,

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Core.Tests.IO;
 using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.DatasetDistillation.IO;
@@ -23,11 +25,34 @@ public sealed class DistillerTests
     public void ResultDoesNotDependOnTheThreadCount()
     {
         LabeledExamples real = TestData.Blobs(60, [1, 6, 6], 3, seed: 2);
-        var options = new DistillationOptions { Steps = 3, Epochs = 2, Iterations = 3, RealBatchSize = 30, Seed = 3 };
-        DistilledDataset single = ThreadCount.With(1, () => new DatasetDistiller(new TestData.SmoothConvNet(1, 6, 3), real, options).Run());
-        DistilledDataset two = ThreadCount.With(2, () => new DatasetDistiller(new TestData.SmoothConvNet(1, 6, 3), real, options).Run());
+        DistilledDataset Run(int threads) => new DatasetDistiller(new TestData.SmoothConvNet(1, 6, 3), real,
+            new DistillationOptions { Steps = 3, Epochs = 2, Iterations = 3, RealBatchSize = 30, Seed = 3, Threads = threads }).Run();
 
-        AssertSameData(single, two);
+        AssertSameData(Run(1), Run(2));
+    }
+
+    [TestMethod]
+    public void ThreadsOptionHoldsForTheRunOnly()
+    {
+        LabeledExamples real = TestData.Blobs(40, Features, 2, seed: 2);
+        var network = new ThreadRecordingMlp();
+        var options = new DistillationOptions { Steps = 2, Epochs = 1, Iterations = 2, RealBatchSize = 20, Seed = 3, Threads = 3, KeepBestEvery = 1 };
+        using TensorThreads.Scope caller = TensorThreads.Limit(5);
+
+        new DatasetDistiller(network, real, options).Run();
+
+        // Every forward pass, the pipelined step graphs and the keep-best scoring included, ran under the run's limit.
+        CollectionAssert.AreEqual(new[] { 3 }, network.ThreadLimits.Distinct().ToArray());
+        Assert.AreEqual(5, TensorThreads.Current);
+    }
+
+    [TestMethod]
+    public void NonPositiveThreadsAreRefusedByName()
+    {
+        var error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DistillationOptions { Threads = 0 }.Validate());
+        Assert.AreEqual(nameof(DistillationOptions.Threads), error.ParamName);
+        error = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new DistributionMatchingOptions { Threads = -1 }.Validate());
+        Assert.AreEqual(nameof(MatchingOptions.Threads), error.ParamName);
     }
 
     [TestMethod]
@@ -484,6 +509,18 @@ public sealed class DistillerTests
         {
             losses.Add(value.Loss);
             afterReport?.Invoke(value.Iteration);
+        }
+    }
+
+    /// <summary>A linear classifier over 8 features that notes the thread limit in force at every forward pass.</summary>
+    private sealed class ThreadRecordingMlp() : Network([8], 2, [.. LinearSpecs("fc", 8, 2)])
+    {
+        public ConcurrentBag<int> ThreadLimits { get; } = [];
+
+        protected override Tensor Features(Tensor[] p, Tensor batch)
+        {
+            ThreadLimits.Add(TensorThreads.Current);
+            return batch;
         }
     }
 }

@@ -12,15 +12,9 @@ public sealed class GemmTests
     private static readonly (GemmPath Path, bool Portable)[] Paths =
         [(GemmPath.Packed, false), (GemmPath.Packed, true), (GemmPath.Small, false), (GemmPath.Automatic, false)];
 
-    private int savedMaxThreads;
-
-    [TestInitialize]
-    public void SaveSettings() => savedMaxThreads = KernelParallel.MaxThreads;
-
     [TestCleanup]
     public void RestoreSettings()
     {
-        KernelParallel.MaxThreads = savedMaxThreads;
         Gemm.ForcePortable = false;
         Gemm.ForcedPath = GemmPath.Automatic;
     }
@@ -107,12 +101,10 @@ public sealed class GemmTests
             Gemm.ForcePortable = portable;
             foreach ((bool transposeA, bool transposeB) in TransposeCombinations)
             {
-                KernelParallel.MaxThreads = 1;
-                float[] single = problem.Multiply(transposeA, transposeB, 0.75f, 0.5f, stridePadding: 1, initialC: 1f);
-                KernelParallel.MaxThreads = 2;
-                float[] two = problem.Multiply(transposeA, transposeB, 0.75f, 0.5f, stridePadding: 1, initialC: 1f);
-                KernelParallel.MaxThreads = 3;
-                float[] three = problem.Multiply(transposeA, transposeB, 0.75f, 0.5f, stridePadding: 1, initialC: 1f);
+                float[] Multiply() => problem.Multiply(transposeA, transposeB, 0.75f, 0.5f, stridePadding: 1, initialC: 1f);
+                float[] single = ThreadCount.With(1, Multiply);
+                float[] two = ThreadCount.With(2, Multiply);
+                float[] three = ThreadCount.With(3, Multiply);
                 string context = $"portable={portable}, transposeA={transposeA}, transposeB={transposeB}";
                 CollectionAssert.AreEqual(Bits(single), Bits(two), context);
                 CollectionAssert.AreEqual(Bits(single), Bits(three), context);
@@ -125,7 +117,7 @@ public sealed class GemmTests
     [DataRow(10, 20, 30)]
     public void SingleThreadedMultiplyDoesNotAllocateOnceWarm(int m, int n, int k)
     {
-        KernelParallel.MaxThreads = 1;
+        using var singleThread = KernelParallel.Limit(1);
         float[] a = new float[m * k], b = new float[k * n], c = new float[m * n];
         Gemm.Multiply(true, true, m, n, k, 1f, a, m, b, k, 0f, c, n);
 
