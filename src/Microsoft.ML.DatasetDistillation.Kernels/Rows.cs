@@ -45,6 +45,16 @@ public static class Rows
         }
     }
 
+    /// <summary>output[r] = the index of the largest value in input[r, :] (the first, on ties).</summary>
+    public static void ArgMax(int rows, int columns, ReadOnlySpan<float> input, Span<int> output)
+    {
+        Check(rows, columns, input.Length, output.Length, rows);
+        for (int r = 0; r < rows; r++)
+        {
+            output[r] = TensorPrimitives.IndexOfMax(input.Slice(r * columns, columns));
+        }
+    }
+
     private static void Check(int rows, int columns, int matrixLength, int otherLength, int expectedOther)
     {
         if (rows < 0 || columns < 0 || matrixLength != rows * columns || otherLength != expectedOther)

@@ -41,7 +41,7 @@ public sealed class DistilledNetworkModel
         }
 
         using var _ = Autograd.NoGrad();
-        Tensor logits = network.Forward(Tensor.Wrap(Weights, Weights.Length), Tensor.FromValues(features, [1, .. Spec.ExampleShape]));
+        Tensor logits = network.Forward(Tensor.FromArray(Weights, Weights.Length), Tensor.FromValues(features, [1, .. Spec.ExampleShape]));
         float[] scores = logits.ToArray();
         System.Numerics.Tensors.TensorPrimitives.SoftMax(scores, scores);
         return scores;

@@ -27,8 +27,8 @@ public class ConvNetBenchmarks
     {
         _ = KernelParallel.Limit(Threads); // for the rest of this case: its setup and runs share one flow of execution
         var random = new Random(1);
-        weights = Tensor.Wrap(Initialization.Draw(network, InitScheme.PyTorchDefault, random), network.ParameterCount);
-        images = Tensor.Wrap(Enumerable.Range(0, Batch * 784).Select(_ => random.NextSingle() - 0.5f).ToArray(), Batch, 1, 28, 28);
+        weights = Tensor.FromArray(Initialization.Draw(network, InitScheme.PyTorchDefault, random), network.ParameterCount);
+        images = Tensor.FromArray(Enumerable.Range(0, Batch * 784).Select(_ => random.NextSingle() - 0.5f).ToArray(), Batch, 1, 28, 28);
         labels = Enumerable.Range(0, Batch).Select(i => i % 10).ToArray();
     }
 

@@ -24,9 +24,9 @@ public class LeNetBenchmarks : LeNetSizes
     {
         _ = KernelParallel.Limit(Threads); // for the rest of this case: its setup and runs share one flow of execution
         var random = new Random(1);
-        weights = Tensor.Wrap(Initialization.Draw(network, InitScheme.XavierNormal, random), network.ParameterCount);
-        images = Tensor.Wrap(Enumerable.Range(0, Batch * 784).Select(_ => random.NextSingle()).ToArray(), Batch, 1, 28, 28);
-        direction = Tensor.Wrap(Enumerable.Range(0, network.ParameterCount).Select(_ => random.NextSingle() - 0.5f).ToArray(), network.ParameterCount);
+        weights = Tensor.FromArray(Initialization.Draw(network, InitScheme.XavierNormal, random), network.ParameterCount);
+        images = Tensor.FromArray(Enumerable.Range(0, Batch * 784).Select(_ => random.NextSingle()).ToArray(), Batch, 1, 28, 28);
+        direction = Tensor.FromArray(Enumerable.Range(0, network.ParameterCount).Select(_ => random.NextSingle() - 0.5f).ToArray(), network.ParameterCount);
         labels = Enumerable.Range(0, Batch).Select(i => i % 10).ToArray();
     }
 

@@ -213,8 +213,8 @@ public static class SiameseAugmentation
 
     private static Tensor CutoutMask(ReadOnlySpan<int> shape, DsaParameters parameters)
     {
-        var mask = Tensor.FromValues(Enumerable.Repeat(1f, Tensor.ElementCount(shape)).ToArray(), shape);
-        Span<float> data = mask.Data;
+        var data = new float[Tensor.ElementCount(shape)];
+        data.AsSpan().Fill(1f);
         int samples = shape[0], channels = shape[1], height = shape[2], width = shape[3];
         for (int n = 0; n < samples; n++)
         {
@@ -223,12 +223,12 @@ public static class SiameseAugmentation
             {
                 for (int i = (int)box[0]; i <= (int)box[2]; i++)
                 {
-                    data.Slice(((n * channels + c) * height + i) * width + (int)box[1], (int)box[3] - (int)box[1] + 1).Clear();
+                    data.AsSpan(((n * channels + c) * height + i) * width + (int)box[1], (int)box[3] - (int)box[1] + 1).Clear();
                 }
             }
         }
 
-        return mask;
+        return Tensor.FromArray(data, shape);
     }
 
     /// <summary>A constant tensor of <paramref name="shape"/> holding each sample's value (or the shared one) throughout that sample.</summary>
@@ -241,7 +241,7 @@ public static class SiameseAugmentation
             data.AsSpan(n * perSample, perSample).Fill(values[values.Length == 1 ? 0 : n]);
         }
 
-        return Tensor.Wrap(data, shape);
+        return Tensor.FromArray(data, shape);
     }
 
     /// <summary>Value <paramref name="index"/> of every sample's set.</summary>

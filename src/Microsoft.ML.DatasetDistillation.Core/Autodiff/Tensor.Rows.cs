@@ -89,6 +89,18 @@ public sealed partial class Tensor
         return Mean(difference * difference);
     }
 
+    /// <summary>
+    /// The index of the largest value in each row of a [rows, columns] matrix (the first, on ties), such as the predicted
+    /// class of each example from its logits. Not differentiable: it returns indices, not a tensor.
+    /// </summary>
+    public int[] ArgMaxRows()
+    {
+        CheckMatrix(this, "ArgMaxRows");
+        var result = new int[shape[0]];
+        Rows.ArgMax(shape[0], shape[1], Data, result);
+        return result;
+    }
+
     private static void CheckMatrix(Tensor x, string op)
     {
         if (x.Rank != 2)

@@ -34,8 +34,12 @@ public sealed partial class Tensor
     /// <summary>The dimensions, outermost first.</summary>
     public ReadOnlySpan<int> Shape => shape;
 
-    /// <summary>The elements in row-major order. Writing here is for leaves only (see the class remarks).</summary>
-    public Span<float> Data => buffer.AsSpan(offset, Length);
+    /// <summary>
+    /// The elements in row-major order, for the kernels of this layer. Writing here is for leaves only (see the class
+    /// remarks). Code above this layer reads values with <see cref="ToArray"/> or <see cref="Item"/> and writes leaves with
+    /// <see cref="CopyFrom"/>, so that storage that is not a managed array (a device's) can slot in below.
+    /// </summary>
+    internal Span<float> Data => buffer.AsSpan(offset, Length);
 
     /// <summary>
     /// True when gradients with respect to this tensor can be computed: set on leaves by the caller, and on
@@ -94,8 +98,11 @@ public sealed partial class Tensor
         return result;
     }
 
-    /// <summary>Wraps an existing array without copying: the tensor and the caller share it.</summary>
-    public static Tensor Wrap(float[] values, params ReadOnlySpan<int> shape)
+    /// <summary>
+    /// A new tensor whose contents are <paramref name="values"/>: the managed storage adopts the array instead of copying it
+    /// (a device's would upload it), so the caller must not change the array while the tensor is in use.
+    /// </summary>
+    internal static Tensor FromArray(float[] values, params ReadOnlySpan<int> shape)
     {
         ArgumentNullException.ThrowIfNull(values);
         int[] dims = CheckShape(shape);
@@ -136,6 +143,23 @@ public sealed partial class Tensor
 
     /// <summary>The values as a new array.</summary>
     public float[] ToArray() => Data.ToArray();
+
+    /// <summary>
+    /// Overwrites this leaf's values with a copy of <paramref name="values"/>: how optimisers' states and checkpoints are
+    /// restored. Like an optimiser step, it is for leaves between gradient computations only (see the class remarks).
+    /// </summary>
+    internal void CopyFrom(ReadOnlySpan<float> values)
+    {
+        if (values.Length != Length)
+        {
+            throw new ArgumentException($"A tensor of shape {ShapeText(shape)} needs {Length} values but {values.Length} were given.", nameof(values));
+        }
+
+        values.CopyTo(Data);
+    }
+
+    /// <summary>True when every element is a finite number (neither NaN nor infinite); true for no elements.</summary>
+    internal bool IsAllFinite() => Length == 0 || System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(Data); // IsFiniteAll says false for an empty span
 
     /// <summary>Same elements, new shape (no copy). One dimension may be -1 to be inferred.</summary>
     public Tensor Reshape(params ReadOnlySpan<int> newShape)

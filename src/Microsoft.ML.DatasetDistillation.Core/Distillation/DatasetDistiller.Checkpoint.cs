@@ -106,7 +106,7 @@ public sealed partial class DatasetDistiller
         // Nothing changes until the whole file has been read and checked.
         for (int i = 0; i < leaves.Length; i++)
         {
-            buffers[i].CopyTo(leaves[i].Data);
+            leaves[i].CopyFrom(buffers[i]);
         }
 
         optimizer.Restore(buffers[leaves.Length..], optimizerSteps);

@@ -114,7 +114,7 @@ public sealed partial class DatasetDistiller
         using TensorThreads.Scope threads = TensorThreads.Limit(loop.Threads);
         // A method may update the synthetic set several times per iteration; a divergence undoes the earlier updates.
         float[][] values = objective.Parameters.Select(p => p.ToArray()).ToArray();
-        float[][] state = optimizer.State.Select(s => (float[])s.Clone()).ToArray();
+        IReadOnlyList<float[]> state = optimizer.State;
         int steps = optimizer.StepCount;
         double total = 0;
         int updates = 0;
@@ -138,7 +138,7 @@ public sealed partial class DatasetDistiller
             Tensor[] leaves = objective.Parameters;
             for (int i = 0; i < leaves.Length; i++)
             {
-                values[i].CopyTo(leaves[i].Data);
+                leaves[i].CopyFrom(values[i]);
             }
 
             optimizer.Restore(state, steps);
@@ -175,7 +175,7 @@ public sealed partial class DatasetDistiller
 
     private void CheckFinite(double loss, Tensor[] gradients)
     {
-        if (double.IsFinite(loss) && gradients.All(g => System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(g.Data)))
+        if (double.IsFinite(loss) && gradients.All(g => g.IsAllFinite()))
         {
             return;
         }

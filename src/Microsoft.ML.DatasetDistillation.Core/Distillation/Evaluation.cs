@@ -137,7 +137,7 @@ public static class Evaluation
                 var (features, labels) = examples.Gather(batch);
                 using (arena.Enter())
                 {
-                    Tensor x = Tensor.Wrap(features, [batch.Length, .. examples.ExampleShape]);
+                    Tensor x = Tensor.FromArray(features, [batch.Length, .. examples.ExampleShape]);
                     if (training.Augmentation is { } dsa)
                     {
                         x = SiameseAugmentation.Apply(x, SiameseAugmentation.Draw(dsa, random, batch.Length, x.Dim(2), x.Dim(3)));
@@ -186,7 +186,7 @@ public static class Evaluation
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(test);
         using var _ = Autograd.NoGrad();
-        Tensor w = Tensor.Wrap(weights, network.ParameterCount);
+        Tensor w = Tensor.FromArray(weights, network.ParameterCount);
         int correct = 0;
         var arena = new TensorArena(); // a batch's activations die with it: reuse their buffers
         for (int start = 0; start < test.Count; start += batchSize)
@@ -196,7 +196,7 @@ public static class Evaluation
             using (arena.Enter())
             {
                 Tensor batch = Tensor.FromValues(test.Features.AsSpan(start * test.ExampleSize, count * test.ExampleSize), [count, .. test.ExampleShape]);
-                predicted = ArgMaxRows(network.Forward(w, batch));
+                predicted = network.Forward(w, batch).ArgMaxRows();
             }
 
             for (int i = 0; i < count; i++)
@@ -230,18 +230,4 @@ public static class Evaluation
     /// <summary>Held-out random initialisations for evaluation: independent of the ones used while distilling.</summary>
     public static Func<int, float[]> RandomInitializations(Network network, InitScheme scheme, int seed) =>
         i => Initialization.Draw(network, scheme, Seeds.Random(seed, Seeds.Stream.Evaluation, i));
-
-    /// <summary>The index of the largest value in each row of a [rows, columns] tensor.</summary>
-    public static int[] ArgMaxRows(Tensor logits)
-    {
-        int rows = logits.Dim(0), columns = logits.Dim(1);
-        var result = new int[rows];
-        ReadOnlySpan<float> values = logits.Data;
-        for (int r = 0; r < rows; r++)
-        {
-            result[r] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values.Slice(r * columns, columns));
-        }
-
-        return result;
-    }
 }

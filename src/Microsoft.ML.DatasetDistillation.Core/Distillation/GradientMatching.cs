@@ -117,7 +117,7 @@ internal sealed class GradientMatchingObjective(Network network, LabeledExamples
 
             DistilledDataset current = SnapshotOf(
                 Parameters.SelectMany(s => s.ToArray()).ToArray(), [.. Enumerable.Repeat(options.NetworkLearningRate, innerLoop)], null);
-            weights = Tensor.Wrap(Evaluation.TrainWithMinibatches(Network, current, weights.ToArray(), training, random), Network.ParameterCount);
+            weights = Tensor.FromArray(Evaluation.TrainWithMinibatches(Network, current, weights.ToArray(), training, random), Network.ParameterCount);
         }
     }
 

@@ -53,7 +53,7 @@ internal abstract class MatchingObjective : DistillationObjective
                 Initialization.FillNormal(values, 1f, random);
             }
 
-            synthetic[c] = Tensor.Wrap(values, [options.ExamplesPerClass, .. real.ExampleShape]).RequireGrad();
+            synthetic[c] = Tensor.FromArray(values, [options.ExamplesPerClass, .. real.ExampleShape]).RequireGrad();
         }
     }
 
@@ -98,7 +98,7 @@ internal abstract class MatchingObjective : DistillationObjective
     protected Tensor RealBatch(int c, Random random)
     {
         int[] picks = Baselines.DistinctPicks(byClass[c], Math.Min(options.RealBatchPerClass, byClass[c].Length), random);
-        return Tensor.Wrap(Real.Gather(picks).Features, [picks.Length, .. Real.ExampleShape]);
+        return Tensor.FromArray(Real.Gather(picks).Features, [picks.Length, .. Real.ExampleShape]);
     }
 
     /// <summary>One siamese augmentation per class, for the real and the synthetic batch alike; null without augmentation.</summary>
@@ -107,7 +107,7 @@ internal abstract class MatchingObjective : DistillationObjective
         : null;
 
     /// <summary>A freshly drawn network θ.</summary>
-    protected Tensor DrawNetwork(Random random) => Tensor.Wrap(Initialization.Draw(Network, options.InitScheme, random), Network.ParameterCount);
+    protected Tensor DrawNetwork(Random random) => Tensor.FromArray(Initialization.Draw(Network, options.InitScheme, random), Network.ParameterCount);
 
     /// <summary>The classes' real indices.</summary>
     protected int[][] ByClass => byClass;

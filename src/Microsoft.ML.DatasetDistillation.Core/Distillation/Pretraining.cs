@@ -22,7 +22,7 @@ public static class Pretraining
         ArgumentNullException.ThrowIfNull(data);
         ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        Tensor weights = Tensor.Wrap(Initialization.Draw(network, scheme, Seeds.Random(seed, Seeds.Stream.Initialization, int.MaxValue)), network.ParameterCount).RequireGrad();
+        Tensor weights = Tensor.FromArray(Initialization.Draw(network, scheme, Seeds.Random(seed, Seeds.Stream.Initialization, int.MaxValue)), network.ParameterCount).RequireGrad();
         var adam = new Adam([weights], learningRate);
         var batches = new RealBatches(data.Count, Math.Min(batchSize, data.Count), seed);
         for (int iteration = 0; iteration < epochs * batches.PerEpoch; iteration++)
@@ -30,7 +30,7 @@ public static class Pretraining
             cancellationToken.ThrowIfCancellationRequested();
             var (_, indices) = batches.Batch(iteration);
             var (features, labels) = data.Gather(indices);
-            Tensor loss = Tensor.CrossEntropy(network.Forward(weights, Tensor.Wrap(features, [indices.Length, .. data.ExampleShape])), labels);
+            Tensor loss = Tensor.CrossEntropy(network.Forward(weights, Tensor.FromArray(features, [indices.Length, .. data.ExampleShape])), labels);
             Tensor gradient = Autograd.Grad(loss, [weights])[0];
             using (Autograd.NoGrad())
             {

@@ -62,20 +62,21 @@ internal sealed class UnrolledObjective : DistillationObjective
         targets = new Tensor[options.Steps];
         for (int s = 0; s < options.Steps; s++)
         {
-            data[s] = Tensor.Zeros(stepShape).RequireGrad();
+            var start = new float[perStep * real.ExampleSize];
+            if (realStart is null)
+            {
+                Initialization.FillNormal(start, 1f, random);
+            }
+            else
+            {
+                realStart.AsSpan(s * start.Length, start.Length).CopyTo(start);
+            }
+
+            data[s] = Tensor.FromArray(start, stepShape).RequireGrad();
             targets[s] = Tensor.OneHot(stepClasses, real.ClassCount);
             if (options.LearnLabels)
             {
                 targets[s].RequireGrad();
-            }
-
-            if (realStart is null)
-            {
-                Initialization.FillNormal(data[s].Data, 1f, random);
-            }
-            else
-            {
-                realStart.AsSpan(s * perStep * real.ExampleSize, perStep * real.ExampleSize).CopyTo(data[s].Data);
             }
         }
 
@@ -118,13 +119,13 @@ internal sealed class UnrolledObjective : DistillationObjective
     {
         var (_, indices) = batches.Batch(iteration);
         var (features, batchLabels) = Real.Gather(indices);
-        Tensor realBatch = Tensor.Wrap(features, [indices.Length, .. Real.ExampleShape]);
+        Tensor realBatch = Tensor.FromArray(features, [indices.Length, .. Real.ExampleShape]);
 
         var gradients = new Tensor[Parameters.Length];
         double loss = 0;
         for (int k = 0; k < options.NetworksPerIteration; k++)
         {
-            Tensor w0 = Tensor.Wrap(SampleInitialWeights(iteration, k), Network.ParameterCount);
+            Tensor w0 = Tensor.FromArray(SampleInitialWeights(iteration, k), Network.ParameterCount);
             (double networkLoss, Tensor[] networkGradients) = Hypergradient(w0, realBatch, batchLabels);
             loss += networkLoss / options.NetworksPerIteration;
             for (int i = 0; i < gradients.Length; i++)

@@ -9,7 +9,7 @@ namespace Microsoft.ML.DatasetDistillation.Optimizers;
 public sealed class Adam : IStatefulOptimizer
 {
     private readonly Tensor[] parameters;
-    private readonly float[][] firstMoments, secondMoments;
+    private readonly Tensor[] firstMoments, secondMoments;
     private readonly float[] rateScales;
 
     /// <summary>Creates the optimiser for <paramref name="parameters"/> (leaves, updated in place).</summary>
@@ -30,8 +30,8 @@ public sealed class Adam : IStatefulOptimizer
             throw new ArgumentException($"Adam needs one positive rate scale per parameter ({this.parameters.Length}), but got [{string.Join(", ", this.rateScales)}].", nameof(rateScales));
         }
 
-        firstMoments = this.parameters.Select(p => new float[p.Length]).ToArray();
-        secondMoments = this.parameters.Select(p => new float[p.Length]).ToArray();
+        firstMoments = this.parameters.Select(Tensor.StateFor).ToArray();
+        secondMoments = this.parameters.Select(Tensor.StateFor).ToArray();
         LearningRate = learningRate;
         Beta1 = beta1;
         Beta2 = beta2;
@@ -53,8 +53,8 @@ public sealed class Adam : IStatefulOptimizer
     /// <summary>Steps taken so far.</summary>
     public int StepCount { get; private set; }
 
-    /// <summary>The moment buffers, parameter by parameter: first moments, then second moments (for checkpoints).</summary>
-    public IReadOnlyList<float[]> State => [.. firstMoments, .. secondMoments];
+    /// <summary>Copies of the moments, parameter by parameter: first moments, then second moments (for checkpoints).</summary>
+    public IReadOnlyList<float[]> State => [.. firstMoments.Select(m => m.ToArray()), .. secondMoments.Select(v => v.ToArray())];
 
     /// <summary>Restores moments and step count saved from <see cref="State"/> and <see cref="StepCount"/>.</summary>
     public void Restore(IReadOnlyList<float[]> state, int stepCount)
@@ -87,31 +87,23 @@ public sealed class Adam : IStatefulOptimizer
         float stepSize = LearningRate / correction1, rootCorrection2 = MathF.Sqrt(correction2);
         for (int i = 0; i < parameters.Length; i++)
         {
-            Span<float> p = parameters[i].Data, m = firstMoments[i], v = secondMoments[i];
-            ReadOnlySpan<float> g = gradients[i].Data;
-            if (g.Length != p.Length)
+            if (gradients[i].Length != parameters[i].Length)
             {
-                throw new ArgumentException($"Gradient {i} has {g.Length} elements but its parameter has {p.Length}.", nameof(gradients));
+                throw new ArgumentException($"Gradient {i} has {gradients[i].Length} elements but its parameter has {parameters[i].Length}.", nameof(gradients));
             }
 
             // m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  p ← p − (s·lr/c₁)·m / (√v/√c₂ + ε), s the parameter's rate scale
-            float parameterStep = stepSize * rateScales[i];
-            for (int j = 0; j < p.Length; j++)
-            {
-                m[j] = Beta1 * m[j] + (1f - Beta1) * g[j];
-                v[j] = Beta2 * v[j] + (1f - Beta2) * g[j] * g[j];
-                p[j] -= parameterStep * m[j] / (MathF.Sqrt(v[j]) / rootCorrection2 + Epsilon);
-            }
+            Tensor.AdamUpdate(parameters[i], gradients[i], firstMoments[i], secondMoments[i], Beta1, Beta2, stepSize * rateScales[i], rootCorrection2, Epsilon);
         }
     }
 
-    private static void CopyChecked(float[] source, float[] target)
+    private static void CopyChecked(float[] source, Tensor target)
     {
         if (source.Length != target.Length)
         {
             throw new ArgumentException($"Adam state buffer has {source.Length} elements but {target.Length} are needed.");
         }
 
-        source.CopyTo(target, 0);
+        target.CopyFrom(source);
     }
 }

@@ -10,7 +10,7 @@ namespace Microsoft.ML.DatasetDistillation.Optimizers;
 public sealed class MomentumSgd : IStatefulOptimizer
 {
     private readonly Tensor[] parameters;
-    private readonly float[][] velocities;
+    private readonly Tensor[] velocities;
 
     /// <summary>Creates the optimiser for <paramref name="parameters"/> (leaves, updated in place).</summary>
     /// <param name="parameters">The leaves to update.</param>
@@ -30,7 +30,7 @@ public sealed class MomentumSgd : IStatefulOptimizer
         }
 
         this.parameters = [.. parameters];
-        velocities = this.parameters.Select(p => new float[p.Length]).ToArray();
+        velocities = this.parameters.Select(Tensor.StateFor).ToArray();
         LearningRate = learningRate;
         Momentum = momentum;
         WeightDecay = weightDecay;
@@ -48,8 +48,8 @@ public sealed class MomentumSgd : IStatefulOptimizer
     /// <summary>Steps taken so far.</summary>
     public int StepCount { get; private set; }
 
-    /// <summary>The velocity of every parameter (for checkpoints).</summary>
-    public IReadOnlyList<float[]> State => velocities;
+    /// <summary>Copies of the velocity of every parameter (for checkpoints).</summary>
+    public IReadOnlyList<float[]> State => [.. velocities.Select(v => v.ToArray())];
 
     /// <summary>Restores velocities saved from <see cref="State"/> and the step count.</summary>
     public void Restore(IReadOnlyList<float[]> state, int stepCount)
@@ -61,7 +61,7 @@ public sealed class MomentumSgd : IStatefulOptimizer
 
         for (int i = 0; i < parameters.Length; i++)
         {
-            state[i].CopyTo(velocities[i], 0);
+            velocities[i].CopyFrom(state[i]);
         }
 
         StepCount = stepCount;
@@ -78,20 +78,12 @@ public sealed class MomentumSgd : IStatefulOptimizer
         StepCount++;
         for (int i = 0; i < parameters.Length; i++)
         {
-            Span<float> p = parameters[i].Data, v = velocities[i];
-            ReadOnlySpan<float> g = gradients[i].Data;
-            if (g.Length != p.Length)
+            if (gradients[i].Length != parameters[i].Length)
             {
-                throw new ArgumentException($"Gradient {i} has {g.Length} elements but its parameter has {p.Length}.", nameof(gradients));
+                throw new ArgumentException($"Gradient {i} has {gradients[i].Length} elements but its parameter has {parameters[i].Length}.", nameof(gradients));
             }
 
-            for (int j = 0; j < p.Length; j++)
-            {
-                // Without decay the gradient is taken as it is (not g + 0·p), so the bits do not depend on the decay's presence.
-                float d = WeightDecay == 0f ? g[j] : g[j] + WeightDecay * p[j];
-                v[j] = Momentum * v[j] + d;
-                p[j] -= LearningRate * v[j];
-            }
+            Tensor.MomentumUpdate(parameters[i], gradients[i], velocities[i], Momentum, WeightDecay, LearningRate);
         }
     }
 }

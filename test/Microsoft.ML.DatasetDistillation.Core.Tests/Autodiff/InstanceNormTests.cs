@@ -9,7 +9,7 @@ public sealed class InstanceNormTests
     public void EachSampleAndChannelGetsTheShiftAsMeanAndTheScaleAsDeviation()
     {
         float[] values = GradientChecker.RandomValues(new Random(1), 2 * 3 * 4 * 5, -3f, 5f);
-        Tensor x = Tensor.Wrap(values, 2, 3, 4, 5);
+        Tensor x = Tensor.FromArray(values, 2, 3, 4, 5);
 
         float[] y = Tensor.InstanceNorm(x, Tensor.FromValues([1f, 2f, 0.5f], 3), Tensor.FromValues([0f, -1f, 3f], 3), epsilon: 1e-6f).ToArray();
 

@@ -20,8 +20,8 @@ public sealed class HypergradientTests
             Steps = 2, Epochs = 2, RealBatchSize = 40, InitialStepLearningRate = 0.3f, Initialization = InitializationMode.Fixed, Seed = 3, LearnLabels = learnLabels,
         };
         var distiller = new DatasetDistiller(network, real, options);
-        Tensor w0 = Tensor.Wrap(distiller.FixedWeights!, network.ParameterCount);
-        Tensor realBatch = Tensor.Wrap(real.Features, [real.Count, 1, 6, 6]);
+        Tensor w0 = Tensor.FromArray(distiller.FixedWeights!, network.ParameterCount);
+        Tensor realBatch = Tensor.FromArray(real.Features, [real.Count, 1, 6, 6]);
         Tensor[] parameters = distiller.Parameters;
 
         (double _, Tensor[] analytic) = ((UnrolledObjective)distiller.Objective).Hypergradient(w0, realBatch, real.Labels);

@@ -17,8 +17,8 @@ public sealed class ConvNetTests
         Assert.AreEqual(expected, network.ParameterCount);
         Assert.AreEqual(1152, network.EmbeddingSize);
 
-        Tensor weights = Tensor.Wrap(Initialization.Draw(network, InitScheme.PyTorchDefault, new Random(1)), network.ParameterCount);
-        Tensor batch = Tensor.Wrap(GradientChecker.RandomValues(new Random(2), 2 * 28 * 28), 2, 1, 28, 28);
+        Tensor weights = Tensor.FromArray(Initialization.Draw(network, InitScheme.PyTorchDefault, new Random(1)), network.ParameterCount);
+        Tensor batch = Tensor.FromArray(GradientChecker.RandomValues(new Random(2), 2 * 28 * 28), 2, 1, 28, 28);
         CollectionAssert.AreEqual(new[] { 2, 10 }, network.Forward(weights, batch).Shape.ToArray());
         CollectionAssert.AreEqual(new[] { 2, 1152 }, network.Embed(weights, batch).Shape.ToArray());
     }

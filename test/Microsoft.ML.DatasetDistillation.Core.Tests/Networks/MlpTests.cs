@@ -17,8 +17,8 @@ public sealed class MlpTests
 
         float[] values = Initialization.Draw(overVectors, InitScheme.XavierNormal, new Random(1));
         float[] pixels = GradientChecker.RandomValues(new Random(2), 2 * 16);
-        float[] fromImages = overImages.Forward(Tensor.Wrap(values, values.Length), Tensor.Wrap(pixels, 2, 1, 4, 4)).ToArray();
-        float[] fromVectors = overVectors.Forward(Tensor.Wrap(values, values.Length), Tensor.Wrap(pixels, 2, 16)).ToArray();
+        float[] fromImages = overImages.Forward(Tensor.FromArray(values, values.Length), Tensor.FromArray(pixels, 2, 1, 4, 4)).ToArray();
+        float[] fromVectors = overVectors.Forward(Tensor.FromArray(values, values.Length), Tensor.FromArray(pixels, 2, 16)).ToArray();
         CollectionAssert.AreEqual(fromVectors, fromImages);
     }
 }
