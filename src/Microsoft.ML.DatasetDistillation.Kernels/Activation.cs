@@ -4,7 +4,7 @@ using System.Numerics.Tensors;
 namespace Microsoft.ML.DatasetDistillation.Kernels;
 
 /// <summary>Element-wise activation kernels that System.Numerics.Tensors.TensorPrimitives does not provide.</summary>
-public static class Activation
+internal static class Activation
 {
     /// <summary>Elements per thread below which splitting a memory-bound pass across threads costs more than it saves.</summary>
     private const int MinParallelChunk = 1 << 17;

@@ -6,7 +6,7 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// Per-channel bias kernels on data laid out as [outer, channels, inner]: [N, F] rows have inner = 1,
 /// NCHW images have inner = H·W.
 /// </summary>
-public static class Bias
+internal static class Bias
 {
     /// <summary>Elements per thread below which splitting a memory-bound pass across threads costs more than it saves.</summary>
     private const int MinParallelChunk = 1 << 17;

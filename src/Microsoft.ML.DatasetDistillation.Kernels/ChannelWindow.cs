@@ -5,7 +5,7 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// <summary>
 /// Sums over a sliding window of neighbouring channels, the reduction inside local response normalisation.
 /// </summary>
-public static unsafe class ChannelWindow
+internal static unsafe class ChannelWindow
 {
     /// <summary>Elements a thread must add before a second thread pays for its hand-off.</summary>
     private const long MinParallelWork = 1L << 18;

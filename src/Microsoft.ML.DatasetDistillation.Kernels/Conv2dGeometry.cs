@@ -4,7 +4,7 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// The sizes of one 2-D convolution over NCHW data: input [Batch, InChannels, Height, Width],
 /// weights [OutChannels, InChannels, KernelHeight, KernelWidth], output [Batch, OutChannels, OutHeight, OutWidth].
 /// </summary>
-public readonly record struct Conv2dGeometry(
+internal record struct Conv2dGeometry(
     int Batch, int InChannels, int Height, int Width,
     int OutChannels, int KernelHeight, int KernelWidth,
     int StrideHeight = 1, int StrideWidth = 1, int PadHeight = 0, int PadWidth = 0)
@@ -20,7 +20,7 @@ public readonly record struct Conv2dGeometry(
 /// The sizes of one 2-D pooling over NCHW data: input [Batch, Channels, Height, Width],
 /// output [Batch, Channels, OutHeight, OutWidth].
 /// </summary>
-public readonly record struct Pool2dGeometry(
+internal record struct Pool2dGeometry(
     int Batch, int Channels, int Height, int Width,
     int KernelHeight, int KernelWidth, int StrideHeight, int StrideWidth, int PadHeight = 0, int PadWidth = 0)
 {

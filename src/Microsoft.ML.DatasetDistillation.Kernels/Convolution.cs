@@ -18,7 +18,7 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// <see cref="KernelParallel.MaxThreads"/>: images are independent in the first two kernels, and the batch sum
 /// of the third runs over chunks and groups fixed by the geometry alone, added in group order.
 /// </remarks>
-public static unsafe class Convolution
+internal static unsafe class Convolution
 {
     /// <summary>Multiply-adds a thread must get before a second one pays for its hand-off (≈15 µs of work).</summary>
     private const long MinParallelWork = 1L << 20;

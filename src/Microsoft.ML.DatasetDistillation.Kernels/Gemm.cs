@@ -10,7 +10,7 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// <see cref="KernelParallel.MaxThreads"/> is: threads split C along the micro-tile grid and every element's
 /// k-sum is accumulated in the same order; the path depends on the sizes alone.
 /// </remarks>
-public static partial class Gemm
+internal static partial class Gemm
 {
     /// <summary>Up to this many multiply-adds the direct path beats packing whatever the shape (measured on Zen 5).</summary>
     private const long SmallPathMaxMultiplyAdds = 32 * 32 * 32;

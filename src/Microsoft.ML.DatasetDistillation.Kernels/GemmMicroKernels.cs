@@ -9,7 +9,7 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// MR values per k step, the B panel NR values per k step (64-byte aligned). Each C element's sum runs over p
 /// in order, in one accumulator lane, so the result does not depend on where the tile sits.
 /// </summary>
-public static partial class Gemm
+internal static partial class Gemm
 {
     /// <summary>6×16 tile in 12 Vector256 accumulators; per k step 2 loads of B, 6 broadcasts of A, 12 FMAs.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

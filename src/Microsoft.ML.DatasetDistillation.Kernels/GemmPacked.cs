@@ -11,7 +11,7 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// so the micro-kernel always computes a full tile. The hot loops are marked AggressiveOptimization because
 /// their unoptimised first-tier code is many times slower and a single large multiply would run in it.
 /// </summary>
-public static partial class Gemm
+internal static partial class Gemm
 {
     /// <summary>Rows of a micro-tile: 6 rows × 2 vectors of 8 use 12 of the 16 AVX2 registers as accumulators.</summary>
     internal const int MR = 6;

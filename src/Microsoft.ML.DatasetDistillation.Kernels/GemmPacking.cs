@@ -10,7 +10,7 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// paths transpose 8-float blocks in registers, the portable path copies one source row at a time (stepping
 /// through several rows element by element would, with power-of-two strides, thrash a single L1 set).
 /// </summary>
-public static partial class Gemm
+internal static partial class Gemm
 {
     /// <summary>
     /// Packs op(A)[ic..ic+mc, pc..pc+kc] into MR-row micro-panels: panel by panel, for each p the MR values

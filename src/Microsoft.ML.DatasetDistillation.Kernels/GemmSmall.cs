@@ -10,7 +10,7 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// are enough columns; otherwise entries of C as dot products of rows of op(A) and columns of op(B), vectorised
 /// along k, copying out whichever of the two is not contiguous (cheap: these problems are small).
 /// </summary>
-public static partial class Gemm
+internal static partial class Gemm
 {
     [ThreadStatic]
     private static float[]? transposedABuffer;

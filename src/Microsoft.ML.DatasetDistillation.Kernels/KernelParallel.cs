@@ -10,7 +10,7 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// (an <see cref="AsyncLocal{T}"/>, so it follows the run into the tasks and parallel loops it starts), and two runs
 /// on different threads may use different limits at the same time.
 /// </remarks>
-public static class KernelParallel
+internal static class KernelParallel
 {
     private static readonly AsyncLocal<int> scopedMaxThreads = new();
 

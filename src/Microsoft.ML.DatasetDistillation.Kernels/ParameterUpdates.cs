@@ -1,7 +1,7 @@
 namespace Microsoft.ML.DatasetDistillation.Kernels;
 
 /// <summary>Optimisers' in-place updates of one parameter and its state, fused into one pass with no temporaries.</summary>
-public static class ParameterUpdates
+internal static class ParameterUpdates
 {
     /// <summary>
     /// Adam with PyTorch's bias correction and ε placement: m ← β₁m + (1−β₁)g; v ← β₂v + (1−β₂)g²;

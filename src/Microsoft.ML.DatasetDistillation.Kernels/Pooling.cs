@@ -10,7 +10,7 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// <see cref="KernelParallel.MaxThreads"/>. Padding must be at most half the kernel (as in PyTorch), so every
 /// window holds at least one input element.
 /// </summary>
-public static unsafe class Pooling
+internal static unsafe class Pooling
 {
     /// <summary>Window elements a thread must visit before a second thread pays for its hand-off (≈50 µs).</summary>
     private const long MinParallelWork = 1L << 16;

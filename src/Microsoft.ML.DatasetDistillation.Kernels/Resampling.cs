@@ -6,7 +6,7 @@ namespace Microsoft.ML.DatasetDistillation.Kernels;
 /// holds either one map for every sample or one map per sample (tables laid end to end); every channel of a sample
 /// uses the same map. Translations, flips and bilinear affine warps (scale, rotation) are all such maps.
 /// </summary>
-public static class Resampling
+internal static class Resampling
 {
     /// <summary>Overwrites <paramref name="output"/> [N, C, outPixels] with the resampled <paramref name="input"/> [N, C, inPixels].</summary>
     /// <exception cref="ArgumentException">A span length does not match the sizes.</exception>

@@ -3,7 +3,7 @@ using System.Numerics.Tensors;
 namespace Microsoft.ML.DatasetDistillation.Kernels;
 
 /// <summary>Kernels over the rows of a row-major [rows, columns] matrix.</summary>
-public static class Rows
+internal static class Rows
 {
     /// <summary>output[r, :] = input[r, :] − log Σ exp(input[r, :]), computed stably.</summary>
     public static void LogSoftmax(int rows, int columns, ReadOnlySpan<float> input, Span<float> output)

@@ -85,7 +85,7 @@ public sealed record DsaOptions
 /// <param name="Values">Per sample: Color (brightness shift, saturation factor, contrast factor); Crop (row shift,
 /// column shift); Cutout (first row, first column, last row, last column, inclusive); Flip (1 to mirror, 0 not); Scale
 /// (x factor, y factor); Rotate (angle in radians).</param>
-public sealed record DsaParameters(DsaTransform Transform, int Samples, float[] Values)
+internal sealed record DsaParameters(DsaTransform Transform, int Samples, float[] Values)
 {
     /// <summary>How many values each sample holds for <paramref name="transform"/>.</summary>
     public static int ValuesPerSample(DsaTransform transform) => transform switch
@@ -103,7 +103,7 @@ public sealed record DsaParameters(DsaTransform Transform, int Samples, float[] 
 /// for fixed parameters, so gradients flow through them to synthetic images, drawn once and applied alike to a real and
 /// a synthetic batch.
 /// </summary>
-public static class SiameseAugmentation
+internal static class SiameseAugmentation
 {
     /// <summary>
     /// Draws a transformation among <paramref name="options"/>' strategy and its values for images of

@@ -5,7 +5,7 @@ namespace Microsoft.ML.DatasetDistillation.Autodiff;
 /// (its taps; a source of −1 reads zero). One map may serve every sample of a batch, or the map may hold one table per
 /// sample. <see cref="Tensor.Resample"/> applies it; integer translations, flips and bilinear affine warps are built here.
 /// </summary>
-public sealed class ResamplingMap
+internal sealed class ResamplingMap
 {
     /// <summary>Creates a map from its tap table: <paramref name="sources"/> and <paramref name="weights"/> hold
     /// <paramref name="taps"/> entries per output pixel, row-major, for one sample or for each of <paramref name="samples"/>.</summary>

@@ -10,7 +10,7 @@ public sealed partial class Tensor
     /// [N, C, OH, OW]. The map is a constant, so the op is linear in <paramref name="x"/>: its backward rule is the
     /// transposed map, whose own backward rule is the map again.
     /// </summary>
-    public static Tensor Resample(Tensor x, ResamplingMap map)
+    internal static Tensor Resample(Tensor x, ResamplingMap map)
     {
         CheckResampling(x.shape, map, map.InHeight, map.InWidth, "input");
         Tensor y = Uninitialized(x.shape[0], x.shape[1], map.OutHeight, map.OutWidth);

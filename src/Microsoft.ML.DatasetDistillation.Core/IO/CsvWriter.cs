@@ -4,7 +4,7 @@ using System.Text;
 namespace Microsoft.ML.DatasetDistillation.IO;
 
 /// <summary>Writes numeric tables as CSV (comma-separated, invariant culture, "\n" line ends, UTF-8 without BOM).</summary>
-public static class CsvWriter
+internal static class CsvWriter
 {
     /// <summary>
     /// Writes a header and rows of numbers to a file. The file is written under a temporary name and moved

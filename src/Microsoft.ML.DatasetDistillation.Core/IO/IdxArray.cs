@@ -1,7 +1,7 @@
 namespace Microsoft.ML.DatasetDistillation.IO;
 
 /// <summary>The contents of an IDX file of unsigned bytes: its dimensions and its values in row-major order.</summary>
-public sealed class IdxArray
+internal sealed class IdxArray
 {
     /// <summary>Creates an array from its dimensions and values.</summary>
     /// <param name="dimensions">The size of each dimension, outermost first.</param>

@@ -7,7 +7,7 @@ namespace Microsoft.ML.DatasetDistillation.IO;
 /// Reads files in the IDX format used by MNIST: two zero bytes, a data-type byte, a dimension count, one
 /// big-endian 32-bit size per dimension, then the values in row-major order. Files may be gzipped.
 /// </summary>
-public static class IdxReader
+internal static class IdxReader
 {
     /// <summary>The IDX data-type code for unsigned bytes, the only type this reader returns.</summary>
     public const byte UnsignedByteType = 0x08;

@@ -4,7 +4,7 @@ namespace Microsoft.ML.DatasetDistillation.IO;
 /// Lays images out in a grid and renders it as one 8-bit image, for figures such as one row per distillation
 /// step and one column per class. Cells are separated by white gap lines; there is no outer border.
 /// </summary>
-public static class ImageGrid
+internal static class ImageGrid
 {
     private const byte GapValue = 255;
 

@@ -1,7 +1,7 @@
 namespace Microsoft.ML.DatasetDistillation.IO;
 
 /// <summary>Which MNIST split to load.</summary>
-public enum MnistSplit
+internal enum MnistSplit
 {
     /// <summary>The 60,000 training images (train-*-ubyte files).</summary>
     Train,
@@ -11,7 +11,7 @@ public enum MnistSplit
 }
 
 /// <summary>Loads MNIST from its IDX files (raw or gzipped) and finds the copy the repository ships.</summary>
-public static class MnistDataset
+internal static class MnistDataset
 {
     /// <summary>The mean pixel value of the MNIST training set on a 0..1 scale, the standard normalisation constant.</summary>
     public const float Mean = 0.1307f;

@@ -1,7 +1,7 @@
 namespace Microsoft.ML.DatasetDistillation.IO;
 
 /// <summary>How <see cref="ImageGrid"/> maps float pixel values to bytes 0..255.</summary>
-public sealed class PixelScaling
+internal sealed class PixelScaling
 {
     private readonly float[]? mean;
     private readonly float[]? std;

@@ -5,7 +5,7 @@ using System.Text;
 namespace Microsoft.ML.DatasetDistillation.IO;
 
 /// <summary>The PNG colour types <see cref="PngWriter"/> writes, all at 8 bits per sample.</summary>
-public enum PngColorType
+internal enum PngColorType
 {
     /// <summary>One byte per pixel, 0 black to 255 white.</summary>
     Grayscale = 0,
@@ -18,7 +18,7 @@ public enum PngColorType
 /// A small PNG encoder: 8-bit grayscale or RGB, not interlaced, every row stored with filter type 0 (None)
 /// in a single zlib-compressed IDAT chunk.
 /// </summary>
-public static class PngWriter
+internal static class PngWriter
 {
     private static readonly byte[] Signature = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
 

@@ -1,7 +1,7 @@
 namespace Microsoft.ML.DatasetDistillation.IO;
 
 /// <summary>An 8-bit image ready to encode: row-major pixels, top row first, RGB interleaved.</summary>
-public sealed class RasterImage
+internal sealed class RasterImage
 {
     /// <summary>Creates an image from its pixels.</summary>
     /// <param name="pixels">Row-major pixels; kept, not copied. Length must be width × height × bytes per pixel.</param>
