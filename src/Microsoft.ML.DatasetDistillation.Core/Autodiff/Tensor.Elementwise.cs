@@ -1,6 +1,3 @@
-using Microsoft.ML.DatasetDistillation.Kernels;
-using static System.Numerics.Tensors.TensorPrimitives;
-
 namespace Microsoft.ML.DatasetDistillation.Autodiff;
 
 // Element-wise ops. Each forward sits beside its backward rule; the rules use only differentiable ops,
@@ -12,7 +9,7 @@ public sealed partial class Tensor
     {
         CheckSameShape(a, b, "+");
         Tensor y = Uninitialized(a.shape);
-        Add(a.Data, b.Data, y.Data);
+        Backend.Add(a, b, y);
         return Record("Add", [y], [a, b], (g, _) => [g[0], g[0]]);
     }
 
@@ -21,7 +18,7 @@ public sealed partial class Tensor
     {
         CheckSameShape(a, b, "-");
         Tensor y = Uninitialized(a.shape);
-        Subtract(a.Data, b.Data, y.Data);
+        Backend.Subtract(a, b, y);
         return Record("Subtract", [y], [a, b], (g, need) => [g[0], need[1] ? -g[0]! : null]);
     }
 
@@ -30,7 +27,7 @@ public sealed partial class Tensor
     {
         CheckSameShape(a, b, "*");
         Tensor y = Uninitialized(a.shape);
-        Multiply(a.Data, b.Data, y.Data);
+        Backend.Multiply(a, b, y);
         return Record("Multiply", [y], [a, b], (g, need) => [need[0] ? g[0]! * b : null, need[1] ? g[0]! * a : null]);
     }
 
@@ -41,7 +38,7 @@ public sealed partial class Tensor
     public static Tensor operator *(Tensor a, float factor)
     {
         Tensor y = Uninitialized(a.shape);
-        Multiply(a.Data, factor, y.Data);
+        Backend.Scale(a, factor, y);
         return Record("Scale", [y], [a], (g, _) => [g[0]! * factor]);
     }
 
@@ -52,7 +49,7 @@ public sealed partial class Tensor
     public static Tensor operator +(Tensor a, float constant)
     {
         Tensor y = Uninitialized(a.shape);
-        Add(a.Data, constant, y.Data);
+        Backend.AddConstant(a, constant, y);
         return Record("AddConstant", [y], [a], (g, _) => [g[0]]);
     }
 
@@ -65,7 +62,7 @@ public sealed partial class Tensor
         }
 
         Tensor y = Uninitialized(a.shape);
-        Multiply(a.Data, scalar.Item(), y.Data);
+        Backend.Scale(a, scalar, y);
         return Record("MultiplyByScalar", [y], [a, scalar], (g, need) =>
             [need[0] ? MultiplyByScalar(g[0]!, scalar) : null, need[1] ? Sum(g[0]! * a).Reshape(scalar.shape) : null]);
     }
@@ -73,7 +70,8 @@ public sealed partial class Tensor
     /// <summary>The sum of all elements, as a scalar.</summary>
     public static Tensor Sum(Tensor a)
     {
-        Tensor y = Scalar(System.Numerics.Tensors.TensorPrimitives.Sum(a.Data));
+        Tensor y = Uninitialized();
+        Backend.Sum(a, y);
         int[] inputShape = a.shape;
         return Record("Sum", [y], [a], (g, _) => [Expand(g[0]!, inputShape)]);
     }
@@ -90,7 +88,7 @@ public sealed partial class Tensor
         }
 
         Tensor y = Uninitialized(shape);
-        y.Data.Fill(scalar.Item());
+        Backend.Fill(scalar, y);
         int[] scalarShape = scalar.shape;
         return Record("Expand", [y], [scalar], (g, _) => [Sum(g[0]!).Reshape(scalarShape)]);
     }
@@ -99,7 +97,7 @@ public sealed partial class Tensor
     public static Tensor Relu(Tensor x)
     {
         Tensor y = Uninitialized(x.shape);
-        Activation.Relu(x.Data, y.Data);
+        Backend.Relu(x, y);
         return Record("Relu", [y], [x], (g, _) => [WherePositive(x, g[0]!)]);
     }
 
@@ -110,7 +108,7 @@ public sealed partial class Tensor
     private static Tensor WherePositive(Tensor condition, Tensor values)
     {
         Tensor y = Uninitialized(values.shape);
-        Activation.WherePositive(condition.Data, values.Data, y.Data);
+        Backend.WherePositive(condition, values, y);
         return Record("WherePositive", [y], [values], (g, _) => [WherePositive(condition, g[0]!)]);
     }
 
@@ -118,7 +116,7 @@ public sealed partial class Tensor
     public static Tensor Tanh(Tensor x)
     {
         Tensor y = Uninitialized(x.shape);
-        System.Numerics.Tensors.TensorPrimitives.Tanh(x.Data, y.Data);
+        Backend.Tanh(x, y);
         return Record("Tanh", [y], [x], (g, _) => [g[0]! * ((y * y) * -1f + 1f)]);
     }
 
@@ -126,7 +124,7 @@ public sealed partial class Tensor
     public static Tensor Sigmoid(Tensor x)
     {
         Tensor y = Uninitialized(x.shape);
-        System.Numerics.Tensors.TensorPrimitives.Sigmoid(x.Data, y.Data);
+        Backend.Sigmoid(x, y);
         return Record("Sigmoid", [y], [x], (g, _) => [g[0]! * (y * (y * -1f + 1f))]);
     }
 
@@ -134,7 +132,7 @@ public sealed partial class Tensor
     public static Tensor Softplus(Tensor x)
     {
         Tensor y = Uninitialized(x.shape);
-        Activation.Softplus(x.Data, y.Data);
+        Backend.Softplus(x, y);
         return Record("Softplus", [y], [x], (g, _) => [g[0]! * Sigmoid(x)]);
     }
 
@@ -142,7 +140,7 @@ public sealed partial class Tensor
     public static Tensor Exp(Tensor x)
     {
         Tensor y = Uninitialized(x.shape);
-        System.Numerics.Tensors.TensorPrimitives.Exp(x.Data, y.Data);
+        Backend.Exp(x, y);
         return Record("Exp", [y], [x], (g, _) => [g[0]! * y]);
     }
 
@@ -150,7 +148,7 @@ public sealed partial class Tensor
     public static Tensor Pow(Tensor x, float exponent)
     {
         Tensor y = Uninitialized(x.shape);
-        System.Numerics.Tensors.TensorPrimitives.Pow(x.Data, exponent, y.Data);
+        Backend.Pow(x, exponent, y);
         return Record("Pow", [y], [x], (g, _) => [g[0]! * (Pow(x, exponent - 1f) * exponent)]);
     }
 

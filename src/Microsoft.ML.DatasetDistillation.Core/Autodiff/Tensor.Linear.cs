@@ -1,5 +1,3 @@
-using Microsoft.ML.DatasetDistillation.Kernels;
-
 namespace Microsoft.ML.DatasetDistillation.Autodiff;
 
 // Matrix products and per-channel bias.
@@ -27,7 +25,7 @@ public sealed partial class Tensor
         }
 
         Tensor y = Uninitialized(m, n);
-        Gemm.Multiply(transposeA, transposeB, m, n, k, 1f, a.Data, a.shape[1], b.Data, b.shape[1], 0f, y.Data, n);
+        Backend.MatMul(a, b, transposeA, transposeB, m, n, k, y);
 
         // C = op(A)·op(B): d op(A) = G·op(B)ᵀ and d op(B) = op(A)ᵀ·G, transposed back to how A and B are stored.
         return Record("MatMul", [y], [a, b], (g, need) =>
@@ -42,7 +40,7 @@ public sealed partial class Tensor
     {
         var (outer, channels, inner) = BiasLayout(x, bias.Length, bias.Rank == 1, "AddBias");
         Tensor y = Uninitialized(x.shape);
-        Bias.Add(outer, channels, inner, x.Data, bias.Data, y.Data);
+        Backend.AddBias(outer, channels, inner, x, bias, y);
         return Record("AddBias", [y], [x, bias], (g, need) => [g[0], need[1] ? SumToBias(g[0]!) : null]);
     }
 
@@ -51,7 +49,7 @@ public sealed partial class Tensor
     {
         var (outer, channels, inner) = BiasLayout(x, x.Rank > 1 ? x.shape[1] : -1, true, "SumToBias");
         Tensor y = Uninitialized(channels);
-        Bias.SumTo(outer, channels, inner, x.Data, y.Data);
+        Backend.SumToBias(outer, channels, inner, x, y);
         int[] inputShape = x.shape;
         return Record("SumToBias", [y], [x], (g, _) => [BroadcastBias(g[0]!, inputShape)]);
     }
@@ -61,7 +59,7 @@ public sealed partial class Tensor
     {
         Tensor y = Uninitialized(shape);
         var (outer, channels, inner) = BiasLayout(y, bias.Length, bias.Rank == 1, "BroadcastBias");
-        Bias.Broadcast(outer, channels, inner, bias.Data, y.Data);
+        Backend.BroadcastBias(outer, channels, inner, bias, y);
         return Record("BroadcastBias", [y], [bias], (g, _) => [SumToBias(g[0]!)]);
     }
 

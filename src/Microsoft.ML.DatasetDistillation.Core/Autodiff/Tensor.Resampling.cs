@@ -1,5 +1,3 @@
-using Microsoft.ML.DatasetDistillation.Kernels;
-
 namespace Microsoft.ML.DatasetDistillation.Autodiff;
 
 // Fixed linear resampling of image planes (translations, flips, affine warps) and its transpose.
@@ -14,7 +12,7 @@ public sealed partial class Tensor
     {
         CheckResampling(x.shape, map, map.InHeight, map.InWidth, "input");
         Tensor y = Uninitialized(x.shape[0], x.shape[1], map.OutHeight, map.OutWidth);
-        Resampling.Gather(x.shape[0], x.shape[1], map.InHeight * map.InWidth, map.OutHeight * map.OutWidth, map.Taps, map.Sources, map.Weights, x.Data, y.Data);
+        Backend.Resample(map, x, y);
         return Record("Resample", [y], [x], (g, _) => [ResampleTranspose(g[0]!, map)]);
     }
 
@@ -22,7 +20,7 @@ public sealed partial class Tensor
     {
         CheckResampling(outputGradient.shape, map, map.OutHeight, map.OutWidth, "gradient");
         Tensor dx = Uninitialized(outputGradient.shape[0], outputGradient.shape[1], map.InHeight, map.InWidth);
-        Resampling.Scatter(dx.shape[0], dx.shape[1], map.InHeight * map.InWidth, map.OutHeight * map.OutWidth, map.Taps, map.Sources, map.Weights, outputGradient.Data, dx.Data);
+        Backend.ResampleTranspose(map, outputGradient, dx);
         return Record("ResampleTranspose", [dx], [outputGradient], (g, _) => [Resample(g[0]!, map)]);
     }
 

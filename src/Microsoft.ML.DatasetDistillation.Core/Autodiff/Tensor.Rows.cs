@@ -1,5 +1,3 @@
-using Microsoft.ML.DatasetDistillation.Kernels;
-
 namespace Microsoft.ML.DatasetDistillation.Autodiff;
 
 // Ops along the last axis of a [rows, columns] matrix, and the losses built from them.
@@ -10,7 +8,7 @@ public sealed partial class Tensor
     {
         CheckMatrix(x, "LogSoftmax");
         Tensor y = Uninitialized(x.shape);
-        Rows.LogSoftmax(x.shape[0], x.shape[1], x.Data, y.Data);
+        Backend.LogSoftmax(x, y);
 
         // dx = g − softmax(x)·Σ_row g, with softmax = exp(y) kept differentiable.
         return Record("LogSoftmax", [y], [x], (g, _) => [g[0]! - Exp(y) * BroadcastRows(SumRows(g[0]!), x.shape[1])]);
@@ -21,7 +19,7 @@ public sealed partial class Tensor
     {
         CheckMatrix(x, "SumRows");
         Tensor y = Uninitialized(x.shape[0]);
-        Rows.Sum(x.shape[0], x.shape[1], x.Data, y.Data);
+        Backend.SumRows(x, y);
         int columns = x.shape[1];
         return Record("SumRows", [y], [x], (g, _) => [BroadcastRows(g[0]!, columns)]);
     }
@@ -35,7 +33,7 @@ public sealed partial class Tensor
         }
 
         Tensor y = Uninitialized(v.shape[0], columns);
-        Rows.Broadcast(v.shape[0], columns, v.Data, y.Data);
+        Backend.BroadcastRows(v, y);
         return Record("BroadcastRows", [y], [v], (g, _) => [SumRows(g[0]!)]);
     }
 
@@ -68,17 +66,16 @@ public sealed partial class Tensor
     public static Tensor OneHot(ReadOnlySpan<int> labels, int classes)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(classes, 1);
-        Tensor oneHot = Zeros(labels.Length, classes);
         for (int r = 0; r < labels.Length; r++)
         {
             if ((uint)labels[r] >= (uint)classes)
             {
                 throw new ArgumentOutOfRangeException(nameof(labels), $"Label {labels[r]} at row {r} is outside [0, {classes}).");
             }
-
-            oneHot.buffer[r * classes + labels[r]] = 1f;
         }
 
+        Tensor oneHot = Uninitialized(labels.Length, classes);
+        Backend.OneHot(labels, oneHot);
         return oneHot;
     }
 
@@ -97,7 +94,7 @@ public sealed partial class Tensor
     {
         CheckMatrix(this, "ArgMaxRows");
         var result = new int[shape[0]];
-        Rows.ArgMax(shape[0], shape[1], Data, result);
+        Backend.ArgMaxRows(this, result);
         return result;
     }
 

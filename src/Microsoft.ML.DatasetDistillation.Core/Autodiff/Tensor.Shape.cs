@@ -62,7 +62,7 @@ public sealed partial class Tensor
         var shapes = new int[parts.Count][];
         for (int i = 0; i < parts.Count; i++)
         {
-            parts[i].Data.CopyTo(y.Data.Slice(start));
+            Backend.Copy(parts[i], y, start);
             start += parts[i].Length;
             shapes[i] = parts[i].shape;
         }

@@ -15,7 +15,7 @@ public sealed partial class Tensor
     internal static Tensor Conv2dInputGradient(Tensor outputGradient, Tensor weights, Conv2dGeometry geometry)
     {
         Tensor dx = Uninitialized(geometry.Batch, geometry.InChannels, geometry.Height, geometry.Width);
-        Convolution.BackwardInput(geometry, outputGradient.Data, weights.Data, dx.Data);
+        Backend.Conv2dInputGradient(geometry, outputGradient, weights, dx);
 
         // Bilinear in (dy, w): its gradients are a forward convolution and a weight gradient.
         return Record("Conv2dInputGradient", [dx], [outputGradient, weights], (g, need) =>
@@ -29,7 +29,7 @@ public sealed partial class Tensor
     internal static Tensor Conv2dWeightGradient(Tensor x, Tensor outputGradient, Conv2dGeometry geometry)
     {
         Tensor dw = Uninitialized(geometry.OutChannels, geometry.InChannels, geometry.KernelHeight, geometry.KernelWidth);
-        Convolution.BackwardWeights(geometry, x.Data, outputGradient.Data, dw.Data);
+        Backend.Conv2dWeightGradient(geometry, x, outputGradient, dw);
         return Record("Conv2dWeightGradient", [dw], [x, outputGradient], (g, need) =>
         [
             need[0] ? Conv2dInputGradient(outputGradient, g[0]!, geometry) : null,
@@ -40,7 +40,7 @@ public sealed partial class Tensor
     private static Tensor Conv2d(Tensor x, Tensor weights, Conv2dGeometry geometry)
     {
         Tensor y = Uninitialized(geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth);
-        Convolution.Forward(geometry, x.Data, weights.Data, y.Data);
+        Backend.Conv2d(geometry, x, weights, y);
         return Record("Conv2d", [y], [x, weights], (g, need) =>
         [
             need[0] ? Conv2dInputGradient(g[0]!, weights, geometry) : null,
@@ -53,27 +53,29 @@ public sealed partial class Tensor
     {
         Pool2dGeometry geometry = PoolGeometry(x, kernel, stride < 0 ? kernel : stride, padding);
         Tensor y = Uninitialized(geometry.Batch, geometry.Channels, geometry.OutHeight, geometry.OutWidth);
-        int[] argmax = GC.AllocateUninitializedArray<int>(y.Length);
-        Pooling.MaxForward(geometry, x.Data, y.Data, argmax);
+        object positions = Backend.MaxPool(geometry, x, y);
 
         // Max pooling is piecewise linear: its gradient routes dy to the chosen positions, and that routing is linear.
-        return Record("MaxPool2d", [y], [x], (g, _) => [MaxPool2dAdjoint(g[0]!, argmax, geometry)]);
+        return Record("MaxPool2d", [y], [x], (g, _) => [MaxPool2dAdjoint(g[0]!, positions, geometry)]);
     }
 
-    /// <summary>Adds each output gradient into the input position its window chose: the adjoint of gathering by <paramref name="argmax"/>.</summary>
-    private static Tensor MaxPool2dAdjoint(Tensor outputGradient, int[] argmax, Pool2dGeometry geometry)
+    /// <summary>
+    /// Adds each output gradient into the input position its window chose (the backend's record of them,
+    /// <paramref name="positions"/>): the adjoint of gathering by those positions.
+    /// </summary>
+    private static Tensor MaxPool2dAdjoint(Tensor outputGradient, object positions, Pool2dGeometry geometry)
     {
         Tensor dx = Uninitialized(geometry.Batch, geometry.Channels, geometry.Height, geometry.Width);
-        Pooling.MaxBackward(geometry, outputGradient.Data, argmax, dx.Data);
-        return Record("MaxPool2dAdjoint", [dx], [outputGradient], (g, _) => [GatherByArgmax(g[0]!, argmax, geometry)]);
+        Backend.MaxPoolAdjoint(geometry, outputGradient, positions, dx);
+        return Record("MaxPool2dAdjoint", [dx], [outputGradient], (g, _) => [GatherByPositions(g[0]!, positions, geometry)]);
     }
 
-    /// <summary>y[i] = source[argmax[i]], shaped as the pooled output.</summary>
-    private static Tensor GatherByArgmax(Tensor source, int[] argmax, Pool2dGeometry geometry)
+    /// <summary>y[i] = source[the position output i chose], shaped as the pooled output.</summary>
+    private static Tensor GatherByPositions(Tensor source, object positions, Pool2dGeometry geometry)
     {
         Tensor y = Uninitialized(geometry.Batch, geometry.Channels, geometry.OutHeight, geometry.OutWidth);
-        Pooling.GatherByArgmax(source.Data, argmax, y.Data);
-        return Record("GatherByArgmax", [y], [source], (g, _) => [MaxPool2dAdjoint(g[0]!, argmax, geometry)]);
+        Backend.GatherByPositions(source, positions, y);
+        return Record("GatherByPositions", [y], [source], (g, _) => [MaxPool2dAdjoint(g[0]!, positions, geometry)]);
     }
 
     /// <summary>Average pooling over NCHW windows; padding counts as zeros and the divisor is the window size.</summary>
@@ -86,14 +88,14 @@ public sealed partial class Tensor
     private static Tensor AvgPool2d(Tensor x, Pool2dGeometry geometry)
     {
         Tensor y = Uninitialized(geometry.Batch, geometry.Channels, geometry.OutHeight, geometry.OutWidth);
-        Pooling.AverageForward(geometry, x.Data, y.Data);
+        Backend.AvgPool(geometry, x, y);
         return Record("AvgPool2d", [y], [x], (g, _) => [AvgPool2dAdjoint(g[0]!, geometry)]);
     }
 
     private static Tensor AvgPool2dAdjoint(Tensor outputGradient, Pool2dGeometry geometry)
     {
         Tensor dx = Uninitialized(geometry.Batch, geometry.Channels, geometry.Height, geometry.Width);
-        Pooling.AverageBackward(geometry, outputGradient.Data, dx.Data);
+        Backend.AvgPoolAdjoint(geometry, outputGradient, dx);
         return Record("AvgPool2dAdjoint", [dx], [outputGradient], (g, _) => [AvgPool2d(g[0]!, geometry)]);
     }
 
@@ -109,7 +111,7 @@ public sealed partial class Tensor
         }
 
         Tensor y = Uninitialized(x.shape);
-        ChannelWindow.Sum(x.shape[0], x.shape[1], x.Length / (x.shape[0] * x.shape[1]), before, after, x.Data, y.Data);
+        Backend.ChannelWindowSum(before, after, x, y);
         return Record("ChannelWindowSum", [y], [x], (g, _) => [ChannelWindowSum(g[0]!, after, before)]);
     }
 

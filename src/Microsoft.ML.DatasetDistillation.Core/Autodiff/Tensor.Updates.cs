@@ -1,5 +1,3 @@
-using Microsoft.ML.DatasetDistillation.Kernels;
-
 namespace Microsoft.ML.DatasetDistillation.Autodiff;
 
 // Optimiser updates: the only ops that write into existing tensors, leaves and optimiser state between gradient
@@ -12,12 +10,12 @@ public sealed partial class Tensor
     /// </summary>
     internal static Tensor StateFor(Tensor parameter) => FromArray(new float[parameter.Length], parameter.shape);
 
-    /// <summary>Adam's update of one parameter and its moments (see <see cref="ParameterUpdates.Adam"/>).</summary>
+    /// <summary>Adam's update of one parameter and its moments (see <see cref="ITensorBackend.AdamUpdate"/>).</summary>
     internal static void AdamUpdate(
         Tensor parameter, Tensor gradient, Tensor firstMoment, Tensor secondMoment, float beta1, float beta2, float step, float rootCorrection2, float epsilon) =>
-        ParameterUpdates.Adam(parameter.Data, gradient.Data, firstMoment.Data, secondMoment.Data, beta1, beta2, step, rootCorrection2, epsilon);
+        Backend.AdamUpdate(parameter, gradient, firstMoment, secondMoment, beta1, beta2, step, rootCorrection2, epsilon);
 
-    /// <summary>SGD with momentum's update of one parameter and its velocity (see <see cref="ParameterUpdates.Momentum"/>).</summary>
+    /// <summary>SGD with momentum's update of one parameter and its velocity (see <see cref="ITensorBackend.MomentumUpdate"/>).</summary>
     internal static void MomentumUpdate(Tensor parameter, Tensor gradient, Tensor velocity, float momentum, float weightDecay, float rate) =>
-        ParameterUpdates.Momentum(parameter.Data, gradient.Data, velocity.Data, momentum, weightDecay, rate);
+        Backend.MomentumUpdate(parameter, gradient, velocity, momentum, weightDecay, rate);
 }

@@ -6,24 +6,34 @@ namespace Microsoft.ML.DatasetDistillation.Autodiff;
 /// A dense, contiguous float32 tensor that records how it was computed, so gradients can flow back to its inputs.
 /// </summary>
 /// <remarks>
-/// Tensors are values: no op writes into its inputs. A tensor owns a range of a float array; views made by
-/// <see cref="Reshape"/> and <see cref="Split"/> share the array of their source instead of copying it, which is
+/// Tensors are values: no op writes into its inputs. A tensor owns a range of its backend's storage; views made by
+/// <see cref="Reshape"/> and <see cref="Split"/> share the storage of their source instead of copying it, which is
 /// safe because of that rule. Only optimisers write in place, into leaves, between gradient computations.
 /// The graph an op records is kept alive only by the tensors that refer to it, so it is freed with them.
+/// Values are computed by the <see cref="Backend"/>; this class keeps shapes, views and the graph.
 /// </remarks>
 public sealed partial class Tensor
 {
-    private readonly float[] buffer;
+    private readonly object storage;
     private readonly int offset;
     private readonly int[] shape;
 
-    private Tensor(float[] buffer, int offset, int[] shape, int length)
+    private Tensor(object storage, int offset, int[] shape, int length)
     {
-        this.buffer = buffer;
+        this.storage = storage;
         this.offset = offset;
         this.shape = shape;
         Length = length;
     }
+
+    /// <summary>The storage and kernels every tensor op computes with: the managed SIMD backend, the only one so far.</summary>
+    internal static ITensorBackend Backend => ManagedBackend.Instance;
+
+    /// <summary>The backend's object for the memory this tensor's elements live in (shared by views).</summary>
+    internal object Storage => storage;
+
+    /// <summary>Where this tensor's elements start in <see cref="Storage"/>.</summary>
+    internal int Offset => offset;
 
     /// <summary>Number of elements.</summary>
     public int Length { get; }
@@ -35,11 +45,11 @@ public sealed partial class Tensor
     public ReadOnlySpan<int> Shape => shape;
 
     /// <summary>
-    /// The elements in row-major order, for the kernels of this layer. Writing here is for leaves only (see the class
-    /// remarks). Code above this layer reads values with <see cref="ToArray"/> or <see cref="Item"/> and writes leaves with
-    /// <see cref="CopyFrom"/>, so that storage that is not a managed array (a device's) can slot in below.
+    /// The elements in row-major order, in the managed backend's array: for tests and benchmarks. Writing here is for
+    /// leaves only (see the class remarks). The library reads values with <see cref="ToArray"/> or <see cref="Item"/>, writes
+    /// leaves with <see cref="CopyFrom"/> and computes through <see cref="Backend"/>, so that other storage can slot in.
     /// </summary>
-    internal Span<float> Data => buffer.AsSpan(offset, Length);
+    internal Span<float> Data => ManagedBackend.Span(this);
 
     /// <summary>
     /// True when gradients with respect to this tensor can be computed: set on leaves by the caller, and on
@@ -64,7 +74,9 @@ public sealed partial class Tensor
             throw new InvalidOperationException($"Item() needs a tensor with one element, but the shape is {ShapeText(shape)}.");
         }
 
-        return buffer[offset];
+        float value = 0f;
+        Backend.Read(this, new Span<float>(ref value));
+        return value;
     }
 
     /// <summary>A new zero-filled tensor of the given shape.</summary>
@@ -72,7 +84,7 @@ public sealed partial class Tensor
     {
         int[] dims = CheckShape(shape);
         int length = ElementCount(dims);
-        return new Tensor(Allocate(length, clear: true), 0, dims, length);
+        return new Tensor(Backend.Allocate(length, clear: true), 0, dims, length);
     }
 
     /// <summary>A new tensor whose contents are not initialised; every element must be written before it is read.</summary>
@@ -80,7 +92,7 @@ public sealed partial class Tensor
     {
         int[] dims = CheckShape(shape);
         int length = ElementCount(dims);
-        return new Tensor(Allocate(length, clear: false), 0, dims, length);
+        return new Tensor(Backend.Allocate(length, clear: false), 0, dims, length);
     }
 
     /// <summary>A new tensor holding a copy of <paramref name="values"/> with the given shape.</summary>
@@ -93,8 +105,8 @@ public sealed partial class Tensor
             throw new ArgumentException($"Shape {ShapeText(dims)} needs {length} values but {values.Length} were given.", nameof(values));
         }
 
-        var result = new Tensor(Allocate(length, clear: false), 0, dims, length);
-        values.CopyTo(result.Data);
+        var result = new Tensor(Backend.Allocate(length, clear: false), 0, dims, length);
+        Backend.Write(values, result);
         return result;
     }
 
@@ -112,15 +124,13 @@ public sealed partial class Tensor
             throw new ArgumentException($"Shape {ShapeText(dims)} needs {length} values but the array has {values.Length}.", nameof(values));
         }
 
-        return new Tensor(values, 0, dims, length);
+        return new Tensor(Backend.Adopt(values), 0, dims, length);
     }
 
     /// <summary>A scalar (rank-0) tensor.</summary>
     public static Tensor Scalar(float value)
     {
-        var result = new Tensor(new float[1], 0, [], 1);
-        result.buffer[0] = value;
-        return result;
+        return new Tensor(Backend.Adopt([value]), 0, [], 1);
     }
 
     /// <summary>Marks this leaf as one whose gradient will be asked for, and returns it.</summary>
@@ -136,13 +146,23 @@ public sealed partial class Tensor
     }
 
     /// <summary>A leaf sharing this tensor's storage, cut off from the graph (no copy).</summary>
-    public Tensor Detach() => new(buffer, offset, shape, Length);
+    public Tensor Detach() => new(storage, offset, shape, Length);
 
     /// <summary>A new leaf holding a copy of this tensor's values.</summary>
-    public Tensor Clone() => FromValues(Data, shape);
+    public Tensor Clone()
+    {
+        Tensor copy = Uninitialized(shape);
+        Backend.Copy(this, copy, 0);
+        return copy;
+    }
 
     /// <summary>The values as a new array.</summary>
-    public float[] ToArray() => Data.ToArray();
+    public float[] ToArray()
+    {
+        float[] values = GC.AllocateUninitializedArray<float>(Length);
+        Backend.Read(this, values);
+        return values;
+    }
 
     /// <summary>
     /// Overwrites this leaf's values with a copy of <paramref name="values"/>: how optimisers' states and checkpoints are
@@ -155,11 +175,11 @@ public sealed partial class Tensor
             throw new ArgumentException($"A tensor of shape {ShapeText(shape)} needs {Length} values but {values.Length} were given.", nameof(values));
         }
 
-        values.CopyTo(Data);
+        Backend.Write(values, this);
     }
 
     /// <summary>True when every element is a finite number (neither NaN nor infinite); true for no elements.</summary>
-    internal bool IsAllFinite() => Length == 0 || System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(Data); // IsFiniteAll says false for an empty span
+    internal bool IsAllFinite() => Backend.IsAllFinite(this);
 
     /// <summary>Same elements, new shape (no copy). One dimension may be -1 to be inferred.</summary>
     public Tensor Reshape(params ReadOnlySpan<int> newShape)
@@ -183,7 +203,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"Cannot reshape {ShapeText(shape)} ({Length} elements) to {ShapeText(newShape.ToArray())}.", nameof(newShape));
         }
 
-        var view = new Tensor(buffer, offset, dims, Length);
+        var view = new Tensor(storage, offset, dims, Length);
         int[] original = shape;
         return Record("Reshape", [view], [this], (g, _) => [g[0]!.Reshape(original)]);
     }
@@ -205,10 +225,6 @@ public sealed partial class Tensor
         return checked((int)count);
     }
 
-    private static float[] Allocate(int length, bool clear) =>
-        length >= TensorArena.MinimumLength && TensorArena.Current is { } arena ? arena.Rent(length, clear)
-        : clear ? new float[length] : GC.AllocateUninitializedArray<float>(length);
-
     private static int[] CheckShape(ReadOnlySpan<int> dims)
     {
         foreach (int d in dims)
@@ -223,7 +239,7 @@ public sealed partial class Tensor
     }
 
     /// <summary>A view of <paramref name="length"/> elements starting at <paramref name="start"/>, with the given shape.</summary>
-    private Tensor View(int start, int length, int[] dims) => new(buffer, offset + start, dims, length);
+    private Tensor View(int start, int length, int[] dims) => new(storage, offset + start, dims, length);
 
     /// <summary>
     /// Attaches a graph node to freshly computed <paramref name="outputs"/> when recording is on and an input
