@@ -26,8 +26,28 @@ public sealed partial class Tensor
         Length = length;
     }
 
+    private static ITensorBackend backend = ManagedBackend.Instance;
+
     /// <summary>The storage and kernels every tensor op computes with: the managed SIMD backend, the only one so far.</summary>
-    internal static ITensorBackend Backend => ManagedBackend.Instance;
+    internal static ITensorBackend Backend => backend;
+
+    /// <summary>
+    /// Computes with <paramref name="replacement"/> until the returned scope is disposed, process-wide: for tests that run
+    /// the library over a backend that checks the seam. Tensors made before must not be used inside, nor after.
+    /// </summary>
+    internal static BackendScope UseBackend(ITensorBackend replacement)
+    {
+        var scope = new BackendScope(backend);
+        backend = replacement;
+        return scope;
+    }
+
+    /// <summary>The scope of <see cref="UseBackend"/>: disposing it restores the backend before.</summary>
+    internal readonly struct BackendScope(ITensorBackend previous) : IDisposable
+    {
+        /// <summary>Restores the backend in use before the scope.</summary>
+        public void Dispose() => backend = previous;
+    }
 
     /// <summary>The backend's object for the memory this tensor's elements live in (shared by views).</summary>
     internal object Storage => storage;
