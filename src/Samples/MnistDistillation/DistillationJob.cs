@@ -27,6 +27,8 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     private float pixelMean = MnistDataset.Mean, pixelStd = MnistDataset.Std;
     private DatasetDistiller distiller = null!;
     private Func<int, float[]> evaluationWeights = null!;
+    private float[][] testNetworks = [];           // pretrained init: the networks tested (the one distilled for, or held-out ones)
+    private readonly List<int[]> finalPredictions = []; // the final test's predictions, network by network (for the attack's summary)
 
     /// <summary>Runs the job; returns the exit code (0, or 130 when cancelled).</summary>
     public int Execute(IReadOnlyList<string> args)
@@ -42,11 +44,16 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         LabeledExamples train = LoadData();
         int side = train.ExampleShape[^1];
         network = SampleData.CreateNetwork(options.ConvNet ? "convnet" : "lenet", side, train.ClassCount);
-        distiller = options.CreateDistiller(network, train);
+        float[][]? pretrained = options.Init == InitializationMode.Pretrained ? Pretrain(train) : null;
+        distiller = options.CreateDistiller(network, train, pretrained);
         // Fixed init: the one network the data was distilled for. Random init: held-out draws, another seed than training's.
-        evaluationWeights = options.Init == InitializationMode.Fixed
-            ? _ => distiller.FixedWeights!
-            : Evaluation.RandomInitializations(network, options.Scheme, EvaluationSeed);
+        // Pretrained: the one trained network, or a pool's held-out networks.
+        evaluationWeights = options.Init switch
+        {
+            InitializationMode.Fixed => _ => distiller.FixedWeights!,
+            InitializationMode.Pretrained => i => testNetworks[i],
+            _ => Evaluation.RandomInitializations(network, options.Scheme, EvaluationSeed),
+        };
         if (options.Resume)
         {
             Resume();
@@ -62,7 +69,8 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         {
             int images = options.Steps * options.ImagesPerClass * train.ClassCount;
             string labels = options.LearnLabels ? $", labels learned too at {options.ToDistillationOptions().EffectiveLabelLearningRateScale:G3} × the rate" : string.Empty;
-            console.Line($"Distilling {DataName} for {networkName}, {Mode} init ({CommandLine.SchemeNames[options.Scheme]}): {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}{labels}");
+            string goal = options.Attack is { } attack ? $"Attacking {DataName}: images that make {networkName} take class {attack.SourceClass} for {attack.TargetClass}" : $"Distilling {DataName} for {networkName}";
+            console.Line($"{goal}, {Mode} init ({CommandLine.SchemeNames[options.Scheme]}): {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}{labels}");
             console.Line($"  {options.Iterations} iterations of {options.Batch} real images, {options.Threads} thread(s), output in {options.Out}");
         }
         else
@@ -91,7 +99,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
     private string Mode => options.Init.ToString().ToLowerInvariant();
 
-    private bool Paper => options.Method == SampleMethod.Paper;
+    private bool Paper => options.Unrolled;
 
     private string DataName => options.DataFolder is null ? "MNIST" : "the data";
 
@@ -104,9 +112,14 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
     private int EvaluationSeed => SampleData.EvaluationSeed(options.Seed);
 
-    private int PeriodicEvaluationNetworks => options.Init == InitializationMode.Fixed ? 1 : Math.Min(SampleOptions.PeriodicEvalNets, options.EvalNets);
+    private int PeriodicEvaluationNetworks => Math.Min(FinalEvaluationNetworks, SampleOptions.PeriodicEvalNets);
 
-    private int FinalEvaluationNetworks => options.Init == InitializationMode.Fixed ? 1 : options.EvalNets;
+    private int FinalEvaluationNetworks => options.Init switch
+    {
+        InitializationMode.Fixed => 1,
+        InitializationMode.Pretrained => testNetworks.Length,
+        _ => options.EvalNets,
+    };
 
     // What a finished run writes besides the checkpoint and the curve, which a fresh start replaces anyway.
     private static readonly string[] FinishedOutputs = ["distilled.mldd", "distilled.png", "learning-rates.csv", "labels.csv"];
@@ -137,6 +150,28 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         {
             throw new SampleException($"--out: cannot create the folder {options.Out}: {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// Trains the networks of --init pretrained on the training images (draw i from the evaluation seed's initialisations,
+    /// SGD with momentum in batches of 256): one network, distilled for and tested, or a pool of N and N held-out others.
+    /// </summary>
+    private float[][] Pretrain(LabeledExamples train)
+    {
+        int pool = options.PretrainedNetworks, count = pool == 1 ? 1 : 2 * pool;
+        var realSet = new DistilledDataset(train.Features, train.Labels, train.ExampleShape, train.ClassCount, steps: 1, epochs: options.PretrainEpochs,
+            [.. Enumerable.Repeat(0.01f, options.PretrainEpochs)]);
+        Func<int, float[]> draws = Evaluation.RandomInitializations(network, options.Scheme, unchecked(options.Seed + 2000));
+        var trained = new float[count][];
+        for (int i = 0; i < count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            trained[i] = Evaluation.TrainWithMinibatches(network, realSet, draws(i), new MinibatchTraining(), new Random(unchecked(options.Seed * 1_000_003 + 2000 + i)));
+            console.Line($"Pretrained network {i + 1}/{count}: {100 * Evaluation.Accuracy(network, trained[i], test):F2} % on the test images after {options.PretrainEpochs} epoch(s)");
+        }
+
+        testNetworks = pool == 1 ? trained : trained[pool..];
+        return pool == 1 ? trained : trained[..pool];
     }
 
     private LabeledExamples LoadData()
@@ -233,7 +268,12 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             float[] trained = Paper
                 ? Evaluation.Train(network, distilled, evaluationWeights(i))
                 : SampleData.TrainTestNetwork(network, distilled, evaluationWeights(i), options.EvaluationTraining, EvaluationSeed, i);
-            accuracies[i] = Evaluation.Accuracy(network, trained, test);
+            int[] predicted = Evaluation.Predict(network, trained, test);
+            accuracies[i] = (double)Enumerable.Range(0, test.Count).Count(j => predicted[j] == test.Labels[j]) / test.Count;
+            if (networks == FinalEvaluationNetworks)
+            {
+                finalPredictions.Add(predicted);
+            }
         }
 
         console.Evaluating(networks, networks);
@@ -287,9 +327,22 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     private void PrintSummary(AccuracySummary accuracy)
     {
         console.Line("");
-        console.Line(options.Init == InitializationMode.Fixed
-            ? $"Test accuracy:      {Describe(accuracy)} (the fixed network, trained on the distilled data)"
-            : $"Test accuracy:      {Describe(accuracy)} (held-out random inits{(Paper ? string.Empty : $", {options.EvalEpochs} epochs of SGD each")})");
+        console.Line(options.Init switch
+        {
+            InitializationMode.Fixed => $"Test accuracy:      {Describe(accuracy)} (the fixed network, trained on the distilled data)",
+            InitializationMode.Pretrained => $"Test accuracy:      {Describe(accuracy)} ({(testNetworks.Length == 1 ? "the pretrained network" : "held-out pretrained networks")}, trained on the distilled data)",
+            _ => $"Test accuracy:      {Describe(accuracy)} (held-out random inits{(Paper ? string.Empty : $", {options.EvalEpochs} epochs of SGD each")})",
+        });
+        if (options.Attack is { } attack)
+        {
+            // Before: the test networks as they were; after: trained on the distilled data (the final test's predictions).
+            var before = Enumerable.Range(0, FinalEvaluationNetworks).Select(i => Evaluation.Predict(network, evaluationWeights(i), test)).ToList();
+            var (successBefore, othersBefore) = AttackEffect(before, attack);
+            var (successAfter, othersAfter) = AttackEffect(finalPredictions.TakeLast(before.Count).ToList(), attack);
+            console.Line($"Attack success:     {100 * successAfter:F2} % of the test's class-{attack.SourceClass} images taken for {attack.TargetClass} (before: {100 * successBefore:F2} %)");
+            console.Line($"Other classes:      {100 * othersAfter:F2} % accuracy (before: {100 * othersBefore:F2} %)");
+        }
+
         console.Line($"Wall time:          {RunConsole.Format(wallClock.Elapsed)} (final test {RunConsole.Format(finalTestClock.Elapsed)})");
         console.Line(secondsPerIteration.Count > 0
             ? $"Seconds/iteration:  {Median(secondsPerIteration):F3} (median of {secondsPerIteration.Count} iterations)"
@@ -299,7 +352,21 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         console.Line($"  distilled.mldd  distilled.png  curve.csv{(Paper ? "  learning-rates.csv" : string.Empty)}{(options.LearnLabels ? "  labels.csv" : string.Empty)}  checkpoint.mldc");
     }
 
-    private string Describe(AccuracySummary accuracy) => options.Init == InitializationMode.Fixed
+    /// <summary>Over the networks' predictions: the share of the source class taken for the target, and the accuracy on every other class.</summary>
+    private (double Success, double OtherClasses) AttackEffect(IReadOnlyList<int[]> predictions, ClassAttack attack)
+    {
+        int sources = test.Labels.Count(label => label == attack.SourceClass), others = test.Count - sources;
+        double success = 0, kept = 0;
+        foreach (int[] predicted in predictions)
+        {
+            success += (double)Enumerable.Range(0, test.Count).Count(j => test.Labels[j] == attack.SourceClass && predicted[j] == attack.TargetClass) / sources;
+            kept += (double)Enumerable.Range(0, test.Count).Count(j => test.Labels[j] != attack.SourceClass && predicted[j] == test.Labels[j]) / others;
+        }
+
+        return (success / predictions.Count, kept / predictions.Count);
+    }
+
+    private string Describe(AccuracySummary accuracy) => FinalEvaluationNetworks == 1
         ? $"{100 * accuracy.Mean:F2} %"
         : $"{100 * accuracy.Mean:F2} ± {100 * accuracy.StandardDeviation:F2} % over {Networks(accuracy.Accuracies.Count)}";
 
