@@ -23,7 +23,8 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     private readonly TrainingCurve curve = new(Path.Combine(options.Out, "curve.csv"));
     private readonly DistillationOptions settings = options.ToDistillationOptions();
     private Network network = null!;
-    private LabeledExamples test = null!;
+    private LabeledExamples train = null!, test = null!;
+    private float[][] pretrainedPool = [];          // pretrained init: the networks distilled for
     private float pixelMean = MnistDataset.Mean, pixelStd = MnistDataset.Std;
     private DatasetDistiller distiller = null!;
     private Func<int, float[]> evaluationWeights = null!;
@@ -41,10 +42,10 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
         CreateOutputFolder();
 
-        LabeledExamples train = LoadData();
+        LoadData();
         int side = train.ExampleShape[^1];
         network = SampleData.CreateNetwork(options.ConvNet ? "convnet" : "lenet", side, train.ClassCount);
-        float[][]? pretrained = options.Init == InitializationMode.Pretrained ? Pretrain(train) : null;
+        float[][]? pretrained = options.Init == InitializationMode.Pretrained ? Pretrain() : null;
         distiller = options.CreateDistiller(network, train, pretrained);
         // Fixed init: the one network the data was distilled for. Random init: held-out draws, another seed than training's.
         // Pretrained: the one trained network, or a pool's held-out networks.
@@ -156,10 +157,21 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     /// Trains the networks of --init pretrained on the training images (draw i from the evaluation seed's initialisations,
     /// SGD with momentum in batches of 256): one network, distilled for and tested, or a pool of N and N held-out others.
     /// </summary>
-    private float[][] Pretrain(LabeledExamples train)
+    private float[][] Pretrain()
     {
         int pool = options.PretrainedNetworks, count = pool == 1 ? 1 : 2 * pool;
-        var realSet = new DistilledDataset(train.Features, train.Labels, train.ExampleShape, train.ClassCount, steps: 1, epochs: options.PretrainEpochs,
+        LabeledExamples source = train, sourceTest = test;
+        if (options.PretrainDataFolder is { } folder)
+        {
+            (source, sourceTest, _, _, string description) = SampleData.Load(folder);
+            console.Line($"Pretraining on another domain. {description}");
+            if (!source.ExampleShape.SequenceEqual(train.ExampleShape) || source.ClassCount != train.ClassCount)
+            {
+                throw new SampleException($"--pretrain-data: its images [{string.Join(", ", source.ExampleShape)}] in {source.ClassCount} classes differ from --data's.");
+            }
+        }
+
+        var realSet = new DistilledDataset(source.Features, source.Labels, source.ExampleShape, source.ClassCount, steps: 1, epochs: options.PretrainEpochs,
             [.. Enumerable.Repeat(0.01f, options.PretrainEpochs)]);
         Func<int, float[]> draws = Evaluation.RandomInitializations(network, options.Scheme, unchecked(options.Seed + 2000));
         var trained = new float[count][];
@@ -167,18 +179,19 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         {
             cancellationToken.ThrowIfCancellationRequested();
             trained[i] = Evaluation.TrainWithMinibatches(network, realSet, draws(i), new MinibatchTraining(), new Random(unchecked(options.Seed * 1_000_003 + 2000 + i)));
-            console.Line($"Pretrained network {i + 1}/{count}: {100 * Evaluation.Accuracy(network, trained[i], test):F2} % on the test images after {options.PretrainEpochs} epoch(s)");
+            string onTarget = options.PretrainDataFolder is null ? string.Empty : $", {100 * Evaluation.Accuracy(network, trained[i], test):F2} % on the distilled domain's";
+            console.Line($"Pretrained network {i + 1}/{count}: {100 * Evaluation.Accuracy(network, trained[i], sourceTest):F2} % on its test images after {options.PretrainEpochs} epoch(s){onTarget}");
         }
 
         testNetworks = pool == 1 ? trained : trained[pool..];
-        return pool == 1 ? trained : trained[..pool];
+        pretrainedPool = pool == 1 ? trained : trained[..pool];
+        return pretrainedPool;
     }
 
-    private LabeledExamples LoadData()
+    private void LoadData()
     {
-        (LabeledExamples train, test, pixelMean, pixelStd, string description) = SampleData.Load(options.DataFolder);
+        (train, test, pixelMean, pixelStd, string description) = SampleData.Load(options.DataFolder);
         console.Line(description);
-        return train;
     }
 
     private void CheckResumable()
@@ -333,6 +346,11 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             InitializationMode.Pretrained => $"Test accuracy:      {Describe(accuracy)} ({(testNetworks.Length == 1 ? "the pretrained network" : "held-out pretrained networks")}, trained on the distilled data)",
             _ => $"Test accuracy:      {Describe(accuracy)} (held-out random inits{(Paper ? string.Empty : $", {options.EvalEpochs} epochs of SGD each")})",
         });
+        if (options.Init == InitializationMode.Pretrained && options.Attack is null)
+        {
+            PrintAdaptationBaselines();
+        }
+
         if (options.Attack is { } attack)
         {
             // Before: the test networks as they were; after: trained on the distilled data (the final test's predictions).
@@ -350,6 +368,24 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         console.Line($"Peak working set:   {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0} MiB");
         console.Line($"Outputs in {options.Out}:");
         console.Line($"  distilled.mldd  distilled.png  curve.csv{(Paper ? "  learning-rates.csv" : string.Empty)}{(options.LearnLabels ? "  labels.csv" : string.Empty)}  checkpoint.mldc");
+    }
+
+    /// <summary>
+    /// What the pretrained test networks reach without the distilled data: as they are, and fine-tuned on as many random
+    /// real training images, in as many steps, at the best constant rate (chosen on training images with the distilling pool).
+    /// </summary>
+    private void PrintAdaptationBaselines()
+    {
+        int networks = FinalEvaluationNetworks;
+        AccuracySummary asIs = AccuracySummary.Of([.. Enumerable.Range(0, networks).Select(i => Evaluation.Accuracy(network, evaluationWeights(i), test))]);
+        var baseline = new BaselineOptions
+        {
+            ExamplesPerClassPerStep = options.ImagesPerClass, Steps = options.Steps, Epochs = options.Epochs, Seed = options.Seed, ScoringNetworks = pretrainedPool.Length,
+        };
+        DistilledDataset randomReal = Baselines.Create(BaselineKind.RandomReal, network, train, baseline, i => pretrainedPool[i]);
+        AccuracySummary fineTuned = Evaluation.Evaluate(network, randomReal, test, evaluationWeights, networks);
+        console.Line($"Without distilling: {Describe(asIs)} as pretrained; {Describe(fineTuned)} fine-tuned on {randomReal.Examples.Count} random real training images " +
+                     $"({options.Steps} steps × {options.Epochs} epochs at the best constant rate, {randomReal.LearningRates[0]:G3})");
     }
 
     /// <summary>Over the networks' predictions: the share of the source class taken for the target, and the accuracy on every other class.</summary>

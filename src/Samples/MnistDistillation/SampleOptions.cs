@@ -56,7 +56,8 @@ internal sealed record SampleOptions(
     float? LabelLearningRateScale,
     ClassAttack? Attack,
     int PretrainedNetworks,
-    int PretrainEpochs)
+    int PretrainEpochs,
+    string? PretrainDataFolder)
 {
     /// <summary>Networks trained at each periodic evaluation (random init); the final one uses <see cref="EvalNets"/>.</summary>
     public const int PeriodicEvalNets = 20;
@@ -163,6 +164,11 @@ internal static class CommandLine
             Description = "With --init pretrained: epochs each network trains on the training images first (SGD with momentum 0.9, rate 0.01, batches of 256).",
             DefaultValueFactory = _ => 1,
         });
+        var pretrainData = new Option<string>("--pretrain-data")
+        {
+            Description = "With --init pretrained: a folder of IDX files (as --data) whose training images the networks train on first, another domain " +
+                "than --data's (the paper's adaptation; 'make-domain' writes one). Default: the training images distilled.",
+        };
         var attackClass = new Option<int?>("--attack-class") { Description = "With --method attack: the class the trained networks are to misclassify." };
         var targetClass = new Option<int?>("--target-class") { Description = "With --method attack: the class they are to take it for." };
         var initScheme = new Option<string>("--init-scheme")
@@ -230,18 +236,19 @@ internal static class CommandLine
             "Distils MNIST, or another folder of IDX images, into a few synthetic images per class: by default with a learned learning-rate schedule (Wang et al., " +
             "Dataset Distillation, 2018), with --method dc, dsa or dm by its successors. Ctrl+C stops between iterations and writes a checkpoint; the same command with --resume continues.")
         {
-            method, network, data, init, pretrainedNetworks, pretrainEpochs, attackClass, targetClass, initScheme, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, evalEpochs, dsaStrategy,
+            method, network, data, init, pretrainedNetworks, pretrainEpochs, pretrainData, attackClass, targetClass, initScheme, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, evalEpochs, dsaStrategy,
             output, resume, force, checkpointEvery, keepBestEvery, dataInit, learnLabels, labelLrScale,
         };
 
         command.Subcommands.Add(EvaluateCommand.Create());
+        command.Subcommands.Add(DomainCommand.Create());
         command.SetAction(result =>
         {
             var chosen = Enum.Parse<SampleMethod>(result.GetValue(method)!, ignoreCase: true);
             bool paper = chosen is SampleMethod.Paper or SampleMethod.Attack;
             string strategy = result.GetValue(dsaStrategy)!;
             string mode = result.GetValue(init) ?? (chosen == SampleMethod.Attack ? "pretrained" : "random");
-            if (Misuse(result, chosen, mode, strategy, iterations, [init, steps, epochs, stepLr, learnLabels, labelLrScale], [evalEpochs, dsaStrategy], [attackClass, targetClass], [pretrainedNetworks, pretrainEpochs]) is { } error)
+            if (Misuse(result, chosen, mode, strategy, iterations, [init, steps, epochs, stepLr, learnLabels, labelLrScale], [evalEpochs, dsaStrategy], [attackClass, targetClass], [pretrainedNetworks, pretrainEpochs, pretrainData]) is { } error)
             {
                 Console.Error.WriteLine($"error: {error}");
                 return 1;
@@ -267,7 +274,7 @@ internal static class CommandLine
                 result.GetValue(dataInit) is { } start ? start == "real" : chosen == SampleMethod.Dm,
                 result.GetValue(learnLabels), result.GetValue(labelLrScale),
                 chosen == SampleMethod.Attack ? new ClassAttack(result.GetValue(attackClass)!.Value, result.GetValue(targetClass)!.Value) : null,
-                result.GetValue(pretrainedNetworks), result.GetValue(pretrainEpochs)));
+                result.GetValue(pretrainedNetworks), result.GetValue(pretrainEpochs), result.GetValue(pretrainData)));
         });
         return command;
     }
