@@ -74,7 +74,7 @@ public sealed partial class DatasetDistiller
         if (saved != current)
         {
             throw new InvalidDataException(
-                $"It was written for other data: the checksum of the network's layout, the training examples and their labels and the pretrained weights is {current:X8}, the checkpoint's {saved:X8}.");
+                $"It was written for other data: the checksum of the network's layout, the training examples and their labels (an attack's relabelling included) and the pretrained weights is {current:X8}, the checkpoint's {saved:X8}.");
         }
 
         int iteration = reader.Count("iteration", 0, int.MaxValue), optimizerSteps = reader.Count("optimizer step count", 0, int.MaxValue);

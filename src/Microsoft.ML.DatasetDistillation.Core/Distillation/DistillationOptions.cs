@@ -15,6 +15,14 @@ public enum InitializationMode
     Pretrained,
 }
 
+/// <summary>
+/// The paper's data-poisoning attack: distilled data that, trained on for a few steps, makes a network classify
+/// <paramref name="SourceClass"/> as <paramref name="TargetClass"/> while it keeps classifying the other classes.
+/// </summary>
+/// <param name="SourceClass">The class the network is to misclassify (0-based).</param>
+/// <param name="TargetClass">The class it is to take it for.</param>
+public sealed record ClassAttack(int SourceClass, int TargetClass);
+
 /// <summary>The settings of one distillation run. Defaults are the reference's for MNIST.</summary>
 public sealed class DistillationOptions
 {
@@ -63,6 +71,14 @@ public sealed class DistillationOptions
 
     /// <summary>Networks sampled per iteration; their hypergradients are averaged.</summary>
     public int NetworksPerIteration { get; set; } = 1;
+
+    /// <summary>
+    /// Distil an attack instead of a training set (the paper's malicious data poisoning, section 3.3): the outer loss is
+    /// taken on the real data with SourceClass relabelled TargetClass, and the distilled examples of SourceClass carry
+    /// TargetClass's label. The paper attacks networks that are already trained (<see cref="InitializationMode.Pretrained"/>).
+    /// Null (the default): plain distillation.
+    /// </summary>
+    public ClassAttack? Attack { get; set; }
 
     /// <summary>Flat parameter vectors for <see cref="InitializationMode.Pretrained"/>.</summary>
     public IReadOnlyList<float[]>? PretrainedWeights { get; set; }
@@ -186,6 +202,12 @@ public sealed class DistillationOptions
             {
                 throw new ArgumentException($"Weight {bad} of pretrained network {i} is {weights[bad]}, not a finite number.", nameof(PretrainedWeights));
             }
+        }
+
+        if (Attack is { } attack && (attack.SourceClass < 0 || attack.TargetClass < 0 || attack.SourceClass == attack.TargetClass))
+        {
+            throw new ArgumentException(
+                $"An attack needs two different classes, 0 or more, but SourceClass is {attack.SourceClass} and TargetClass {attack.TargetClass}.", nameof(Attack));
         }
 
         if (Initialization == InitializationMode.Pretrained && (PretrainedWeights is null || PretrainedWeights.Count == 0))

@@ -183,29 +183,37 @@ public static class Evaluation
     /// <summary>The fraction of <paramref name="test"/> that the network with <paramref name="weights"/> classifies correctly.</summary>
     public static double Accuracy(Network network, float[] weights, LabeledExamples test, int batchSize = 1000)
     {
-        ArgumentNullException.ThrowIfNull(network);
-        ArgumentNullException.ThrowIfNull(test);
-        using var _ = Autograd.NoGrad();
-        Tensor w = Tensor.FromArray(weights, network.ParameterCount);
+        int[] predicted = Predict(network, weights, test, batchSize);
         int correct = 0;
-        var arena = new TensorArena(); // a batch's activations die with it: reuse their buffers
-        for (int start = 0; start < test.Count; start += batchSize)
+        for (int i = 0; i < predicted.Length; i++)
         {
-            int count = Math.Min(batchSize, test.Count - start);
-            int[] predicted;
-            using (arena.Enter())
-            {
-                Tensor batch = Tensor.FromValues(test.Features.AsSpan(start * test.ExampleSize, count * test.ExampleSize), [count, .. test.ExampleShape]);
-                predicted = network.Forward(w, batch).ArgMaxRows();
-            }
-
-            for (int i = 0; i < count; i++)
-            {
-                correct += predicted[i] == test.Labels[start + i] ? 1 : 0;
-            }
+            correct += predicted[i] == test.Labels[i] ? 1 : 0;
         }
 
         return (double)correct / test.Count;
+    }
+
+    /// <summary>The class the network with <paramref name="weights"/> gives each example of <paramref name="examples"/>, in batches of <paramref name="batchSize"/>.</summary>
+    public static int[] Predict(Network network, float[] weights, LabeledExamples examples, int batchSize = 1000)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(examples);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        using var _ = Autograd.NoGrad();
+        Tensor w = Tensor.FromArray(weights, network.ParameterCount);
+        var predicted = new int[examples.Count];
+        var arena = new TensorArena(); // a batch's activations die with it: reuse their buffers
+        for (int start = 0; start < examples.Count; start += batchSize)
+        {
+            int count = Math.Min(batchSize, examples.Count - start);
+            using (arena.Enter())
+            {
+                Tensor batch = Tensor.FromValues(examples.Features.AsSpan(start * examples.ExampleSize, count * examples.ExampleSize), [count, .. examples.ExampleShape]);
+                network.Forward(w, batch).ArgMaxRows().CopyTo(predicted, start);
+            }
+        }
+
+        return predicted;
     }
 
     /// <summary>

@@ -53,7 +53,7 @@ internal sealed class UnrolledObjective : DistillationObjective
 
         int perStep = real.ClassCount * options.ExamplesPerClassPerStep;
         int[] stepShape = [perStep, .. real.ExampleShape];
-        stepClasses = Enumerable.Range(0, perStep).Select(i => i / options.ExamplesPerClassPerStep).ToArray();
+        stepClasses = Enumerable.Range(0, perStep).Select(i => Relabel(i / options.ExamplesPerClassPerStep)).ToArray();
         var random = Seeds.Random(options.Seed, Seeds.Stream.DistilledData, 0);
         float[]? realStart = options.InitializeFromRealExamples
             ? Baselines.DistinctRealExamples(real, options.Steps, options.ExamplesPerClassPerStep, random)
@@ -99,7 +99,12 @@ internal sealed class UnrolledObjective : DistillationObjective
 
     public override float[]? FixedWeights => fixedWeights;
 
-    public override IEnumerable<float[]> CheckedInputs => options.Initialization == InitializationMode.Pretrained ? options.PretrainedWeights! : [];
+    /// <summary>The pretrained weights, and an attack's relabelling (a checkpoint of another attack is for other labels).</summary>
+    public override IEnumerable<float[]> CheckedInputs =>
+    [
+        .. options.Initialization == InitializationMode.Pretrained ? options.PretrainedWeights! : [],
+        .. options.Attack is { } attack ? [new float[] { attack.SourceClass, attack.TargetClass }] : Array.Empty<float[]>(),
+    ];
 
     /// <summary>The learned rates η_t = softplus(r_t).</summary>
     public float[] LearningRates => rawRates.Select(r => Softplus(r.Item())).ToArray();
@@ -119,6 +124,11 @@ internal sealed class UnrolledObjective : DistillationObjective
     {
         var (_, indices) = batches.Batch(iteration);
         var (features, batchLabels) = Real.Gather(indices);
+        if (options.Attack is not null)
+        {
+            batchLabels = Array.ConvertAll(batchLabels, Relabel);
+        }
+
         Tensor realBatch = Tensor.FromArray(features, [indices.Length, .. Real.ExampleShape]);
 
         var gradients = new Tensor[Parameters.Length];
@@ -152,9 +162,17 @@ internal sealed class UnrolledObjective : DistillationObjective
         features, Enumerable.Repeat(stepClasses, options.Steps).SelectMany(c => c).ToArray(), Real.ExampleShape, Real.ClassCount,
         options.Steps, options.Epochs, learningRates, softLabels);
 
-    /// <summary>Trains networks with the learned schedule: the fixed one, the first pretrained ones, or seeded random draws.</summary>
+    /// <summary>
+    /// Trains networks with the learned schedule: the fixed one, the first pretrained ones, or seeded random draws. An
+    /// attack is scored against the labels it aims for.
+    /// </summary>
     public override double Score(DistilledDataset distilled, LabeledExamples examples)
     {
+        if (options.Attack is not null)
+        {
+            examples = new LabeledExamples(examples.Features, Array.ConvertAll(examples.Labels, Relabel), examples.ExampleShape, examples.ClassCount);
+        }
+
         float[][] networks = scoringNetworks ??= options.Initialization switch
         {
             InitializationMode.Fixed => [fixedWeights!],
@@ -293,11 +311,20 @@ internal sealed class UnrolledObjective : DistillationObjective
             throw new ArgumentException($"{request}, but class {smallest} has only {counts[smallest]}.", nameof(options));
         }
 
+        if (options.Attack is { } attack && Math.Max(attack.SourceClass, attack.TargetClass) >= real.ClassCount)
+        {
+            throw new ArgumentException(
+                $"The attack's classes must be below the data's {real.ClassCount}, but SourceClass is {attack.SourceClass} and TargetClass {attack.TargetClass}.", nameof(options));
+        }
+
         if (options.Initialization == InitializationMode.Pretrained && options.PretrainedWeights!.Any(p => p.Length != network.ParameterCount))
         {
             throw new ArgumentException($"Every pretrained network must have {network.ParameterCount} parameters.", nameof(options));
         }
     }
+
+    /// <summary>An attack's label for class <paramref name="c"/>: TargetClass for SourceClass, else c itself.</summary>
+    private int Relabel(int c) => options.Attack is { } attack && c == attack.SourceClass ? attack.TargetClass : c;
 
     private static float Softplus(float x) => MathF.Max(x, 0f) + MathF.Log(1f + MathF.Exp(-MathF.Abs(x)));
 }

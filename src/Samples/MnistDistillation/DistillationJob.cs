@@ -23,10 +23,13 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     private readonly TrainingCurve curve = new(Path.Combine(options.Out, "curve.csv"));
     private readonly DistillationOptions settings = options.ToDistillationOptions();
     private Network network = null!;
-    private LabeledExamples test = null!;
+    private LabeledExamples train = null!, test = null!;
+    private float[][] pretrainedPool = [];          // pretrained init: the networks distilled for
     private float pixelMean = MnistDataset.Mean, pixelStd = MnistDataset.Std;
     private DatasetDistiller distiller = null!;
     private Func<int, float[]> evaluationWeights = null!;
+    private float[][] testNetworks = [];           // pretrained init: the networks tested (the one distilled for, or held-out ones)
+    private readonly List<int[]> finalPredictions = []; // the final test's predictions, network by network (for the attack's summary)
 
     /// <summary>Runs the job; returns the exit code (0, or 130 when cancelled).</summary>
     public int Execute(IReadOnlyList<string> args)
@@ -40,14 +43,19 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
         CreateOutputFolder();
 
-        LabeledExamples train = LoadData();
+        LoadData();
         int side = train.ExampleShape[^1];
         network = SampleData.CreateNetwork(options.ConvNet ? "convnet" : "lenet", side, train.ClassCount);
-        distiller = options.CreateDistiller(network, train);
+        float[][]? pretrained = options.Init == InitializationMode.Pretrained ? Pretrain() : null;
+        distiller = options.CreateDistiller(network, train, pretrained);
         // Fixed init: the one network the data was distilled for. Random init: held-out draws, another seed than training's.
-        evaluationWeights = options.Init == InitializationMode.Fixed
-            ? _ => distiller.FixedWeights!
-            : Evaluation.RandomInitializations(network, options.Scheme, EvaluationSeed);
+        // Pretrained: the one trained network, or a pool's held-out networks.
+        evaluationWeights = options.Init switch
+        {
+            InitializationMode.Fixed => _ => distiller.FixedWeights!,
+            InitializationMode.Pretrained => i => testNetworks[i],
+            _ => Evaluation.RandomInitializations(network, options.Scheme, EvaluationSeed),
+        };
         if (options.Resume)
         {
             Resume();
@@ -63,7 +71,8 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         {
             int images = options.Steps * options.ImagesPerClass * train.ClassCount;
             string labels = options.LearnLabels ? $", labels learned too at {options.ToDistillationOptions().EffectiveLabelLearningRateScale:G3} × the rate" : string.Empty;
-            console.Line($"Distilling {DataName} for {networkName}, {Mode} init ({CommandLine.SchemeNames[options.Scheme]}): {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}{labels}");
+            string goal = options.Attack is { } attack ? $"Attacking {DataName}: images that make {networkName} take class {attack.SourceClass} for {attack.TargetClass}" : $"Distilling {DataName} for {networkName}";
+            console.Line($"{goal}, {Mode} init ({CommandLine.SchemeNames[options.Scheme]}): {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}{labels}");
             console.Line($"  {options.Iterations} iterations of {options.Batch} real images, {options.Threads} thread(s), output in {options.Out}");
         }
         else
@@ -92,7 +101,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
     private string Mode => options.Init.ToString().ToLowerInvariant();
 
-    private bool Paper => options.Method == SampleMethod.Paper;
+    private bool Paper => options.Unrolled;
 
     private string DataName => options.DataFolder is null ? "MNIST" : "the data";
 
@@ -105,9 +114,14 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
     private int EvaluationSeed => SampleData.EvaluationSeed(options.Seed);
 
-    private int PeriodicEvaluationNetworks => options.Init == InitializationMode.Fixed ? 1 : Math.Min(SampleOptions.PeriodicEvalNets, options.EvalNets);
+    private int PeriodicEvaluationNetworks => Math.Min(FinalEvaluationNetworks, SampleOptions.PeriodicEvalNets);
 
-    private int FinalEvaluationNetworks => options.Init == InitializationMode.Fixed ? 1 : options.EvalNets;
+    private int FinalEvaluationNetworks => options.Init switch
+    {
+        InitializationMode.Fixed => 1,
+        InitializationMode.Pretrained => testNetworks.Length,
+        _ => options.EvalNets,
+    };
 
     // What a finished run writes besides the checkpoint and the curve, which a fresh start replaces anyway.
     private static readonly string[] FinishedOutputs = ["distilled.mldd", "distilled.png", "learning-rates.csv", "labels.csv"];
@@ -140,11 +154,45 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         }
     }
 
-    private LabeledExamples LoadData()
+    /// <summary>
+    /// Trains the networks of --init pretrained on the training images (draw i from the evaluation seed's initialisations,
+    /// SGD with momentum in batches of 256): one network, distilled for and tested, or a pool of N and N held-out others.
+    /// </summary>
+    private float[][] Pretrain()
     {
-        (LabeledExamples train, test, pixelMean, pixelStd, string description) = SampleData.Load(options.DataFolder);
+        int pool = options.PretrainedNetworks, count = pool == 1 ? 1 : 2 * pool;
+        LabeledExamples source = train, sourceTest = test;
+        if (options.PretrainDataFolder is { } folder)
+        {
+            (source, sourceTest, _, _, string description) = SampleData.Load(folder);
+            console.Line($"Pretraining on another domain. {description}");
+            if (!source.ExampleShape.SequenceEqual(train.ExampleShape) || source.ClassCount != train.ClassCount)
+            {
+                throw new SampleException($"--pretrain-data: its images [{string.Join(", ", source.ExampleShape)}] in {source.ClassCount} classes differ from --data's.");
+            }
+        }
+
+        var realSet = new DistilledDataset(source.Features, source.Labels, source.ExampleShape, source.ClassCount, steps: 1, epochs: options.PretrainEpochs,
+            [.. Enumerable.Repeat(0.01f, options.PretrainEpochs)]);
+        Func<int, float[]> draws = Evaluation.RandomInitializations(network, options.Scheme, unchecked(options.Seed + 2000));
+        var trained = new float[count][];
+        for (int i = 0; i < count; i++)
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            trained[i] = Evaluation.TrainWithMinibatches(network, realSet, draws(i), new MinibatchTraining(), new Random(unchecked(options.Seed * 1_000_003 + 2000 + i)));
+            string onTarget = options.PretrainDataFolder is null ? string.Empty : $", {100 * Evaluation.Accuracy(network, trained[i], test):F2} % on the distilled domain's";
+            console.Line($"Pretrained network {i + 1}/{count}: {100 * Evaluation.Accuracy(network, trained[i], sourceTest):F2} % on its test images after {options.PretrainEpochs} epoch(s){onTarget}");
+        }
+
+        testNetworks = pool == 1 ? trained : trained[pool..];
+        pretrainedPool = pool == 1 ? trained : trained[..pool];
+        return pretrainedPool;
+    }
+
+    private void LoadData()
+    {
+        (train, test, pixelMean, pixelStd, string description) = SampleData.Load(options.DataFolder);
         console.Line(description);
-        return train;
     }
 
     private void CheckResumable()
@@ -234,7 +282,12 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             float[] trained = Paper
                 ? Evaluation.Train(network, distilled, evaluationWeights(i))
                 : SampleData.TrainTestNetwork(network, distilled, evaluationWeights(i), options.EvaluationTraining, EvaluationSeed, i);
-            accuracies[i] = Evaluation.Accuracy(network, trained, test);
+            int[] predicted = Evaluation.Predict(network, trained, test);
+            accuracies[i] = (double)Enumerable.Range(0, test.Count).Count(j => predicted[j] == test.Labels[j]) / test.Count;
+            if (networks == FinalEvaluationNetworks)
+            {
+                finalPredictions.Add(predicted);
+            }
         }
 
         console.Evaluating(networks, networks);
@@ -288,9 +341,27 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     private void PrintSummary(AccuracySummary accuracy)
     {
         console.Line("");
-        console.Line(options.Init == InitializationMode.Fixed
-            ? $"Test accuracy:      {Describe(accuracy)} (the fixed network, trained on the distilled data)"
-            : $"Test accuracy:      {Describe(accuracy)} (held-out random inits{(Paper ? string.Empty : $", {options.EvalEpochs} epochs of SGD each")})");
+        console.Line(options.Init switch
+        {
+            InitializationMode.Fixed => $"Test accuracy:      {Describe(accuracy)} (the fixed network, trained on the distilled data)",
+            InitializationMode.Pretrained => $"Test accuracy:      {Describe(accuracy)} ({(testNetworks.Length == 1 ? "the pretrained network" : "held-out pretrained networks")}, trained on the distilled data)",
+            _ => $"Test accuracy:      {Describe(accuracy)} (held-out random inits{(Paper ? string.Empty : $", {options.EvalEpochs} epochs of SGD each")})",
+        });
+        if (options.Init == InitializationMode.Pretrained && options.Attack is null)
+        {
+            PrintAdaptationBaselines();
+        }
+
+        if (options.Attack is { } attack)
+        {
+            // Before: the test networks as they were; after: trained on the distilled data (the final test's predictions).
+            var before = Enumerable.Range(0, FinalEvaluationNetworks).Select(i => Evaluation.Predict(network, evaluationWeights(i), test)).ToList();
+            var (successBefore, othersBefore) = AttackEffect(before, attack);
+            var (successAfter, othersAfter) = AttackEffect(finalPredictions.TakeLast(before.Count).ToList(), attack);
+            console.Line($"Attack success:     {100 * successAfter:F2} % of the test's class-{attack.SourceClass} images taken for {attack.TargetClass} (before: {100 * successBefore:F2} %)");
+            console.Line($"Other classes:      {100 * othersAfter:F2} % accuracy (before: {100 * othersBefore:F2} %)");
+        }
+
         console.Line($"Wall time:          {RunConsole.Format(wallClock.Elapsed)} (final test {RunConsole.Format(finalTestClock.Elapsed)})");
         console.Line(secondsPerIteration.Count > 0
             ? $"Seconds/iteration:  {Median(secondsPerIteration):F3} (median of {secondsPerIteration.Count} iterations)"
@@ -300,7 +371,39 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         console.Line($"  distilled.mldd  distilled.png  curve.csv{(Paper ? "  learning-rates.csv" : string.Empty)}{(options.LearnLabels ? "  labels.csv" : string.Empty)}  checkpoint.mldc");
     }
 
-    private string Describe(AccuracySummary accuracy) => options.Init == InitializationMode.Fixed
+    /// <summary>
+    /// What the pretrained test networks reach without the distilled data: as they are, and fine-tuned on as many random
+    /// real training images, in as many steps, at the best constant rate (chosen on training images with the distilling pool).
+    /// </summary>
+    private void PrintAdaptationBaselines()
+    {
+        int networks = FinalEvaluationNetworks;
+        AccuracySummary asIs = AccuracySummary.Of([.. Enumerable.Range(0, networks).Select(i => Evaluation.Accuracy(network, evaluationWeights(i), test))]);
+        var baseline = new BaselineOptions
+        {
+            ExamplesPerClassPerStep = options.ImagesPerClass, Steps = options.Steps, Epochs = options.Epochs, Seed = options.Seed, ScoringNetworks = pretrainedPool.Length,
+        };
+        DistilledDataset randomReal = Baselines.Create(BaselineKind.RandomReal, network, train, baseline, i => pretrainedPool[i]);
+        AccuracySummary fineTuned = Evaluation.Evaluate(network, randomReal, test, evaluationWeights, networks);
+        console.Line($"Without distilling: {Describe(asIs)} as pretrained; {Describe(fineTuned)} fine-tuned on {randomReal.Examples.Count} random real training images " +
+                     $"({options.Steps} steps × {options.Epochs} epochs at the best constant rate, {randomReal.LearningRates[0]:G3})");
+    }
+
+    /// <summary>Over the networks' predictions: the share of the source class taken for the target, and the accuracy on every other class.</summary>
+    private (double Success, double OtherClasses) AttackEffect(IReadOnlyList<int[]> predictions, ClassAttack attack)
+    {
+        int sources = test.Labels.Count(label => label == attack.SourceClass), others = test.Count - sources;
+        double success = 0, kept = 0;
+        foreach (int[] predicted in predictions)
+        {
+            success += (double)Enumerable.Range(0, test.Count).Count(j => test.Labels[j] == attack.SourceClass && predicted[j] == attack.TargetClass) / sources;
+            kept += (double)Enumerable.Range(0, test.Count).Count(j => test.Labels[j] != attack.SourceClass && predicted[j] == test.Labels[j]) / others;
+        }
+
+        return (success / predictions.Count, kept / predictions.Count);
+    }
+
+    private string Describe(AccuracySummary accuracy) => FinalEvaluationNetworks == 1
         ? $"{100 * accuracy.Mean:F2} %"
         : $"{100 * accuracy.Mean:F2} ± {100 * accuracy.StandardDeviation:F2} % over {Networks(accuracy.Accuracies.Count)}";
 

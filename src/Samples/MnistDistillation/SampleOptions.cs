@@ -21,6 +21,9 @@ internal enum SampleMethod
 
     /// <summary>Distribution matching with differentiable siamese augmentation (Zhao and Bilen 2023).</summary>
     Dm,
+
+    /// <summary>The paper's data-poisoning attack: unrolled like <see cref="Paper"/>, against trained networks.</summary>
+    Attack,
 }
 
 /// <summary>Everything the command line sets, with the method-dependent defaults resolved.</summary>
@@ -50,7 +53,11 @@ internal sealed record SampleOptions(
     int KeepBestEvery,
     bool DataFromRealImages,
     bool LearnLabels,
-    float? LabelLearningRateScale)
+    float? LabelLearningRateScale,
+    ClassAttack? Attack,
+    int PretrainedNetworks,
+    int PretrainEpochs,
+    string? PretrainDataFolder)
 {
     /// <summary>Networks trained at each periodic evaluation (random init); the final one uses <see cref="EvalNets"/>.</summary>
     public const int PeriodicEvalNets = 20;
@@ -71,11 +78,13 @@ internal sealed record SampleOptions(
     };
 
     /// <summary>A distiller for the chosen method.</summary>
-    public DatasetDistiller CreateDistiller(Network network, LabeledExamples train)
+    public DatasetDistiller CreateDistiller(Network network, LabeledExamples train, IReadOnlyList<float[]>? pretrained)
     {
-        if (Method == SampleMethod.Paper)
+        if (Unrolled)
         {
-            return new DatasetDistiller(network, train, ToDistillationOptions());
+            DistillationOptions unrolled = ToDistillationOptions();
+            unrolled.PretrainedWeights = pretrained;
+            return new DatasetDistiller(network, train, unrolled);
         }
 
         MatchingOptions matching = Method == SampleMethod.Dm ? new DistributionMatchingOptions() : new GradientMatchingOptions();
@@ -96,7 +105,10 @@ internal sealed record SampleOptions(
             : new DatasetDistiller(network, train, (DistributionMatchingOptions)matching);
     }
 
-    /// <summary>The library's settings for this run of the paper's method.</summary>
+    /// <summary>The paper's unrolled method, for distilling or for attacking.</summary>
+    public bool Unrolled => Method is SampleMethod.Paper or SampleMethod.Attack;
+
+    /// <summary>The library's settings for this run of the paper's method (the pretrained weights are the job's).</summary>
     public DistillationOptions ToDistillationOptions() => new()
     {
         Initialization = Init,
@@ -114,6 +126,7 @@ internal sealed record SampleOptions(
         InitializeFromRealExamples = DataFromRealImages,
         LearnLabels = LearnLabels,
         LabelLearningRateScale = LabelLearningRateScale,
+        Attack = Attack,
     };
 }
 
@@ -125,10 +138,11 @@ internal static class CommandLine
         var method = new Option<string>("--method")
         {
             Description = "The distillation method: 'paper' (Wang et al. 2018, unrolled: images and learned step rates), 'dc' (gradient matching, Zhao et al. 2021), " +
-                "'dsa' (gradient matching with differentiable siamese augmentation, Zhao and Bilen 2021) or 'dm' (distribution matching, Zhao and Bilen 2023).",
+                "'dsa' (gradient matching with differentiable siamese augmentation, Zhao and Bilen 2021), 'dm' (distribution matching, Zhao and Bilen 2023) " +
+                "or 'attack' (the paper's data poisoning: images that make trained networks take --attack-class for --target-class).",
             DefaultValueFactory = _ => "paper",
         };
-        method.AcceptOnlyFromAmong("paper", "dc", "dsa", "dm");
+        method.AcceptOnlyFromAmong("paper", "dc", "dsa", "dm", "attack");
         var network = new Option<string>("--network") { Description = "The network distilled for and tested: 'lenet' or 'convnet' (width 128, depth 3, instance norm). Default: lenet for paper, convnet for the others." };
         network.AcceptOnlyFromAmong("lenet", "convnet");
         var data = new Option<string>("--data")
@@ -138,10 +152,27 @@ internal static class CommandLine
         };
         var init = new Option<string>("--init")
         {
-            Description = "Initial weights while distilling (paper): 'fixed' (one network, reused) or 'random' (a fresh network every iteration).",
-            DefaultValueFactory = _ => "random",
+            Description = "Initial weights while distilling (paper, attack): 'fixed' (one network, reused), 'random' (a fresh network every iteration) or 'pretrained' " +
+                "(networks trained on the training images first; see --pretrained-networks). Default: random for paper, pretrained for attack.",
         };
-        init.AcceptOnlyFromAmong("fixed", "random");
+        init.AcceptOnlyFromAmong("fixed", "random", "pretrained");
+        var pretrainedNetworks = Positive(new Option<int>("--pretrained-networks")
+        {
+            Description = "With --init pretrained: 1 distils for one known trained network and tests that network; N > 1 distils for a pool of N and tests N others, trained alike from other draws.",
+            DefaultValueFactory = _ => 1,
+        });
+        var pretrainEpochs = Positive(new Option<int>("--pretrain-epochs")
+        {
+            Description = "With --init pretrained: epochs each network trains on the training images first (SGD with momentum 0.9, rate 0.01, batches of 256).",
+            DefaultValueFactory = _ => 1,
+        });
+        var pretrainData = new Option<string>("--pretrain-data")
+        {
+            Description = "With --init pretrained: a folder of IDX files (as --data) whose training images the networks train on first, another domain " +
+                "than --data's (the paper's adaptation; 'make-domain' writes one). Default: the training images distilled.",
+        };
+        var attackClass = new Option<int?>("--attack-class") { Description = "With --method attack: the class the trained networks are to misclassify." };
+        var targetClass = new Option<int?>("--target-class") { Description = "With --method attack: the class they are to take it for." };
         var initScheme = new Option<string>("--init-scheme")
         {
             Description = "How initial weights are drawn, while distilling and for the test networks. Default: xavier-normal (biases zero) for paper, pytorch-default for the others.",
@@ -207,59 +238,80 @@ internal static class CommandLine
             "Distils MNIST, or another folder of IDX images, into a few synthetic images per class: by default with a learned learning-rate schedule (Wang et al., " +
             "Dataset Distillation, 2018), with --method dc, dsa or dm by its successors. Ctrl+C stops between iterations and writes a checkpoint; the same command with --resume continues.")
         {
-            method, network, data, init, initScheme, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, evalEpochs, dsaStrategy,
+            method, network, data, init, pretrainedNetworks, pretrainEpochs, pretrainData, attackClass, targetClass, initScheme, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, evalEpochs, dsaStrategy,
             output, resume, force, checkpointEvery, keepBestEvery, dataInit, learnLabels, labelLrScale,
         };
 
         command.Subcommands.Add(EvaluateCommand.Create());
+        command.Subcommands.Add(DomainCommand.Create());
         command.SetAction(result =>
         {
             var chosen = Enum.Parse<SampleMethod>(result.GetValue(method)!, ignoreCase: true);
-            bool paper = chosen == SampleMethod.Paper;
+            bool paper = chosen is SampleMethod.Paper or SampleMethod.Attack;
             string strategy = result.GetValue(dsaStrategy)!;
-            if (paper && result.GetValue(iterations) == 0)
-            {
-                Console.Error.WriteLine("error: --iterations 0 applies to --method dc, dsa and dm only (the paper's rates are learned).");
-                return 1;
-            }
-
-            if (Misuse(result, paper, strategy, [init, steps, epochs, stepLr, learnLabels, labelLrScale], [evalEpochs, dsaStrategy]) is { } error)
+            string mode = result.GetValue(init) ?? (chosen == SampleMethod.Attack ? "pretrained" : "random");
+            if (Misuse(result, chosen, mode, strategy, iterations, [init, steps, epochs, stepLr, learnLabels, labelLrScale], [evalEpochs, dsaStrategy], [attackClass, targetClass], [pretrainedNetworks, pretrainEpochs, pretrainData]) is { } error)
             {
                 Console.Error.WriteLine($"error: {error}");
                 return 1;
             }
 
-            string mode = result.GetValue(init)!;
-            string name = paper ? $"mnist-{mode}" : $"mnist-{chosen.ToString().ToLowerInvariant()}";
+            string name = chosen switch { SampleMethod.Paper => $"mnist-{mode}", _ => $"mnist-{chosen.ToString().ToLowerInvariant()}" };
             return run(new SampleOptions(
                 chosen,
                 result.GetValue(network) is { } kind ? kind == "convnet" : !paper,
                 result.GetValue(data),
                 result.GetValue(evalEpochs),
                 strategy,
-                mode == "fixed" ? InitializationMode.Fixed : InitializationMode.Random,
+                mode switch { "fixed" => InitializationMode.Fixed, "pretrained" => InitializationMode.Pretrained, _ => InitializationMode.Random },
                 result.GetValue(initScheme) is { } scheme ? SchemeNames.Single(n => n.Value == scheme).Key : paper ? InitScheme.XavierNormal : InitScheme.PyTorchDefault,
                 result.GetValue(steps), result.GetValue(epochs), result.GetValue(imagesPerClass),
-                result.GetValue(iterations) ?? chosen switch { SampleMethod.Paper => 400, SampleMethod.Dm => 20_000, _ => 1000 },
+                result.GetValue(iterations) ?? (paper ? 400 : chosen == SampleMethod.Dm ? 20_000 : 1000),
                 result.GetValue(batch) ?? (paper ? 1024 : 256),
-                result.GetValue(lr) ?? chosen switch { SampleMethod.Paper => 0.01f, SampleMethod.Dm => 1f, _ => 0.1f },
+                result.GetValue(lr) ?? (paper ? 0.01f : chosen == SampleMethod.Dm ? 1f : 0.1f),
                 result.GetValue(stepLr), result.GetValue(seed), result.GetValue(threads),
                 result.GetValue(evalEvery) ?? (paper ? 100 : 0), result.GetValue(evalNets) ?? (paper ? 50 : 10),
                 result.GetValue(output) is { Length: > 0 } folder ? folder : Path.Combine("out", name),
                 result.GetValue(resume), result.GetValue(force), result.GetValue(checkpointEvery), result.GetValue(keepBestEvery),
                 result.GetValue(dataInit) is { } start ? start == "real" : chosen == SampleMethod.Dm,
-                result.GetValue(learnLabels), result.GetValue(labelLrScale)));
+                result.GetValue(learnLabels), result.GetValue(labelLrScale),
+                chosen == SampleMethod.Attack ? new ClassAttack(result.GetValue(attackClass)!.Value, result.GetValue(targetClass)!.Value) : null,
+                result.GetValue(pretrainedNetworks), result.GetValue(pretrainEpochs), result.GetValue(pretrainData)));
         });
         return command;
     }
 
-    /// <summary>An option given to a method it does not apply to, or a bad DSA strategy; null when all is well.</summary>
-    private static string? Misuse(ParseResult result, bool paper, string strategy, Option[] paperOnly, Option[] matchingOnly)
+    /// <summary>An option given to a method or initialisation it does not apply to, a missing attack class or a bad DSA strategy; null when all is well.</summary>
+    private static string? Misuse(
+        ParseResult result, SampleMethod method, string init, string strategy, Option<int?> iterations,
+        Option[] unrolledOnly, Option[] matchingOnly, Option[] attackOnly, Option[] pretrainedOnly)
     {
         // Settings that mean nothing to the chosen method are refused rather than ignored.
-        if ((paper ? matchingOnly : paperOnly).FirstOrDefault(o => result.GetResult(o) is { Implicit: false }) is { } given)
+        bool unrolled = method is SampleMethod.Paper or SampleMethod.Attack;
+        Option? Given(IEnumerable<Option> options) => options.FirstOrDefault(o => result.GetResult(o) is { Implicit: false });
+        if (Given(unrolled ? matchingOnly : unrolledOnly) is { } wrong)
         {
-            return $"{given.Name} applies to {(paper ? "--method dc, dsa and dm" : "--method paper")} only.";
+            return $"{wrong.Name} applies to {(unrolled ? "--method dc, dsa and dm" : "--method paper and attack")} only.";
+        }
+
+        if (method != SampleMethod.Attack && Given(attackOnly) is { } attackOption)
+        {
+            return $"{attackOption.Name} applies to --method attack only.";
+        }
+
+        if (init != "pretrained" && Given(pretrainedOnly) is { } pretrainedOption)
+        {
+            return $"{pretrainedOption.Name} applies to --init pretrained only.";
+        }
+
+        if (method == SampleMethod.Attack && attackOnly.FirstOrDefault(o => result.GetResult(o) is null or { Implicit: true }) is { } missing)
+        {
+            return $"--method attack needs {missing.Name}.";
+        }
+
+        if (unrolled && result.GetValue(iterations) == 0)
+        {
+            return "--iterations 0 applies to --method dc, dsa and dm only (the paper's rates are learned).";
         }
 
         try

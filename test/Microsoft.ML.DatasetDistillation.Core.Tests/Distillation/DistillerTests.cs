@@ -370,7 +370,7 @@ public sealed class DistillerTests
         LabeledExamples otherValues = TestData.Blobs(90, Features, 3, seed: 3);
         var onOtherData = new DatasetDistiller(new Mlp(8, 3, 6), otherValues, options);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => onOtherData.LoadCheckpoint(path)).Message,
-            "was written for other data: the checksum of the network's layout, the training examples and their labels and the pretrained weights is");
+            "was written for other data: the checksum of the network's layout, the training examples and their labels (an attack's relabelling included) and the pretrained weights is");
         int[] swappedLabels = (int[])real.Labels.Clone();
         (swappedLabels[0], swappedLabels[1]) = (swappedLabels[1], swappedLabels[0]);
         Assert.AreNotEqual(swappedLabels[0], swappedLabels[1]);

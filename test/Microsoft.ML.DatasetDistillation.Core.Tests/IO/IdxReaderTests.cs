@@ -26,6 +26,18 @@ public sealed class IdxReaderTests
     }
 
     [TestMethod]
+    public void IdxWriter_WritesWhatTheReaderReadsBack_ByteForByte()
+    {
+        byte[] data = Sequence(24);
+        string path = temp.File("written.idx");
+
+        IdxWriter.Write(path, new IdxArray([2, 3, 4], data));
+
+        CollectionAssert.AreEqual(Idx(0x08, [2, 3, 4], data), File.ReadAllBytes(path));
+        CollectionAssert.AreEqual(data, IdxReader.Read(path).Data);
+    }
+
+    [TestMethod]
     public void ReadsGzippedFileRecognisedByContentNotName()
     {
         byte[] data = Sequence(300);
