@@ -155,8 +155,8 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     }
 
     /// <summary>
-    /// Trains the networks of --init pretrained on the training images (draw i from the evaluation seed's initialisations,
-    /// SGD with momentum in batches of 256): one network, distilled for and tested, or a pool of N and N held-out others.
+    /// Trains the networks of --init pretrained on the training images (<see cref="Pretraining"/>: Adam, network i from seed
+    /// Seed + 2000 + i): one network, distilled for and tested, or a pool of N and N held-out others.
     /// </summary>
     private float[][] Pretrain()
     {
@@ -172,14 +172,10 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             }
         }
 
-        var realSet = new DistilledDataset(source.Features, source.Labels, source.ExampleShape, source.ClassCount, steps: 1, epochs: options.PretrainEpochs,
-            [.. Enumerable.Repeat(0.01f, options.PretrainEpochs)]);
-        Func<int, float[]> draws = Evaluation.RandomInitializations(network, options.Scheme, unchecked(options.Seed + 2000));
         var trained = new float[count][];
         for (int i = 0; i < count; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            trained[i] = Evaluation.TrainWithMinibatches(network, realSet, draws(i), new MinibatchTraining(), new Random(unchecked(options.Seed * 1_000_003 + 2000 + i)));
+            trained[i] = Pretraining.Train(network, source, options.PretrainEpochs, seed: unchecked(options.Seed + 2000 + i), scheme: options.Scheme, cancellationToken: cancellationToken);
             string onTarget = options.PretrainDataFolder is null ? string.Empty : $", {100 * Evaluation.Accuracy(network, trained[i], test):F2} % on the distilled domain's";
             console.Line($"Pretrained network {i + 1}/{count}: {100 * Evaluation.Accuracy(network, trained[i], sourceTest):F2} % on its test images after {options.PretrainEpochs} epoch(s){onTarget}");
         }

@@ -163,7 +163,7 @@ internal static class CommandLine
         });
         var pretrainEpochs = Positive(new Option<int>("--pretrain-epochs")
         {
-            Description = "With --init pretrained: epochs each network trains on the training images first (SGD with momentum 0.9, rate 0.01, batches of 256).",
+            Description = "With --init pretrained: epochs each network trains on the training images first (Adam, rate 0.001, batches of 128).",
             DefaultValueFactory = _ => 1,
         });
         var pretrainData = new Option<string>("--pretrain-data")
