@@ -25,6 +25,46 @@ internal static class Rows
         }
     }
 
+    /// <summary>
+    /// output[r, :] = (input[r, :] − mean) / √(variance + epsilon), with the row's mean and biased variance: instance
+    /// normalisation's core. Each row is read and written while it sits in cache, so a row costs about one pass over memory.
+    /// </summary>
+    public static void Normalize(int rows, int columns, ReadOnlySpan<float> input, Span<float> output, float epsilon)
+    {
+        Check(rows, columns, input.Length, output.Length, rows * columns);
+        for (int r = 0; r < rows; r++)
+        {
+            Span<float> y = output.Slice(r * columns, columns);
+            TensorPrimitives.Subtract(input.Slice(r * columns, columns), TensorPrimitives.Sum(input.Slice(r * columns, columns)) / columns, y);
+            TensorPrimitives.Multiply(y, InverseDeviation(y, columns, epsilon), y);
+        }
+    }
+
+    /// <summary>
+    /// The gradient of <see cref="Normalize"/>: with y its output and g the gradient at y, row by row
+    /// dx = (g − mean(g) − y · mean(g·y)) / √(variance(x) + epsilon).
+    /// </summary>
+    public static void NormalizeBackward(int rows, int columns, ReadOnlySpan<float> input, ReadOnlySpan<float> normalized, ReadOnlySpan<float> gradient, Span<float> output, float epsilon)
+    {
+        Check(rows, columns, input.Length, output.Length, rows * columns);
+        Check(rows, columns, normalized.Length, gradient.Length, rows * columns);
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> x = input.Slice(r * columns, columns), y = normalized.Slice(r * columns, columns), g = gradient.Slice(r * columns, columns);
+            Span<float> dx = output.Slice(r * columns, columns);
+            // The row's variance again, from x: dx is written into the output row first as the centred x.
+            TensorPrimitives.Subtract(x, TensorPrimitives.Sum(x) / columns, dx);
+            float inverse = InverseDeviation(dx, columns, epsilon);
+            float meanGradient = TensorPrimitives.Sum(g) / columns, meanProduct = TensorPrimitives.Dot(g, y) / columns;
+            TensorPrimitives.MultiplyAdd(y, -meanProduct, g, dx);
+            TensorPrimitives.Add(dx, -meanGradient, dx);
+            TensorPrimitives.Multiply(dx, inverse, dx);
+        }
+    }
+
+    private static float InverseDeviation(ReadOnlySpan<float> centred, int columns, float epsilon) =>
+        1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(centred) / columns + epsilon);
+
     /// <summary>output[r] = Σ_c input[r, c].</summary>
     public static void Sum(int rows, int columns, ReadOnlySpan<float> input, Span<float> output)
     {

@@ -103,6 +103,12 @@ internal interface ITensorBackend
     /// <summary>y[r] = Σ_c x[r, c].</summary>
     void SumRows(Tensor x, Tensor y);
 
+    /// <summary>Each row of a [rows, columns] matrix minus its mean, divided by √(its biased variance + epsilon).</summary>
+    void NormalizeRows(Tensor x, Tensor y, float epsilon);
+
+    /// <summary>The gradient dx of <see cref="NormalizeRows"/> at x, given its output y and the gradient g at y.</summary>
+    void NormalizeRowsBackward(Tensor x, Tensor y, Tensor g, Tensor dx, float epsilon);
+
     /// <summary>y[r, c] = v[r].</summary>
     void BroadcastRows(Tensor v, Tensor y);
 

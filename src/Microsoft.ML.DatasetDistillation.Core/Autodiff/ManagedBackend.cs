@@ -77,6 +77,29 @@ internal sealed class ManagedBackend : ITensorBackend
 
     public void SumRows(Tensor x, Tensor y) => Rows.Sum(x.Dim(0), x.Dim(1), Span(x), Span(y));
 
+    public void NormalizeRows(Tensor x, Tensor y, float epsilon)
+    {
+        int columns = x.Dim(1);
+        float[] input = (float[])x.Storage, output = (float[])y.Storage;
+        int inputOffset = x.Offset, outputOffset = y.Offset;
+        // Rows are independent: split them across the run's threads in chunks of about 64 K values.
+        KernelParallel.For(x.Dim(0), Math.Max(1, 65536 / columns), (start, end) => Rows.Normalize(
+            end - start, columns, input.AsSpan(inputOffset + start * columns, (end - start) * columns), output.AsSpan(outputOffset + start * columns, (end - start) * columns), epsilon));
+    }
+
+    public void NormalizeRowsBackward(Tensor x, Tensor y, Tensor g, Tensor dx, float epsilon)
+    {
+        int columns = x.Dim(1);
+        float[] input = (float[])x.Storage, normalized = (float[])y.Storage, gradient = (float[])g.Storage, output = (float[])dx.Storage;
+        int xOffset = x.Offset, yOffset = y.Offset, gOffset = g.Offset, dxOffset = dx.Offset;
+        KernelParallel.For(x.Dim(0), Math.Max(1, 65536 / columns), (start, end) =>
+        {
+            int count = (end - start) * columns;
+            Rows.NormalizeBackward(end - start, columns, input.AsSpan(xOffset + start * columns, count), normalized.AsSpan(yOffset + start * columns, count),
+                gradient.AsSpan(gOffset + start * columns, count), output.AsSpan(dxOffset + start * columns, count), epsilon);
+        });
+    }
+
     public void BroadcastRows(Tensor v, Tensor y) => Rows.Broadcast(y.Dim(0), y.Dim(1), Span(v), Span(y));
 
     public void ArgMaxRows(Tensor x, Span<int> result) => Rows.ArgMax(x.Dim(0), x.Dim(1), Span(x), result);

@@ -27,11 +27,37 @@ public sealed partial class Tensor
         }
 
         // Each (sample, channel) pair is one row of H·W values.
-        int rows = x.shape[0] * x.shape[1], pixels = x.shape[2] * x.shape[3];
-        Tensor flat = x.Reshape(rows, pixels);
-        Tensor centred = flat - BroadcastRows(SumRows(flat) * (1f / pixels), pixels);
-        Tensor inverseDeviation = Pow(SumRows(centred * centred) * (1f / pixels) + epsilon, -0.5f);
-        Tensor normalised = (centred * BroadcastRows(inverseDeviation, pixels)).Reshape(x.shape);
+        Tensor normalised = NormalizeRows(x.Reshape(x.shape[0] * x.shape[1], x.shape[2] * x.shape[3]), epsilon).Reshape(x.shape);
         return AddBias(normalised * BroadcastBias(scale, x.shape), shift);
+    }
+
+    /// <summary>
+    /// Each row of a [rows, columns] matrix normalised: y = (x − mean) / √(var + ε), with the row's mean and biased variance.
+    /// </summary>
+    /// <remarks>
+    /// The forward pass is one fused kernel. The gradient, dx = (g − mean(g) − y · mean(g·y)) / √(var + ε) row by row,
+    /// is a fused kernel too when no graph is being recorded (a first-order backward pass, the common case); when one is,
+    /// it is built from differentiable ops, so gradients of gradients work.
+    /// </remarks>
+    public static Tensor NormalizeRows(Tensor x, float epsilon = 1e-5f)
+    {
+        CheckMatrix(x, "NormalizeRows");
+        Tensor y = Uninitialized(x.shape[0], x.shape[1]);
+        Backend.NormalizeRows(x, y, epsilon);
+        return Record("NormalizeRows", [y], [x], (g, _) =>
+        {
+            if (!Autograd.IsRecording)
+            {
+                Tensor dx = Uninitialized(x.shape[0], x.shape[1]);
+                Backend.NormalizeRowsBackward(x, y, g[0]!, dx, epsilon);
+                return [dx];
+            }
+
+            int columns = x.shape[1];
+            Tensor RowMeans(Tensor m) => BroadcastRows(SumRows(m) * (1f / columns), columns);
+            Tensor centred = x - RowMeans(x);
+            Tensor inverseDeviation = BroadcastRows(Pow(SumRows(centred * centred) * (1f / columns) + epsilon, -0.5f), columns);
+            return [inverseDeviation * (g[0]! - RowMeans(g[0]!) - y * RowMeans(g[0]! * y))];
+        });
     }
 }

@@ -42,4 +42,22 @@ public sealed class InstanceNormTests
 
         StringAssert.Contains(message, "scale [2]");
     }
+
+    [TestMethod]
+    public void NormalizeRows_FusedGradient_EqualsTheGradientBuiltFromOps()
+    {
+        var random = new Random(5);
+        Tensor x = Tensor.FromValues(GradientChecker.RandomValues(random, 4 * 9), 4, 9).RequireGrad();
+        Tensor weights = Tensor.FromValues(GradientChecker.RandomValues(random, 4 * 9), 4, 9);
+
+        // A first-order pass takes the fused kernel; one that records its graph takes the ops.
+        float[] fused = Autograd.Grad(Tensor.Sum(Tensor.NormalizeRows(x) * weights), [x])[0].ToArray();
+        float[] fromOps = Autograd.Grad(Tensor.Sum(Tensor.NormalizeRows(x) * weights), [x], createGraph: true)[0].ToArray();
+
+        Assert.AreEqual(fused.Length, fromOps.Length);
+        for (int i = 0; i < fused.Length; i++)
+        {
+            Assert.AreEqual(fromOps[i], fused[i], 1e-5f * (1f + Math.Abs(fromOps[i])), $"element {i}");
+        }
+    }
 }

@@ -85,6 +85,11 @@ internal sealed class SeamCheckingBackend(ITensorBackend next) : ITensorBackend
 
     public void SumRows(Tensor x, Tensor y) => Run(nameof(SumRows), () => next.SumRows(x, y), x, y);
 
+    public void NormalizeRows(Tensor x, Tensor y, float epsilon) => Run(nameof(NormalizeRows), () => next.NormalizeRows(x, y, epsilon), x, y);
+
+    public void NormalizeRowsBackward(Tensor x, Tensor y, Tensor g, Tensor dx, float epsilon) =>
+        Run(nameof(NormalizeRowsBackward), () => next.NormalizeRowsBackward(x, y, g, dx, epsilon), x, y, g, dx);
+
     public void BroadcastRows(Tensor v, Tensor y) => Run(nameof(BroadcastRows), () => next.BroadcastRows(v, y), v, y);
 
     public void ArgMaxRows(Tensor x, Span<int> result)
