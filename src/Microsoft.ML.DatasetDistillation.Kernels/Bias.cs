@@ -11,6 +11,26 @@ internal static class Bias
     /// <summary>Elements per thread below which splitting a memory-bound pass across threads costs more than it saves.</summary>
     private const int MinParallelChunk = 1 << 17;
 
+    /// <summary>output[o, c, i] = input[o, c, i] · scale[c]: a per-channel scale, one pass.</summary>
+    public static void Scale(int outer, int channels, int inner, ReadOnlySpan<float> input, ReadOnlySpan<float> scale, Span<float> output)
+    {
+        CheckLengths(outer, channels, inner, input.Length, scale.Length, output.Length);
+        for (int o = 0; o < outer; o++)
+        {
+            if (inner == 1)
+            {
+                TensorPrimitives.Multiply(input.Slice(o * channels, channels), scale, output.Slice(o * channels, channels));
+                continue;
+            }
+
+            for (int c = 0; c < channels; c++)
+            {
+                int start = (o * channels + c) * inner;
+                TensorPrimitives.Multiply(input.Slice(start, inner), scale[c], output.Slice(start, inner));
+            }
+        }
+    }
+
     /// <summary>output[o, c, i] = input[o, c, i] + bias[c].</summary>
     public static void Add(int outer, int channels, int inner, ReadOnlySpan<float> input, ReadOnlySpan<float> bias, Span<float> output)
     {

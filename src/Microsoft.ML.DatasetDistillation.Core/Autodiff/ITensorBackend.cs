@@ -91,6 +91,9 @@ internal interface ITensorBackend
     /// <summary>y = x + bias[c] along dimension 1 of an [outer, channels, inner] layout.</summary>
     void AddBias(int outer, int channels, int inner, Tensor x, Tensor bias, Tensor y);
 
+    /// <summary>y[·, c, ·] = x[·, c, ·] · scale[c].</summary>
+    void ScaleChannels(int outer, int channels, int inner, Tensor x, Tensor scale, Tensor y);
+
     /// <summary>y[c] = Σ over outer and inner of x[·, c, ·].</summary>
     void SumToBias(int outer, int channels, int inner, Tensor x, Tensor y);
 

@@ -69,6 +69,9 @@ internal sealed class ManagedBackend : ITensorBackend
 
     public void AddBias(int outer, int channels, int inner, Tensor x, Tensor bias, Tensor y) => Bias.Add(outer, channels, inner, Span(x), Span(bias), Span(y));
 
+    public void ScaleChannels(int outer, int channels, int inner, Tensor x, Tensor scale, Tensor y) =>
+        Bias.Scale(outer, channels, inner, Span(x), Span(scale), Span(y));
+
     public void SumToBias(int outer, int channels, int inner, Tensor x, Tensor y) => Bias.SumTo(outer, channels, inner, Span(x), Span(y));
 
     public void BroadcastBias(int outer, int channels, int inner, Tensor bias, Tensor y) => Bias.Broadcast(outer, channels, inner, Span(bias), Span(y));

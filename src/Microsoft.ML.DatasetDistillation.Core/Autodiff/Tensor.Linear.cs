@@ -44,6 +44,16 @@ public sealed partial class Tensor
         return Record("AddBias", [y], [x, bias], (g, need) => [g[0], need[1] ? SumToBias(g[0]!) : null]);
     }
 
+    /// <summary>Multiplies x [N, C, …] by scale[c] along dimension 1 (a per-channel gain, as normalisation layers apply), in one pass.</summary>
+    public static Tensor ScaleChannels(Tensor x, Tensor scale)
+    {
+        var (outer, channels, inner) = BiasLayout(x, scale.Length, scale.Rank == 1, "ScaleChannels");
+        Tensor y = Uninitialized(x.shape);
+        Backend.ScaleChannels(outer, channels, inner, x, scale, y);
+        return Record("ScaleChannels", [y], [x, scale], (g, need) =>
+            [need[0] ? ScaleChannels(g[0]!, scale) : null, need[1] ? SumToBias(g[0]! * x) : null]);
+    }
+
     /// <summary>Sums over every dimension but dimension 1: the bias gradient of <see cref="AddBias"/>.</summary>
     public static Tensor SumToBias(Tensor x)
     {

@@ -28,7 +28,7 @@ public sealed partial class Tensor
 
         // Each (sample, channel) pair is one row of H·W values.
         Tensor normalised = NormalizeRows(x.Reshape(x.shape[0] * x.shape[1], x.shape[2] * x.shape[3]), epsilon).Reshape(x.shape);
-        return AddBias(normalised * BroadcastBias(scale, x.shape), shift);
+        return AddBias(ScaleChannels(normalised, scale), shift);
     }
 
     /// <summary>

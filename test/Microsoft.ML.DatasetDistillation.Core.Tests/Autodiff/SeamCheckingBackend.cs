@@ -75,6 +75,9 @@ internal sealed class SeamCheckingBackend(ITensorBackend next) : ITensorBackend
     public void AddBias(int outer, int channels, int inner, Tensor x, Tensor bias, Tensor y) =>
         Run(nameof(AddBias), () => next.AddBias(outer, channels, inner, x, bias, y), x, bias, y);
 
+    public void ScaleChannels(int outer, int channels, int inner, Tensor x, Tensor scale, Tensor y) =>
+        Run(nameof(ScaleChannels), () => next.ScaleChannels(outer, channels, inner, x, scale, y), x, scale, y);
+
     public void SumToBias(int outer, int channels, int inner, Tensor x, Tensor y) =>
         Run(nameof(SumToBias), () => next.SumToBias(outer, channels, inner, x, y), x, y);
 
