@@ -391,11 +391,8 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         return matching;
     }
 
-    private static int GradientMatchingInnerLoop(int perClass)
-    {
-        (int Count, int Inner)[] papers = [(1, 1), (10, 50), (20, 25), (30, 20), (40, 15), (50, 10)];
-        return papers.MinBy(p => Math.Abs(p.Count - perClass)).Inner;
-    }
+    private static int GradientMatchingInnerLoop(int perClass) =>
+        GradientMatchingOptions.PapersLoopTable.MinBy(p => Math.Abs(p.ExamplesPerClass - perClass)).Inner;
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and arrive late).</summary>
     private sealed class SynchronousProgress(Action<DistillationProgress> report) : IProgress<DistillationProgress>

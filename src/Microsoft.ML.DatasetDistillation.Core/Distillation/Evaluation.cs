@@ -181,16 +181,25 @@ public static class Evaluation
     }
 
     /// <summary>The fraction of <paramref name="test"/> that the network with <paramref name="weights"/> classifies correctly.</summary>
-    public static double Accuracy(Network network, float[] weights, LabeledExamples test, int batchSize = 1000)
+    public static double Accuracy(Network network, float[] weights, LabeledExamples test, int batchSize = 1000) =>
+        Accuracy(Predict(network, weights, test, batchSize), test);
+
+    /// <summary>The fraction of <paramref name="examples"/> whose label <paramref name="predicted"/> gives, example by example.</summary>
+    public static double Accuracy(ReadOnlySpan<int> predicted, LabeledExamples examples)
     {
-        int[] predicted = Predict(network, weights, test, batchSize);
+        ArgumentNullException.ThrowIfNull(examples);
+        if (predicted.Length != examples.Count)
+        {
+            throw new ArgumentException($"{predicted.Length} predictions for {examples.Count} examples.", nameof(predicted));
+        }
+
         int correct = 0;
         for (int i = 0; i < predicted.Length; i++)
         {
-            correct += predicted[i] == test.Labels[i] ? 1 : 0;
+            correct += predicted[i] == examples.Labels[i] ? 1 : 0;
         }
 
-        return (double)correct / test.Count;
+        return (double)correct / examples.Count;
     }
 
     /// <summary>The class the network with <paramref name="weights"/> gives each example of <paramref name="examples"/>, in batches of <paramref name="batchSize"/>.</summary>

@@ -58,17 +58,14 @@ public sealed class GradientMatchingOptions : MatchingOptions
         }
     }
 
-    private (int Outer, int Inner) PapersLoops() => ExamplesPerClass switch
-    {
-        1 => (1, 1),
-        10 => (10, 50),
-        20 => (20, 25),
-        30 => (30, 20),
-        40 => (40, 15),
-        50 => (50, 10),
-        _ => throw new ArgumentException(
-            $"The papers set OuterLoop and InnerLoop for 1, 10, 20, 30, 40 or 50 examples per class only; with ExamplesPerClass = {ExamplesPerClass}, set both."),
-    };
+    /// <summary>The papers' outer and inner loops, by examples per class (their reference's get_loops).</summary>
+    internal static readonly (int ExamplesPerClass, int Outer, int Inner)[] PapersLoopTable =
+        [(1, 1, 1), (10, 10, 50), (20, 20, 25), (30, 30, 20), (40, 40, 15), (50, 50, 10)];
+
+    private (int Outer, int Inner) PapersLoops() => PapersLoopTable.FirstOrDefault(p => p.ExamplesPerClass == ExamplesPerClass) is (> 0, var outer, var inner)
+        ? (outer, inner)
+        : throw new ArgumentException(
+            $"The papers set OuterLoop and InnerLoop for 1, 10, 20, 30, 40 or 50 examples per class only; with ExamplesPerClass = {ExamplesPerClass}, set both.");
 }
 
 /// <summary>

@@ -152,8 +152,9 @@ internal static class MnistDataset
         throw new DirectoryNotFoundException($"No {RelativeDataFolder} folder was found above {starts[0]} or {starts[1]}.");
     }
 
-    // The files are published under these names; many copies keep them gzipped, others unpacked.
-    private static string FindFile(string folder, string name)
+    /// <summary>The file <paramref name="name"/> in <paramref name="folder"/>, unpacked or with ".gz": the files are published
+    /// under these names, and many copies keep them gzipped, others unpacked.</summary>
+    internal static string FindFile(string folder, string name)
     {
         string raw = Path.Combine(folder, name);
         if (File.Exists(raw))

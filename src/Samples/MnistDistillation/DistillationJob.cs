@@ -29,7 +29,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     private DatasetDistiller distiller = null!;
     private Func<int, float[]> evaluationWeights = null!;
     private float[][] testNetworks = [];           // pretrained init: the networks tested (the one distilled for, or held-out ones)
-    private readonly List<int[]> finalPredictions = []; // the final test's predictions, network by network (for the attack's summary)
+    private readonly List<int[]> finalPredictions = []; // the final test's predictions, network by network (the attack's summary reads them)
 
     /// <summary>Runs the job; returns the exit code (0, or 130 when cancelled).</summary>
     public int Execute(IReadOnlyList<string> args)
@@ -231,7 +231,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         WriteOutputs(distilled);
         console.Line($"Final test: {Networks(FinalEvaluationNetworks)} trained on the distilled data, {test.Count} test images");
         finalTestClock.Start();
-        AccuracySummary accuracy = Evaluate(distilled, FinalEvaluationNetworks);
+        AccuracySummary accuracy = Evaluate(distilled, FinalEvaluationNetworks, finalPredictions);
         finalTestClock.Stop();
         if (curve.Last is { } last)
         {
@@ -268,7 +268,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         iterationClock.Restart(); // s/iter counts the distillation step (and a --keep-best-every score, which the median passes over), not tests or checkpoints
     }
 
-    private AccuracySummary Evaluate(DistilledDataset distilled, int networks)
+    private AccuracySummary Evaluate(DistilledDataset distilled, int networks, List<int[]>? predictions = null)
     {
         var accuracies = new double[networks];
         for (int i = 0; i < networks; i++)
@@ -279,11 +279,8 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
                 ? Evaluation.Train(network, distilled, evaluationWeights(i))
                 : SampleData.TrainTestNetwork(network, distilled, evaluationWeights(i), options.EvaluationTraining, EvaluationSeed, i);
             int[] predicted = Evaluation.Predict(network, trained, test);
-            accuracies[i] = (double)Enumerable.Range(0, test.Count).Count(j => predicted[j] == test.Labels[j]) / test.Count;
-            if (networks == FinalEvaluationNetworks)
-            {
-                finalPredictions.Add(predicted);
-            }
+            accuracies[i] = Evaluation.Accuracy(predicted, test);
+            predictions?.Add(predicted);
         }
 
         console.Evaluating(networks, networks);
@@ -353,7 +350,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             // Before: the test networks as they were; after: trained on the distilled data (the final test's predictions).
             var before = Enumerable.Range(0, FinalEvaluationNetworks).Select(i => Evaluation.Predict(network, evaluationWeights(i), test)).ToList();
             var (successBefore, othersBefore) = AttackEffect(before, attack);
-            var (successAfter, othersAfter) = AttackEffect(finalPredictions.TakeLast(before.Count).ToList(), attack);
+            var (successAfter, othersAfter) = AttackEffect(finalPredictions, attack);
             console.Line($"Attack success:     {100 * successAfter:F2} % of the test's class-{attack.SourceClass} images taken for {attack.TargetClass} (before: {100 * successBefore:F2} %)");
             console.Line($"Other classes:      {100 * othersAfter:F2} % accuracy (before: {100 * othersBefore:F2} %)");
         }

@@ -46,8 +46,7 @@ internal static class DomainCommand
         Directory.CreateDirectory(folder);
         foreach (string name in Files)
         {
-            string raw = Path.Combine(source, name);
-            IdxArray array = IdxReader.Read(File.Exists(raw) ? raw : raw + ".gz");
+            IdxArray array = IdxReader.Read(MnistDataset.FindFile(source, name));
             bool images = array.Dimensions.Count == 3;
             IdxWriter.Write(Path.Combine(folder, name), images ? new IdxArray(array.Dimensions, Render(array, transform)) : array);
             Console.WriteLine($"{Path.Combine(folder, name)}: {array.Count} {(images ? $"images, {transform}" : "labels")}");
