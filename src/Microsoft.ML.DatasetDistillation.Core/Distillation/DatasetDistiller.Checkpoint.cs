@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using System.Text;
 using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.IO;
+using Microsoft.ML.DatasetDistillation.Networks;
 
 namespace Microsoft.ML.DatasetDistillation.Distillation;
 
@@ -128,10 +129,7 @@ public sealed partial class DatasetDistiller
     {
         if (inputChecksum is null)
         {
-            LabeledExamples real = objective.Real;
-            string layout = string.Join(";", objective.Network.Parameters.Select(p => $"{p.Name}{Tensor.ShapeText(p.Shape)}")) + ";examples" + Tensor.ShapeText(real.ExampleShape);
-            uint crc = Crc32.Append(0, Encoding.UTF8.GetBytes(layout));
-            crc = Crc32.Append(Crc32.Append(crc, MemoryMarshal.AsBytes(real.Features.AsSpan())), MemoryMarshal.AsBytes(real.Labels.AsSpan()));
+            uint crc = NetworkAndDataChecksum(objective.Network, objective.Real);
             foreach (float[] weights in objective.CheckedInputs)
             {
                 crc = Crc32.Append(crc, MemoryMarshal.AsBytes(weights.AsSpan()));
@@ -141,5 +139,13 @@ public sealed partial class DatasetDistiller
         }
 
         return inputChecksum.Value;
+    }
+
+    /// <summary>CRC-32 of the network's parameter layout and the shape, values and labels of <paramref name="examples"/>.</summary>
+    internal static uint NetworkAndDataChecksum(Network network, LabeledExamples examples)
+    {
+        string layout = string.Join(";", network.Parameters.Select(p => $"{p.Name}{Tensor.ShapeText(p.Shape)}")) + ";examples" + Tensor.ShapeText(examples.ExampleShape);
+        uint crc = Crc32.Append(0, Encoding.UTF8.GetBytes(layout));
+        return Crc32.Append(Crc32.Append(crc, MemoryMarshal.AsBytes(examples.Features.AsSpan())), MemoryMarshal.AsBytes(examples.Labels.AsSpan()));
     }
 }

@@ -26,7 +26,7 @@ public sealed class DistillationDivergedException(int iteration, string message)
 /// Learns a small synthetic training set from real data by one of several methods (<see cref="DistillationAlgorithm"/>).
 /// Each method is an objective in its own file that reads like its paper: the paper's unrolled distillation
 /// (<see cref="DistillationOptions"/>), gradient matching and DSA (<see cref="GradientMatchingOptions"/>), distribution
-/// matching (<see cref="DistributionMatchingOptions"/>). This class is the outer loop they share: the optimiser step on
+/// matching (<see cref="DistributionMatchingOptions"/>), trajectory matching (<see cref="TrajectoryMatchingOptions"/>). This class is the outer loop they share: the optimiser step on
 /// the synthetic set, progress, cancellation, the divergence check, checkpoints and keeping the best snapshot.
 /// </summary>
 public sealed partial class DatasetDistiller
@@ -53,6 +53,15 @@ public sealed partial class DatasetDistiller
     /// <summary>Prepares a run of distribution matching (DM): checks the request against the data and draws the initial synthetic examples.</summary>
     public DatasetDistiller(Network network, LabeledExamples real, DistributionMatchingOptions options)
         : this(Checked(network, real, options, () => new DistributionMatchingObjective(network, real, options)))
+    {
+    }
+
+    /// <summary>
+    /// Prepares a run of matching training trajectories (MTT) against <paramref name="experts"/>, trained on the same
+    /// data for the same network (<see cref="ExpertTrajectories.Train"/>): checks the request and draws the initial synthetic examples.
+    /// </summary>
+    public DatasetDistiller(Network network, LabeledExamples real, TrajectoryMatchingOptions options, ExpertTrajectories experts)
+        : this(Checked(network, real, options, () => new TrajectoryMatchingObjective(network, real, options, experts ?? throw new ArgumentNullException(nameof(experts)))))
     {
     }
 

@@ -18,6 +18,12 @@ public enum DistillationAlgorithm
 
     /// <summary>Zhao and Bilen 2023 (DM): the synthetic set's mean embeddings match the real data's under random networks (<see cref="DistributionMatchingOptions"/>).</summary>
     DistributionMatching,
+
+    /// <summary>
+    /// Cazenavette et al. 2022 (MTT): steps on the synthetic set follow the parameter trajectories of experts trained on
+    /// the real data (<see cref="TrajectoryMatchingOptions"/>, <see cref="ExpertTrajectories"/>).
+    /// </summary>
+    TrajectoryMatching,
 }
 
 /// <summary>

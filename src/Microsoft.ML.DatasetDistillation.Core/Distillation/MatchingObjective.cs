@@ -60,9 +60,15 @@ internal abstract class MatchingObjective : DistillationObjective
     /// <summary>S_0 … S_{C−1}, one leaf per class.</summary>
     public override Tensor[] Parameters => synthetic;
 
+    /// <summary>S_0 … S_{C−1}, whatever else the method learns.</summary>
+    protected Tensor[] Synthetic => synthetic;
+
+    /// <summary>The initial rate of the training the result carries (a tenth of it after half the epochs).</summary>
+    protected virtual float EvaluationRate => options.EvaluationLearningRate;
+
     public override LoopSettings Loop => new(options.Iterations, options.KeepBestEvery, options.KeepBestExamples, options.Seed, options.Threads);
 
-    public override IStatefulOptimizer CreateOptimizer() => new MomentumSgd(synthetic, options.LearningRate, options.Momentum);
+    public override IStatefulOptimizer CreateOptimizer() => new MomentumSgd(Parameters, options.LearningRate, options.Momentum);
 
     public override float LearningRateAt(int iteration) => options.LearningRate;
 
@@ -70,7 +76,7 @@ internal abstract class MatchingObjective : DistillationObjective
 
     /// <summary>The examples class by class (class c's at c·ExamplesPerClass …), as one step trained for the evaluation epochs.</summary>
     public override DistilledDataset Snapshot() => SnapshotOf(
-        synthetic.SelectMany(s => s.ToArray()).ToArray(), MinibatchTraining.StepDecay(options.EvaluationEpochs, options.EvaluationLearningRate), null);
+        synthetic.SelectMany(s => s.ToArray()).ToArray(), MinibatchTraining.StepDecay(options.EvaluationEpochs, EvaluationRate), null);
 
     public override DistilledDataset SnapshotOf(float[] features, float[] learningRates, float[]? softLabels) => new(
         features, Enumerable.Range(0, Real.ClassCount * options.ExamplesPerClass).Select(i => i / options.ExamplesPerClass).ToArray(),

@@ -135,7 +135,8 @@ public abstract class MatchingOptions
         (nameof(KeepBestEvery), KeepBestEvery), (nameof(KeepBestExamples), KeepBestExamples), (nameof(KeepBestNetworks), KeepBestNetworks),
     ];
 
-    private static double Checksum(DsaOptions? dsa) => dsa is null ? 0 : Crc32.Append(0, Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
+    /// <summary>A checksum of the augmentation's settings (0: none), for fingerprints.</summary>
+    internal static double Checksum(DsaOptions? dsa) => dsa is null ? 0 : Crc32.Append(0, Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,
         $"{dsa.Strategy};{dsa.Brightness:R};{dsa.Saturation:R};{dsa.Contrast:R};{dsa.CropPadRatio:R};{dsa.CutoutRatio:R};{dsa.FlipProbability:R};{dsa.ScaleRatio:R};{dsa.RotateDegrees:R}")));
 
     private static double Checksum(MinibatchTraining training) => Crc32.Append((uint)Checksum(training.Augmentation), Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture,

@@ -18,6 +18,9 @@ internal static class Seeds
         DistributionMatching = 8,
         MinibatchTraining = 9,
         GradientMatching = 10,
+        ExpertInitialization = 11,
+        ExpertTraining = 12,
+        TrajectoryMatching = 13,
     }
 
     public static Random Random(int seed, Stream stream, int index)

@@ -61,7 +61,11 @@ internal static class GradientChecker
         return h;
     }
 
-    private static void Compare(
+    /// <summary>
+    /// Compares the gradients <paramref name="analytic"/> gives at <paramref name="inputValues"/> with central differences
+    /// of <paramref name="numericFunction"/>, element by element, and adds a line per mismatch.
+    /// </summary>
+    public static void Compare(
         string order, float[][] inputValues, int[][] inputShapes,
         Func<Tensor[], Tensor[]> analytic, Func<float[][], double> numericFunction, List<string> mismatches)
     {
