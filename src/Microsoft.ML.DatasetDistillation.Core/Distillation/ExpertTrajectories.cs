@@ -66,7 +66,8 @@ public sealed class ExpertTrainingOptions
 /// <param name="TotalEpochs">Epochs of the whole training: experts × epochs.</param>
 /// <param name="Expert">The expert that finished an epoch (1-based).</param>
 /// <param name="Epoch">The epoch it finished (1-based).</param>
-public readonly record struct ExpertTrainingProgress(int EpochsDone, int TotalEpochs, int Expert, int Epoch);
+/// <param name="Weights">A copy of the expert's flat parameters after that epoch.</param>
+public readonly record struct ExpertTrainingProgress(int EpochsDone, int TotalEpochs, int Expert, int Epoch, float[] Weights);
 
 /// <summary>
 /// The expert trajectories of matching training trajectories (Cazenavette et al., CVPR 2022): networks trained on the
@@ -177,7 +178,7 @@ public sealed class ExpertTrajectories
                     experts.Save(path);
                 }
 
-                progress?.Report(new ExpertTrainingProgress(e * options.Epochs + epoch, total, e + 1, epoch));
+                progress?.Report(new ExpertTrainingProgress(e * options.Epochs + epoch, total, e + 1, epoch, [.. trajectory[^1]]));
             }
         }
 

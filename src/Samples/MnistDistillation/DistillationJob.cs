@@ -47,7 +47,21 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         int side = train.ExampleShape[^1];
         network = SampleData.CreateNetwork(options.ConvNet ? "convnet" : "lenet", side, train.ClassCount);
         float[][]? pretrained = options.Init == InitializationMode.Pretrained ? Pretrain() : null;
-        distiller = options.CreateDistiller(network, train, pretrained);
+        ExpertTrajectories? experts = null;
+        if (options.Trajectories is { } trajectories)
+        {
+            try
+            {
+                experts = TrainExperts(trajectories);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                console.Line($"Stopped while training experts; every finished epoch is in {trajectories.ExpertsFile}, and the same command continues from there.");
+                return Cancelled;
+            }
+        }
+
+        distiller = options.CreateDistiller(network, train, pretrained, experts);
         // Fixed init: the one network the data was distilled for. Random init: held-out draws, another seed than training's.
         // Pretrained: the one trained network, or a pool's held-out networks.
         evaluationWeights = options.Init switch
@@ -109,6 +123,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     {
         SampleMethod.Dc => "gradient matching (DC)",
         SampleMethod.Dsa => $"gradient matching with siamese augmentation (DSA: {options.DsaStrategy})",
+        SampleMethod.Mtt => $"matching training trajectories (MTT, {options.Trajectories!.SyntheticSteps} steps to cover {options.Trajectories.MatchedEpochs} expert epochs, augmented: {options.DsaStrategy})",
         _ => $"distribution matching (DM, augmented: {options.DsaStrategy})",
     };
 
@@ -183,6 +198,41 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         testNetworks = pool == 1 ? trained : trained[pool..];
         pretrainedPool = pool == 1 ? trained : trained[..pool];
         return pretrainedPool;
+    }
+
+    /// <summary>
+    /// The experts of --method mtt: read from their file, or trained (and the file continued) until there are as many as
+    /// asked, a line per epoch with the expert's test accuracy.
+    /// </summary>
+    private ExpertTrajectories TrainExperts(TrajectorySettings trajectories)
+    {
+        string path = trajectories.ExpertsFile;
+        if (Path.GetDirectoryName(path) is { Length: > 0 } folder)
+        {
+            Directory.CreateDirectory(folder);
+        }
+
+        int epochs = trajectories.ExpertTrainingEpochs;
+        console.Line(File.Exists(path)
+            ? $"Expert trajectories: {path} (continued if it holds fewer than {trajectories.Experts} experts of {epochs} epochs)"
+            : $"Training {trajectories.Experts} experts for {epochs} epochs each on the training images (SGD at 0.01, batches of 256), written to {path} after every epoch");
+        var clock = Stopwatch.StartNew();
+        int epochsRun = 0;
+        var progress = new SynchronousProgress<ExpertTrainingProgress>(p =>
+        {
+            epochsRun++;
+            TimeSpan perEpoch = clock.Elapsed / epochsRun;
+            console.Line($"Expert {p.Expert}/{trajectories.Experts}, epoch {p.Epoch}/{epochs}: {100 * Evaluation.Accuracy(network, p.Weights, test):F2} % on the test images " +
+                         $"({RunConsole.Format(perEpoch)} per epoch, ETA {RunConsole.Format(perEpoch * (p.TotalEpochs - p.EpochsDone))})");
+        });
+        try
+        {
+            return ExpertTrajectories.Train(network, train, options.ExpertTraining, path, progress, cancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new SampleException($"--experts-file: {e.Message} Pass another --experts-file, or delete this one to train afresh.");
+        }
     }
 
     private void LoadData()

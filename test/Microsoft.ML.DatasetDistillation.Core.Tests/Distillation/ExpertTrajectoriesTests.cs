@@ -69,7 +69,8 @@ public sealed class ExpertTrajectoriesTests
         ExpertTrajectories resumed = ExpertTrajectories.Train(Network, Real, Options(), path, new Recorder(reports.Add));
 
         CollectionAssert.AreEqual(new[] { 5, 6 }, reports.Select(r => r.EpochsDone).ToArray());
-        Assert.AreEqual(new ExpertTrainingProgress(6, 6, 2, 3), reports[^1]);
+        Assert.AreEqual((6, 6, 2, 3), (reports[^1].EpochsDone, reports[^1].TotalEpochs, reports[^1].Expert, reports[^1].Epoch));
+        CollectionAssert.AreEqual(resumed.Parameters(1, 3), reports[^1].Weights);
         CollectionAssert.AreEqual(uninterrupted.Parameters(1, 3), resumed.Parameters(1, 3));
         reports.Clear();
         ExpertTrajectories.Train(Network, Real, Options(), path, new Recorder(reports.Add));
