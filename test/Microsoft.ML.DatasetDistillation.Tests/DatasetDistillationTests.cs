@@ -777,6 +777,47 @@ public sealed class DatasetDistillationTests
     }
 
     [TestMethod]
+    public void TrajectoryMatching_CancelledWhileTrainingExperts_ContinuesTheirFile_ToTheUninterruptedRows()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView keyed = KeyedBlobs(ml, 60);
+        using var temporary = new TemporaryPath("mlet");
+        using var cancellation = new CancellationTokenSource();
+        var messages = new List<string>();
+        bool armed = false;
+        ml.Log += (_, e) =>
+        {
+            string message = e.RawMessage ?? string.Empty;
+            messages.Add(message);
+            if (armed && message.StartsWith("Expert 2, epoch 1:", StringComparison.Ordinal))
+            {
+                cancellation.Cancel();
+            }
+        };
+        DatasetDistillationOptions Options(string? expertsPath) => new()
+        {
+            Method = DistillationMethod.TrajectoryMatching, ExpertCount = 2, SyntheticSteps = 3, MatchingLearningRate = 1f, ExpertTrajectoriesPath = expertsPath,
+            Steps = 2, Epochs = 1, Iterations = 2, MlpHiddenSizes = [16], Seed = 1,
+        };
+        float[] uninterrupted = ml.Transforms.DistillDataset(Options(expertsPath: null)).Fit(keyed).GetFeatures();
+
+        // Cancelled after the first epoch of the second expert: the file keeps the epochs done, and the next fit trains
+        // only the rest (expert 2's epochs 2 and 3) before matching.
+        DatasetDistillationOptions interrupted = Options(temporary.Path);
+        interrupted.CancellationToken = cancellation.Token;
+        armed = true;
+        Assert.ThrowsExactly<OperationCanceledException>(() => ml.Transforms.DistillDataset(interrupted).Fit(keyed));
+        armed = false;
+        Assert.IsTrue(File.Exists(temporary.Path));
+        messages.Clear();
+        CollectionAssert.AreEqual(uninterrupted, ml.Transforms.DistillDataset(Options(temporary.Path)).Fit(keyed).GetFeatures());
+        CollectionAssert.AreEqual(
+            new[] { "Expert 2, epoch 2: 5 of 6 expert epochs trained.", "Expert 2, epoch 3: 6 of 6 expert epochs trained." },
+            messages.Where(m => m.StartsWith("Expert ", StringComparison.Ordinal)).ToArray());
+        Assert.IsTrue(messages.Any(m => m.StartsWith($"Reading (and continuing if unfinished) the experts in '{temporary.Path}'", StringComparison.Ordinal)));
+    }
+
+    [TestMethod]
     public void TrajectoryMatching_WithSiameseAugmentation_MovesImageRows_WithExpertsTrainedAugmented()
     {
         var ml = new MLContext(seed: 1);
