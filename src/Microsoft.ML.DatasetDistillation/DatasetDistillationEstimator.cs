@@ -15,7 +15,7 @@ namespace Microsoft.ML.Transforms;
 /// synthetic rows per class and step, and a learning rate per training step, such that a network trained on them with
 /// those rates does well on the input data. Made by <c>mlContext.Transforms.DistillDataset(...)</c>. With
 /// <see cref="DatasetDistillationOptions.Method"/> it condenses the input by other means instead (random rows, class
-/// means, k-means centroids, distribution or gradient matching), which suit ML.NET's own trainers better.
+/// means, k-means centroids, distribution, gradient or trajectory matching), which suit ML.NET's own trainers better.
 /// </summary>
 /// <remarks>
 /// <para>Input: a feature column that is a known-size vector of <see cref="float"/> (dense or sparse) and a key label
@@ -71,7 +71,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
                 : null;
             if (unrolledOnly is not null)
             {
-                string methods = unrolledOnly == nameof(options.CheckpointPath) ? "Unrolled, GradientMatching and DistributionMatching"
+                string methods = unrolledOnly == nameof(options.CheckpointPath) ? "Unrolled, GradientMatching, DistributionMatching and TrajectoryMatching"
                     : unrolledOnly == nameof(options.InitializeFromRealExamples) ? "Unrolled and GradientMatching"
                     : "Unrolled";
                 throw new ArgumentException($"{unrolledOnly} applies to Method = {methods} only, but the method is {options.Method}.", nameof(options));
@@ -80,8 +80,24 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
 
         if (options.SiameseAugmentation && !IsMatching(options.Method))
         {
-            throw new ArgumentException($"SiameseAugmentation applies to Method = GradientMatching and DistributionMatching only, but the method is {options.Method}.", nameof(options));
+            throw new ArgumentException($"SiameseAugmentation applies to Method = GradientMatching, DistributionMatching and TrajectoryMatching only, but the method is {options.Method}.", nameof(options));
         }
+
+        if (options.MatchingLearningRate is { } matchingRate)
+        {
+            if (!IsMatching(options.Method))
+            {
+                throw new ArgumentException(
+                    $"MatchingLearningRate applies to Method = GradientMatching, DistributionMatching and TrajectoryMatching only, but the method is {options.Method}.", nameof(options));
+            }
+
+            if (!(matchingRate > 0) || !float.IsFinite(matchingRate))
+            {
+                throw new ArgumentOutOfRangeException(nameof(options.MatchingLearningRate), matchingRate, "MatchingLearningRate must be a positive number.");
+            }
+        }
+
+        CheckTrajectoryMatchingOptions(options);
 
         if (options.SiameseAugmentation && options.ImageShape is null)
         {
@@ -149,20 +165,22 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
     /// <exception cref="ArgumentException">The image shape does not match the feature vector.</exception>
     /// <exception cref="InvalidOperationException">The data cannot be distilled: no rows, one class, a missing label,
     /// a class with too few rows (the message names the column). Or the <see cref="DatasetDistillationOptions.CheckpointPath"/>
-    /// checkpoint was written for other options or rows, or is at an iteration beyond <see cref="DatasetDistillationOptions.Iterations"/>.</exception>
-    /// <exception cref="DirectoryNotFoundException">The folder of <see cref="DatasetDistillationOptions.CheckpointPath"/> does not exist.</exception>
+    /// checkpoint was written for other options or rows, or is at an iteration beyond <see cref="DatasetDistillationOptions.Iterations"/>.
+    /// Or the <see cref="DatasetDistillationOptions.ExpertTrajectoriesPath"/> file is damaged or was trained for another network,
+    /// other rows or other settings.</exception>
+    /// <exception cref="DirectoryNotFoundException">The folder of <see cref="DatasetDistillationOptions.CheckpointPath"/> or
+    /// <see cref="DatasetDistillationOptions.ExpertTrajectoriesPath"/> does not exist.</exception>
     /// <exception cref="OperationCanceledException">The options' cancellation token was cancelled (the checkpoint, if any, is saved first).</exception>
     /// <exception cref="DistillationDivergedException">The distillation diverged (its loss stopped being finite); a lower
-    /// <see cref="DatasetDistillationOptions.LearningRate"/> usually helps.</exception>
+    /// <see cref="DatasetDistillationOptions.LearningRate"/> (with the matching methods, <see cref="DatasetDistillationOptions.MatchingLearningRate"/>)
+    /// usually helps.</exception>
     public DatasetDistillationTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
         options.CancellationToken.ThrowIfCancellationRequested();
-        if (options.CheckpointPath is { } path && Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder && !Directory.Exists(folder))
-        {
-            // Found now rather than at the first save, which may come an hour into the run.
-            throw new DirectoryNotFoundException($"CheckpointPath: the folder '{folder}' does not exist.");
-        }
+        // Found now rather than at the first save, which may come an hour into the run.
+        RequireFolderOf(options.CheckpointPath, nameof(options.CheckpointPath));
+        RequireFolderOf(options.ExpertTrajectoriesPath, nameof(options.ExpertTrajectoriesPath));
 
         using IChannel? channel = HostEnvironments.TryStartChannel(environment, ComponentName);
         using TensorThreads.Scope threads = TensorThreads.Limit(options.Threads); // the baselines' and keep-best scoring too
@@ -189,7 +207,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         {
             ExamplesPerClassPerStep = options.ExamplesPerClassPerStep, Steps = options.Steps, Epochs = options.Epochs, Seed = seed,
         };
-        MatchingOptions? matching = IsMatching(options.Method) ? ToMatchingOptions(seed) : null;
+        MatchingOptions? matching = IsMatching(options.Method) ? ToMatchingOptions(options, seed) : null;
         int needed = baseline is { } kind ? Baselines.ExamplesNeededPerClass(kind, packaging)
             : matching is not null ? (matching.InitializeFromRealExamples ? matching.ExamplesPerClass : 1)
             : core.ExamplesNeededPerClass;
@@ -239,21 +257,79 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
     }
 
     /// <summary>
-    /// Gradient or distribution matching through the same loop (progress, checkpoints, cancellation); the matched rows get
-    /// one constant rate, chosen as for the condensations that learn no schedule.
+    /// Gradient, distribution or trajectory matching through the same loop (progress, checkpoints, cancellation); the
+    /// matched rows get one constant rate, chosen as for the condensations that learn no schedule. Trajectory matching's
+    /// learned step size is not that rate: it was learned for steps on all the rows from an expert's weights part-way
+    /// through training, not for the layer's schedule from fresh weights, so it is only logged.
     /// </summary>
     private DistilledDataset Match(MatchingOptions matching, BaselineOptions packaging, Network network, LabeledExamples real, NetworkSpec spec, int seed, IChannel? channel)
     {
-        DatasetDistiller distiller = matching is GradientMatchingOptions gradient
-            ? new DatasetDistiller(network, real, gradient)
-            : new DatasetDistiller(network, real, (DistributionMatchingOptions)matching);
+        DatasetDistiller distiller = matching switch
+        {
+            GradientMatchingOptions gradient => new DatasetDistiller(network, real, gradient),
+            TrajectoryMatchingOptions trajectory => new DatasetDistiller(network, real, trajectory, TrainExperts(trajectory, network, real, spec, channel)),
+            _ => new DatasetDistiller(network, real, (DistributionMatchingOptions)matching),
+        };
+        string networks = matching is TrajectoryMatchingOptions t
+            ? $"from the experts' weights ({t.SyntheticSteps} steps over {t.ExpertEpochs} expert epochs, starting before epoch {t.MaxStartEpoch})"
+            : $"under random {spec.Kind} networks";
         channel.Log(
             $"Matching {real.Count} rows of {real.ExampleSize} features in {real.ClassCount} classes by {options.Method} with {options.Steps} steps × " +
-            $"{options.ExamplesPerClassPerStep} rows per class under random {spec.Kind} networks{(options.SiameseAugmentation ? ", siamese augmentation" : string.Empty)}, " +
+            $"{options.ExamplesPerClassPerStep} rows per class {networks}{(options.SiameseAugmentation ? ", siamese augmentation" : string.Empty)}, " +
             $"{options.Iterations} iterations, seed {seed}.");
-        LabeledExamples matched = Run(distiller, channel).Examples;
+        DistilledDataset learned;
+        try
+        {
+            learned = Run(distiller, channel);
+        }
+        catch (DistillationDivergedException e)
+        {
+            // Core's advice names its own options; the layer's rate of the rows is MatchingLearningRate.
+            throw new DistillationDivergedException(e.Iteration,
+                $"{options.Method} diverged at iteration {e.Iteration}: its loss or gradient stopped being finite. Try a lower MatchingLearningRate (now {matching.LearningRate:G3}).");
+        }
+
+        if (matching is TrajectoryMatchingOptions)
+        {
+            channel.Log($"Learned step size {learned.LearningRates[0]:G4}.");
+        }
+
+        LabeledExamples matched = learned.Examples;
         Func<int, float[]> scoringNetworks = Baselines.RandomInitializations(network, NetworkSpec.ToCore(options.InitScheme), seed);
         return Baselines.FromExamplesByClass(matched, network, real, packaging, scoringNetworks, options.CancellationToken);
+    }
+
+    /// <summary>
+    /// Trains the experts of trajectory matching on <paramref name="real"/> for <paramref name="network"/>, or reads and
+    /// continues them from <see cref="DatasetDistillationOptions.ExpertTrajectoriesPath"/>. Their progress goes to the log
+    /// (each epoch at Trace), not to <see cref="DatasetDistillationOptions.Progress"/>, whose reports are iterations with a loss.
+    /// </summary>
+    private ExpertTrajectories TrainExperts(TrajectoryMatchingOptions matching, Network network, LabeledExamples real, NetworkSpec spec, IChannel? channel)
+    {
+        var training = new ExpertTrainingOptions
+        {
+            Experts = options.ExpertCount ?? DefaultExpertCount,
+            Epochs = options.ExpertEpochs ?? ExpertEpochsNeeded(matching),
+            Augmentation = matching.Augmentation,
+            InitScheme = matching.InitScheme,
+            Seed = matching.Seed,
+            Threads = options.Threads,
+        };
+        string? path = options.ExpertTrajectoriesPath;
+        channel.Log(
+            $"{(path is not null && File.Exists(path) ? $"Reading (and continuing if unfinished) the experts in '{path}'" : "Training the experts")}: " +
+            $"{training.Experts} {spec.Kind} networks, {training.Epochs} epochs each{(path is null ? string.Empty : $", kept in '{path}'")}.");
+        var progress = new SynchronousProgress<ExpertTrainingProgress>(p =>
+            channel.Detail($"Expert {p.Expert}, epoch {p.Epoch}: {p.EpochsDone} of {p.TotalEpochs} expert epochs trained."));
+        try
+        {
+            return ExpertTrajectories.Train(network, real, training, path, progress, options.CancellationToken);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidOperationException(
+                $"ExpertTrajectoriesPath: {e.Message} Delete the file or choose another ExpertTrajectoriesPath to train the experts afresh.", e);
+        }
     }
 
     /// <summary>Runs <paramref name="distiller"/> to <see cref="DatasetDistillationOptions.Iterations"/>, resuming, checkpointing and reporting as the options ask.</summary>
@@ -266,7 +342,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             channel.Log($"Resuming at iteration {distiller.Iteration} of {options.Iterations} from the checkpoint '{checkpoint}'.");
         }
 
-        var progress = new SynchronousProgress(p =>
+        var progress = new SynchronousProgress<DistillationProgress>(p =>
         {
             options.Progress?.Report(new DatasetDistillationProgress(p.Iteration, p.TotalIterations, p.Loss, p.LearningRate));
             if (checkpoint is not null && options.CheckpointEvery > 0 && p.Iteration % options.CheckpointEvery == 0 && p.Iteration < p.TotalIterations)
@@ -369,20 +445,101 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         LabelLearningRateScale = o.LabelLearningRateScale,
     };
 
-    private static bool IsMatching(DistillationMethod method) => method is DistillationMethod.GradientMatching or DistillationMethod.DistributionMatching;
+    private static bool IsMatching(DistillationMethod method) =>
+        method is DistillationMethod.GradientMatching or DistillationMethod.DistributionMatching or DistillationMethod.TrajectoryMatching;
+
+    /// <summary>Experts trained when <see cref="DatasetDistillationOptions.ExpertCount"/> is null: few, since a CPU trains them.</summary>
+    private const int DefaultExpertCount = 2;
+
+    /// <summary>The epochs the matching reaches: a start before epoch T⁺ plus M epochs.</summary>
+    private static int ExpertEpochsNeeded(TrajectoryMatchingOptions matching) => matching.MaxStartEpoch - 1 + matching.ExpertEpochs;
+
+    /// <summary>
+    /// Refuses the options of trajectory matching with another method, and with trajectory matching those out of range
+    /// (under the layer's names: Core's ExpertEpochs is the layer's MatchedExpertEpochs).
+    /// </summary>
+    private static void CheckTrajectoryMatchingOptions(DatasetDistillationOptions options)
+    {
+        (string Name, int? Value)[] counts =
+        [
+            (nameof(options.ExpertCount), options.ExpertCount), (nameof(options.ExpertEpochs), options.ExpertEpochs),
+            (nameof(options.SyntheticSteps), options.SyntheticSteps), (nameof(options.MatchedExpertEpochs), options.MatchedExpertEpochs),
+            (nameof(options.MaxStartEpoch), options.MaxStartEpoch),
+        ];
+        if (options.Method != DistillationMethod.TrajectoryMatching)
+        {
+            string? set = options.ExpertTrajectoriesPath is not null ? nameof(options.ExpertTrajectoriesPath) : counts.FirstOrDefault(c => c.Value is not null).Name;
+            if (set is not null)
+            {
+                throw new ArgumentException($"{set} applies to Method = TrajectoryMatching only, but the method is {options.Method}.", nameof(options));
+            }
+
+            return;
+        }
+
+        foreach ((string name, int? value) in counts)
+        {
+            if (value is int count)
+            {
+                ArgumentOutOfRangeException.ThrowIfLessThan(count, 1, name);
+            }
+        }
+
+        if (options.ExpertTrajectoriesPath is { Length: 0 })
+        {
+            throw new ArgumentException("ExpertTrajectoriesPath is empty; leave it null to train the experts in memory.", nameof(options));
+        }
+
+        if (options.ExpertTrajectoriesPath is { } experts && options.CheckpointPath is { } checkpoint && Path.GetFullPath(experts) == Path.GetFullPath(checkpoint))
+        {
+            throw new ArgumentException($"ExpertTrajectoriesPath and CheckpointPath are the same file, '{experts}': each needs its own.", nameof(options));
+        }
+
+        var matching = (TrajectoryMatchingOptions)ToMatchingOptions(options, options.Seed ?? 0);
+        if (options.ExpertEpochs is int epochs && epochs < ExpertEpochsNeeded(matching))
+        {
+            throw new ArgumentException(
+                $"ExpertEpochs = {epochs} is too few: MaxStartEpoch = {matching.MaxStartEpoch} and MatchedExpertEpochs = {matching.ExpertEpochs} " +
+                $"reach expert epoch {ExpertEpochsNeeded(matching)}.", nameof(options));
+        }
+    }
+
+    /// <summary>Throws <see cref="DirectoryNotFoundException"/> naming <paramref name="option"/> when the folder of <paramref name="path"/> does not exist.</summary>
+    private static void RequireFolderOf(string? path, string option)
+    {
+        if (path is not null && Path.GetDirectoryName(Path.GetFullPath(path)) is { } folder && !Directory.Exists(folder))
+        {
+            throw new DirectoryNotFoundException($"{option}: the folder '{folder}' does not exist.");
+        }
+    }
 
     /// <summary>
     /// The matching method's settings: the papers' rates, real batches and loops, with the layer's size, iterations, network
     /// draws, seed and augmentation. Gradient matching's outer loop is the rows per class, as in the papers; its inner loop is
-    /// the papers' for their nearest count (1: 1, 10: 50, 20: 25, 30: 20, 40: 15, 50 and more: 10).
+    /// the papers' for their nearest count (1: 1, 10: 50, 20: 25, 30: 20, 40: 15, 50 and more: 10). Trajectory matching's
+    /// N, M and T⁺ are the options' where set, else the paper's at one row per class.
     /// </summary>
-    private MatchingOptions ToMatchingOptions(int seed)
+    private static MatchingOptions ToMatchingOptions(DatasetDistillationOptions options, int seed)
     {
         int perClass = options.Steps * options.ExamplesPerClassPerStep;
-        MatchingOptions matching = options.Method == DistillationMethod.GradientMatching
-            ? new GradientMatchingOptions { OuterLoop = perClass, InnerLoop = GradientMatchingInnerLoop(perClass), InitializeFromRealExamples = options.InitializeFromRealExamples }
-            : new DistributionMatchingOptions();
+        MatchingOptions matching = options.Method switch
+        {
+            DistillationMethod.GradientMatching => new GradientMatchingOptions
+            {
+                OuterLoop = perClass, InnerLoop = GradientMatchingInnerLoop(perClass), InitializeFromRealExamples = options.InitializeFromRealExamples,
+            },
+            DistillationMethod.TrajectoryMatching => new TrajectoryMatchingOptions(),
+            _ => new DistributionMatchingOptions(),
+        };
+        if (matching is TrajectoryMatchingOptions trajectory)
+        {
+            trajectory.SyntheticSteps = options.SyntheticSteps ?? trajectory.SyntheticSteps;
+            trajectory.ExpertEpochs = options.MatchedExpertEpochs ?? trajectory.ExpertEpochs;
+            trajectory.MaxStartEpoch = options.MaxStartEpoch ?? trajectory.MaxStartEpoch;
+        }
+
         matching.ExamplesPerClass = perClass;
+        matching.LearningRate = options.MatchingLearningRate ?? matching.LearningRate;
         matching.Iterations = options.Iterations;
         matching.InitScheme = NetworkSpec.ToCore(options.InitScheme);
         matching.Seed = seed;
@@ -395,8 +552,8 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
         GradientMatchingOptions.PapersLoopTable.MinBy(p => Math.Abs(p.ExamplesPerClass - perClass)).Inner;
 
     /// <summary>Reports on the calling thread (Progress&lt;T&gt; would post to the thread pool and arrive late).</summary>
-    private sealed class SynchronousProgress(Action<DistillationProgress> report) : IProgress<DistillationProgress>
+    private sealed class SynchronousProgress<T>(Action<T> report) : IProgress<T>
     {
-        public void Report(DistillationProgress value) => report(value);
+        public void Report(T value) => report(value);
     }
 }

@@ -50,6 +50,20 @@ public enum DistillationMethod
     /// it trains on them (the papers' SGD: rate 0.1, momentum 0.5, 256 input rows per class; their outer and inner loops).
     /// </summary>
     GradientMatching,
+
+    /// <summary>
+    /// Matching training trajectories (MTT: Cazenavette, Wang, Torralba, Efros and Zhu, CVPR 2022): first
+    /// <see cref="DatasetDistillationOptions.ExpertCount"/> networks of the chosen kind (the experts) train on the input
+    /// rows, their weights recorded after every epoch (kept in <see cref="DatasetDistillationOptions.ExpertTrajectoriesPath"/>
+    /// when it is set); then rows, started from input rows of their class, and one step size are learned so that
+    /// <see cref="DatasetDistillationOptions.SyntheticSteps"/> gradient steps on them, started from an expert's weights at
+    /// an epoch below <see cref="DatasetDistillationOptions.MaxStartEpoch"/>, land where that expert was
+    /// <see cref="DatasetDistillationOptions.MatchedExpertEpochs"/> epochs later (the paper's SGD on the rows: rate 1000,
+    /// momentum 0.5; with <see cref="DatasetDistillationOptions.SiameseAugmentation"/> the experts' batches and the student's
+    /// steps are augmented, as in the paper). Each iteration unrolls those steps, so it costs far more than an iteration of
+    /// the other matching methods.
+    /// </summary>
+    TrajectoryMatching,
 }
 
 /// <summary>The network the distilled data is learned for.</summary>
@@ -166,8 +180,12 @@ public sealed class DatasetDistillationOptions
     /// subset of the input rows, and the options of the unrolled optimisation (<see cref="LearningRate"/>,
     /// <see cref="RealBatchSize"/>, <see cref="LearnLabels"/>, <see cref="KeepBestEvery"/>, <see cref="CheckpointPath"/>, …)
     /// do not apply. <see cref="Iterations"/>, <see cref="CheckpointPath"/> and <see cref="SiameseAugmentation"/> apply to the
-    /// matching methods (<see cref="DistillationMethod.GradientMatching"/>, <see cref="DistillationMethod.DistributionMatching"/>)
-    /// too, and <see cref="InitializeFromRealExamples"/> to gradient matching (distribution matching always starts from input rows).
+    /// matching methods (<see cref="DistillationMethod.GradientMatching"/>, <see cref="DistillationMethod.DistributionMatching"/>,
+    /// <see cref="DistillationMethod.TrajectoryMatching"/>) too, and <see cref="InitializeFromRealExamples"/> to gradient
+    /// matching (distribution and trajectory matching always start from input rows); <see cref="MatchingLearningRate"/>
+    /// applies to the matching methods only. <see cref="ExpertCount"/>,
+    /// <see cref="ExpertEpochs"/>, <see cref="ExpertTrajectoriesPath"/>, <see cref="SyntheticSteps"/>,
+    /// <see cref="MatchedExpertEpochs"/> and <see cref="MaxStartEpoch"/> apply to trajectory matching only.
     /// </summary>
     public DistillationMethod Method { get; set; } = DistillationMethod.Unrolled;
 
@@ -234,9 +252,19 @@ public sealed class DatasetDistillationOptions
     /// With <see cref="DistillationMethod.GradientMatching"/> or <see cref="DistillationMethod.DistributionMatching"/>:
     /// pass each class's input rows and distilled rows through the same random transformation (colour, crop, cutout,
     /// flip, scale, rotation) before they are compared, the papers' differentiable siamese augmentation (Zhao and Bilen,
-    /// 2021). Needs <see cref="ImageShape"/>. Default false.
+    /// 2021). With <see cref="DistillationMethod.TrajectoryMatching"/>: augment, with the same transformations, the
+    /// experts' batches of input rows and the distilled rows of every step matched against them (as the paper does).
+    /// Needs <see cref="ImageShape"/>. Default false.
     /// </summary>
     public bool SiameseAugmentation { get; set; }
+
+    /// <summary>
+    /// With <see cref="DistillationMethod.GradientMatching"/>, <see cref="DistillationMethod.DistributionMatching"/> or
+    /// <see cref="DistillationMethod.TrajectoryMatching"/>: the rate of the SGD (momentum 0.5) that moves the distilled rows.
+    /// Null (the default): the method's paper's, 0.1, 1 and 1000 in that order, set for images with values of order one;
+    /// lower it when <c>Fit</c> diverges, as trajectory matching's 1000 does on small or unscaled data.
+    /// </summary>
+    public float? MatchingLearningRate { get; set; }
 
     /// <summary>Networks sampled per iteration, their gradients averaged. Default 1.</summary>
     public int NetworksPerIteration { get; set; } = 1;
@@ -301,4 +329,49 @@ public sealed class DatasetDistillationOptions
 
     /// <summary>With <see cref="CheckpointPath"/>: iterations between checkpoints (0: only when cancelled or done). Default 100.</summary>
     public int CheckpointEvery { get; set; } = 100;
+
+    /// <summary>
+    /// With <see cref="DistillationMethod.TrajectoryMatching"/>: the experts, networks trained on the input rows from
+    /// their own random initialisations (plain SGD at rate 0.01 in batches of 256, as the paper's experts). Null (the
+    /// default) trains 2, few because a CPU trains them (the paper: 100); more experts give the distilled rows more
+    /// trajectories to match.
+    /// </summary>
+    public int? ExpertCount { get; set; }
+
+    /// <summary>
+    /// With <see cref="DistillationMethod.TrajectoryMatching"/>: the epochs every expert trains. Null (the default) trains
+    /// just the epochs the matching reaches, <see cref="MaxStartEpoch"/> − 1 + <see cref="MatchedExpertEpochs"/>
+    /// (the paper: 50); fewer are refused.
+    /// </summary>
+    public int? ExpertEpochs { get; set; }
+
+    /// <summary>
+    /// With <see cref="DistillationMethod.TrajectoryMatching"/>: the file of the experts' trajectories. Null (the default)
+    /// trains the experts in memory at every <c>Fit</c>. With a path, the first <c>Fit</c> trains them and writes the file
+    /// after every epoch; later fits with the same rows, network, <see cref="Seed"/>, <see cref="ExpertEpochs"/>,
+    /// <see cref="InitScheme"/> and <see cref="SiameseAugmentation"/> read it instead of training again, continue it when
+    /// it was interrupted, and add experts to it when <see cref="ExpertCount"/> grows. A file trained otherwise is refused,
+    /// naming the difference (delete it or choose another path to train afresh).
+    /// </summary>
+    public string? ExpertTrajectoriesPath { get; set; }
+
+    /// <summary>
+    /// With <see cref="DistillationMethod.TrajectoryMatching"/>: N, the gradient steps on all the distilled rows that each
+    /// iteration unrolls from an expert's weights. Null (the default): 50, the paper's at one row per class (it takes 30
+    /// at ten). An iteration's cost grows with it.
+    /// </summary>
+    public int? SyntheticSteps { get; set; }
+
+    /// <summary>
+    /// With <see cref="DistillationMethod.TrajectoryMatching"/>: M, the expert epochs that the <see cref="SyntheticSteps"/>
+    /// steps are to cover. Null (the default): 2, the paper's.
+    /// </summary>
+    public int? MatchedExpertEpochs { get; set; }
+
+    /// <summary>
+    /// With <see cref="DistillationMethod.TrajectoryMatching"/>: T⁺, each iteration starts from an expert's weights after
+    /// a random number of epochs below it (0 is the initialisation). Null (the default): 2, the paper's at one row per
+    /// class (it takes 20 at ten).
+    /// </summary>
+    public int? MaxStartEpoch { get; set; }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.ML.Data;
+using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms;
 
@@ -578,11 +579,7 @@ public sealed class DatasetDistillationTests
     public void MatchingMethods_WithSiameseAugmentation_MoveImageRows_AndResumeFromACheckpoint()
     {
         var ml = new MLContext(seed: 1);
-        var random = new Random(5);
-        var rows = Enumerable.Range(0, 30).Select(i => new ImageRow
-        {
-            Label = (uint)(i % ClassCount), Pixels = [.. Enumerable.Range(0, 64).Select(p => (p % ClassCount == i % ClassCount ? 1f : 0f) + 0.1f * random.NextSingle())],
-        }).ToArray();
+        ImageRow[] rows = StripedImages();
         IDataView images = ml.Data.LoadFromEnumerable(rows);
         DatasetDistillationOptions Options(DistillationMethod method, bool augmented) => new()
         {
@@ -625,7 +622,7 @@ public sealed class DatasetDistillationTests
         CollectionAssert.AreNotEqual(plain, augmentedRows);
 
         DatasetDistillationOptions picked = Options(DistillationMethod.RandomRows, augmented: true);
-        Assert.AreEqual("SiameseAugmentation applies to Method = GradientMatching and DistributionMatching only, but the method is RandomRows. (Parameter 'options')",
+        Assert.AreEqual("SiameseAugmentation applies to Method = GradientMatching, DistributionMatching and TrajectoryMatching only, but the method is RandomRows. (Parameter 'options')",
             Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(picked)).Message);
         DatasetDistillationOptions vectors = Options(DistillationMethod.DistributionMatching, augmented: true);
         vectors.NetworkKind = DistillationNetworkKind.Mlp;
@@ -638,7 +635,7 @@ public sealed class DatasetDistillationTests
             Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(realStart)).Message);
         DatasetDistillationOptions centroids = Options(DistillationMethod.KMeansCentroids, augmented: false);
         centroids.CheckpointPath = temporary.Path;
-        Assert.AreEqual("CheckpointPath applies to Method = Unrolled, GradientMatching and DistributionMatching only, but the method is KMeansCentroids. (Parameter 'options')",
+        Assert.AreEqual("CheckpointPath applies to Method = Unrolled, GradientMatching, DistributionMatching and TrajectoryMatching only, but the method is KMeansCentroids. (Parameter 'options')",
             Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(centroids)).Message);
     }
 
@@ -712,6 +709,172 @@ public sealed class DatasetDistillationTests
         DatasetDistillationTransformer loaded = DatasetDistillationTransformer.Load(path);
         Assert.AreEqual(DistillationMethod.KMeansCentroids, loaded.Method);
         CollectionAssert.AreEqual(centroids.GetFeatures(), loaded.GetFeatures());
+    }
+
+    [TestMethod]
+    public void TrajectoryMatching_MovesInputRows_AndTrainsItsExpertsOnceIntoExpertTrajectoriesPath()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView keyed = KeyedBlobs(ml, 60);
+        BlobRow[] blobs = Blobs(60, seed: 1);
+        DatasetDistillationOptions Options(string? expertsPath)
+        {
+            DatasetDistillationOptions options = SmallOptions(iterations: 3);
+            options.Method = DistillationMethod.TrajectoryMatching;
+            options.ExpertCount = 2;
+            options.SyntheticSteps = 4;
+            options.MatchingLearningRate = 1f;
+            options.ExpertTrajectoriesPath = expertsPath;
+            return options;
+        }
+
+        // The paper's rate of 1000, set for images, throws these rows far off; the advice names the layer's option.
+        DatasetDistillationOptions papersRate = Options(expertsPath: null);
+        papersRate.MatchingLearningRate = null;
+        StringAssert.Contains(Assert.ThrowsExactly<DistillationDivergedException>(() => ml.Transforms.DistillDataset(papersRate).Fit(keyed)).Message,
+            "Try a lower MatchingLearningRate (now 1E+03).");
+
+        // In memory: Steps × ExamplesPerClassPerStep rows of every class, started from input rows and moved, one
+        // progress report per iteration, one constant rate chosen for the layer's schedule.
+        var reports = new List<int>();
+        DatasetDistillationOptions inMemory = Options(expertsPath: null);
+        inMemory.Progress = new Recorder(p => reports.Add(p.Iteration));
+        DatasetDistillationTransformer matched = ml.Transforms.DistillDataset(inMemory).Fit(keyed);
+        Assert.AreEqual(DistillationMethod.TrajectoryMatching, matched.Method);
+        CollectionAssert.AreEqual(new[] { 1, 2, 3 }, reports);
+        CollectionAssert.AreEqual(new[] { 2, 2, 2 }, matched.GetClasses().GroupBy(c => c).OrderBy(g => g.Key).Select(g => g.Count()).ToArray());
+        Assert.HasCount(2, matched.LearningRateSchedule, "Steps × Epochs rates");
+        Assert.IsTrue(matched.LearningRateSchedule.All(r => r == matched.LearningRateSchedule[0] && r > 0), "one constant rate");
+        float[] features = matched.GetFeatures();
+        Assert.IsTrue(features.All(float.IsFinite));
+        Assert.IsFalse(Enumerable.Range(0, matched.RowCount).Any(i => blobs.Any(b => b.Features.AsSpan().SequenceEqual(features.AsSpan(i * FeatureCount, FeatureCount)))), "the rows moved");
+
+        // With a path: the first fit trains the experts into the file and gives the same rows; a second reads the file
+        // without writing it (its bytes and time stay) and gives the same rows again.
+        using var temporary = new TemporaryPath("mlet");
+        CollectionAssert.AreEqual(features, ml.Transforms.DistillDataset(Options(temporary.Path)).Fit(keyed).GetFeatures());
+        byte[] written = File.ReadAllBytes(temporary.Path);
+        var writtenAt = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(temporary.Path, writtenAt);
+        CollectionAssert.AreEqual(features, ml.Transforms.DistillDataset(Options(temporary.Path)).Fit(keyed).GetFeatures());
+        CollectionAssert.AreEqual(written, File.ReadAllBytes(temporary.Path));
+        Assert.AreEqual(writtenAt, File.GetLastWriteTimeUtc(temporary.Path), "the file was not rewritten");
+
+        // Experts trained otherwise are refused, naming the option and the difference; more experts extend the file.
+        DatasetDistillationOptions longer = Options(temporary.Path);
+        longer.ExpertEpochs = 5;
+        string refusal = Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(longer).Fit(keyed)).Message;
+        StringAssert.StartsWith(refusal, "ExpertTrajectoriesPath: ");
+        StringAssert.Contains(refusal, "Epochs 5 (file: 3)");
+        DatasetDistillationOptions more = Options(temporary.Path);
+        more.ExpertCount = 3;
+        ml.Transforms.DistillDataset(more).Fit(keyed);
+        Assert.IsGreaterThan((long)written.Length, new FileInfo(temporary.Path).Length, "a third expert was added");
+
+        using var saved = new TemporaryPath("mldl");
+        matched.SaveTo(saved.Path);
+        Assert.AreEqual(DistillationMethod.TrajectoryMatching, DatasetDistillationTransformer.Load(saved.Path).Method);
+    }
+
+    [TestMethod]
+    public void TrajectoryMatching_CancelledWhileTrainingExperts_ContinuesTheirFile_ToTheUninterruptedRows()
+    {
+        var ml = new MLContext(seed: 1);
+        IDataView keyed = KeyedBlobs(ml, 60);
+        using var temporary = new TemporaryPath("mlet");
+        using var cancellation = new CancellationTokenSource();
+        var messages = new List<string>();
+        bool armed = false;
+        ml.Log += (_, e) =>
+        {
+            string message = e.RawMessage ?? string.Empty;
+            messages.Add(message);
+            if (armed && message.StartsWith("Expert 2, epoch 1:", StringComparison.Ordinal))
+            {
+                cancellation.Cancel();
+            }
+        };
+        DatasetDistillationOptions Options(string? expertsPath) => new()
+        {
+            Method = DistillationMethod.TrajectoryMatching, ExpertCount = 2, SyntheticSteps = 3, MatchingLearningRate = 1f, ExpertTrajectoriesPath = expertsPath,
+            Steps = 2, Epochs = 1, Iterations = 2, MlpHiddenSizes = [16], Seed = 1,
+        };
+        float[] uninterrupted = ml.Transforms.DistillDataset(Options(expertsPath: null)).Fit(keyed).GetFeatures();
+
+        // Cancelled after the first epoch of the second expert: the file keeps the epochs done, and the next fit trains
+        // only the rest (expert 2's epochs 2 and 3) before matching.
+        DatasetDistillationOptions interrupted = Options(temporary.Path);
+        interrupted.CancellationToken = cancellation.Token;
+        armed = true;
+        Assert.ThrowsExactly<OperationCanceledException>(() => ml.Transforms.DistillDataset(interrupted).Fit(keyed));
+        armed = false;
+        Assert.IsTrue(File.Exists(temporary.Path));
+        messages.Clear();
+        CollectionAssert.AreEqual(uninterrupted, ml.Transforms.DistillDataset(Options(temporary.Path)).Fit(keyed).GetFeatures());
+        CollectionAssert.AreEqual(
+            new[] { "Expert 2, epoch 2: 5 of 6 expert epochs trained.", "Expert 2, epoch 3: 6 of 6 expert epochs trained." },
+            messages.Where(m => m.StartsWith("Expert ", StringComparison.Ordinal)).ToArray());
+        Assert.IsTrue(messages.Any(m => m.StartsWith($"Reading (and continuing if unfinished) the experts in '{temporary.Path}'", StringComparison.Ordinal)));
+    }
+
+    [TestMethod]
+    public void TrajectoryMatching_WithSiameseAugmentation_MovesImageRows_WithExpertsTrainedAugmented()
+    {
+        var ml = new MLContext(seed: 1);
+        ImageRow[] rows = StripedImages();
+        IDataView images = ml.Data.LoadFromEnumerable(rows);
+        using var experts = new TemporaryPath("mlet");
+        DatasetDistillationOptions Options(bool augmented) => new()
+        {
+            FeatureColumnName = "Pixels", NetworkKind = DistillationNetworkKind.ConvNet, ImageShape = new ImageShape(1, 8, 8),
+            Method = DistillationMethod.TrajectoryMatching, SiameseAugmentation = augmented, ExpertCount = 1, ExpertTrajectoriesPath = experts.Path,
+            SyntheticSteps = 2, MatchingLearningRate = 10, Steps = 1, Epochs = 1, Iterations = 2, Seed = 2,
+        };
+
+        float[] augmentedRows = ml.Transforms.DistillDataset(Options(augmented: true)).Fit(images).GetFeatures();
+        Assert.IsTrue(augmentedRows.All(float.IsFinite));
+        Assert.IsFalse(Enumerable.Range(0, ClassCount).Any(i => rows.Any(r => r.Pixels.AsSpan().SequenceEqual(augmentedRows.AsSpan(i * 64, 64)))), "the rows moved");
+
+        // The experts were trained on augmented batches: without augmentation their file does not serve.
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidOperationException>(() => ml.Transforms.DistillDataset(Options(augmented: false)).Fit(images)).Message,
+            "trained with other settings: Augmentation 0 (file: ");
+    }
+
+    [TestMethod]
+    public void TrajectoryMatching_Options_AreRefusedWhereTheyDoNotApply_OrAreOutOfRange()
+    {
+        var ml = new MLContext(seed: 1);
+        string Refusal<TException>(Action<DatasetDistillationOptions> set, DistillationMethod method = DistillationMethod.TrajectoryMatching)
+            where TException : Exception
+        {
+            DatasetDistillationOptions options = SmallOptions(iterations: 1);
+            options.Method = method;
+            set(options);
+            return Assert.ThrowsExactly<TException>(() => ml.Transforms.DistillDataset(options)).Message;
+        }
+
+        Assert.AreEqual("SyntheticSteps applies to Method = TrajectoryMatching only, but the method is GradientMatching. (Parameter 'options')",
+            Refusal<ArgumentException>(o => o.SyntheticSteps = 5, DistillationMethod.GradientMatching));
+        Assert.AreEqual("ExpertTrajectoriesPath applies to Method = TrajectoryMatching only, but the method is Unrolled. (Parameter 'options')",
+            Refusal<ArgumentException>(o => o.ExpertTrajectoriesPath = "experts.mlet", DistillationMethod.Unrolled));
+        Assert.AreEqual("InitializeFromRealExamples applies to Method = Unrolled and GradientMatching only, but the method is TrajectoryMatching. (Parameter 'options')",
+            Refusal<ArgumentException>(o => o.InitializeFromRealExamples = true));
+        Assert.AreEqual("KeepBestEvery applies to Method = Unrolled only, but the method is TrajectoryMatching. (Parameter 'options')",
+            Refusal<ArgumentException>(o => o.KeepBestEvery = 1));
+        Assert.AreEqual("MatchingLearningRate applies to Method = GradientMatching, DistributionMatching and TrajectoryMatching only, but the method is Unrolled. (Parameter 'options')",
+            Refusal<ArgumentException>(o => o.MatchingLearningRate = 1, DistillationMethod.Unrolled));
+        StringAssert.Contains(Refusal<ArgumentOutOfRangeException>(o => o.MatchingLearningRate = 0), "MatchingLearningRate");
+        StringAssert.Contains(Refusal<ArgumentOutOfRangeException>(o => o.ExpertCount = 0), "ExpertCount");
+        Assert.AreEqual("ExpertEpochs = 3 is too few: MaxStartEpoch = 3 and MatchedExpertEpochs = 2 reach expert epoch 4. (Parameter 'options')",
+            Refusal<ArgumentException>(o => (o.ExpertEpochs, o.MaxStartEpoch) = (3, 3)));
+        Assert.AreEqual("ExpertTrajectoriesPath and CheckpointPath are the same file, 'run.bin': each needs its own. (Parameter 'options')",
+            Refusal<ArgumentException>(o => (o.ExpertTrajectoriesPath, o.CheckpointPath) = ("run.bin", "run.bin")));
+        DatasetDistillationOptions missingFolder = SmallOptions(iterations: 1);
+        missingFolder.Method = DistillationMethod.TrajectoryMatching;
+        missingFolder.ExpertTrajectoriesPath = Path.Combine(Path.GetTempPath(), Guid.NewGuid().ToString("N"), "experts.mlet");
+        StringAssert.StartsWith(
+            Assert.ThrowsExactly<DirectoryNotFoundException>(() => ml.Transforms.DistillDataset(missingFolder).Fit(KeyedBlobs(ml, 30))).Message,
+            "ExpertTrajectoriesPath: the folder ");
     }
 
     [TestMethod]
@@ -950,6 +1113,16 @@ public sealed class DatasetDistillationTests
 
         IDataView data = ml.Data.LoadFromEnumerable(Blobs(count, seed: 1), definition);
         return ml.Transforms.Conversion.MapValueToKey("Label").Fit(data).Transform(data);
+    }
+
+    /// <summary>30 images of 8 × 8 pixels whose class c lights every pixel p with p mod 3 = c, plus a little noise.</summary>
+    private static ImageRow[] StripedImages()
+    {
+        var random = new Random(5);
+        return [.. Enumerable.Range(0, 30).Select(i => new ImageRow
+        {
+            Label = (uint)(i % ClassCount), Pixels = [.. Enumerable.Range(0, 64).Select(p => (p % ClassCount == i % ClassCount ? 1f : 0f) + 0.1f * random.NextSingle())],
+        })];
     }
 
     /// <summary>Gaussian blobs in 8 features, classes "b", "a", "c" in turn (so MapValueToKey gives b=1, a=2, c=3).</summary>
