@@ -19,7 +19,7 @@ internal static class EvaluateCommand
 {
     public static Command Create()
     {
-        var distilled = new Option<string>("--distilled") { Description = "A distilled.mldd written by --method dc, dsa or dm (or any distilled set: its images are tested, its rates ignored)." };
+        var distilled = new Option<string>("--distilled") { Description = "A distilled.mldd written by --method dc, dsa, dm or mtt (trained from its own rate: mtt's learned step size), or any distilled set (its images trained at 0.01, its rates ignored)." };
         var baseline = new Option<string>("--baseline") { Description = "Test a baseline instead: 'random-real' (distinct random training images of each class) or 'k-means' (each class's k-means centroids)." };
         baseline.AcceptOnlyFromAmong("random-real", "k-means");
         var imagesPerClass = Positive(new Option<int>("--images-per-class") { Description = "Images of each class in the baseline.", DefaultValueFactory = _ => 1 });
@@ -77,20 +77,24 @@ internal static class EvaluateCommand
         var (train, test, _, _, description) = SampleData.Load(folder);
         Console.WriteLine(description);
         Network network = SampleData.CreateNetwork(networkName, train.ExampleShape[^1], train.ClassCount);
-        LabeledExamples images = file is not null ? DistilledDataset.Load(file).Examples : Baseline(baseline!, network, train, imagesPerClass, seed);
+        DistilledDataset? loaded = file is not null ? DistilledDataset.Load(file) : null;
+        LabeledExamples images = loaded?.Examples ?? Baseline(baseline!, network, train, imagesPerClass, seed);
         if (!images.ExampleShape.SequenceEqual(train.ExampleShape) || images.ClassCount != train.ClassCount)
         {
             throw new SampleException($"{file}: its images [{string.Join(", ", images.ExampleShape)}] in {images.ClassCount} classes do not match the data's [{string.Join(", ", train.ExampleShape)}] in {train.ClassCount}.");
         }
 
-        // One step holding every image, trained for the papers' epochs with their step decay.
-        var dataset = new DistilledDataset(images.Features, images.Labels, images.ExampleShape, images.ClassCount, steps: 1, epochs: epochs,
-            MinibatchTraining.StepDecay(epochs, new GradientMatchingOptions().EvaluationLearningRate));
+        // One step holding every image, trained for the papers' epochs with their step decay, from the rate a matching
+        // method's file carries (the same shape of schedule: MTT's learned step size, 0.01 for the others) or else 0.01.
+        float rate = loaded is { Steps: 1, LearningRates: [float first, _, ..] } && loaded.LearningRates.SequenceEqual(MinibatchTraining.StepDecay(loaded.LearningRates.Length, first))
+            ? first
+            : new GradientMatchingOptions().EvaluationLearningRate;
+        var dataset = new DistilledDataset(images.Features, images.Labels, images.ExampleShape, images.ClassCount, steps: 1, epochs: epochs, MinibatchTraining.StepDecay(epochs, rate));
         var training = new MinibatchTraining
         {
             Augmentation = augmentation switch { "dsa" => new DsaOptions(), "dc" => SampleData.DcTestAugmentation, _ => null },
         };
-        Console.WriteLine($"Testing {images.Count} images ({file ?? baseline}) on {networks} fresh {networkName} networks: {epochs} epochs of SGD each, augmentation {augmentation}");
+        Console.WriteLine($"Testing {images.Count} images ({file ?? baseline}) on {networks} fresh {networkName} networks: {epochs} epochs of SGD from rate {rate:G4} each, augmentation {augmentation}");
         int evaluationSeed = SampleData.EvaluationSeed(seed);
         Func<int, float[]> initialWeights = Evaluation.RandomInitializations(network, InitScheme.PyTorchDefault, evaluationSeed);
         var accuracies = new double[networks];
