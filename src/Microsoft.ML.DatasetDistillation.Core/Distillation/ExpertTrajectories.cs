@@ -121,8 +121,8 @@ public sealed class ExpertTrajectories
         return trajectories[expert][epoch];
     }
 
-    /// <summary>Every snapshot, for checksums of runs that depend on them.</summary>
-    internal IEnumerable<float[]> AllSnapshots => trajectories.SelectMany(t => t);
+    /// <summary>The finished experts' snapshots, for checksums of runs that match them (an expert still in training is not matched).</summary>
+    internal IEnumerable<float[]> FinishedSnapshots => trajectories.Where(t => t.Count == Epochs + 1).SelectMany(t => t);
 
     /// <summary>
     /// Trains <see cref="ExpertTrainingOptions.Experts"/> networks on <paramref name="real"/> with plain SGD in shuffled,

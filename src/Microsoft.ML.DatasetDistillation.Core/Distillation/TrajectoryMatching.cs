@@ -116,7 +116,7 @@ internal sealed class TrajectoryMatchingObjective : MatchingObjective
     protected override float EvaluationRate => stepSize.Item();
 
     /// <summary>The experts are part of the input a checkpoint must match.</summary>
-    public override IEnumerable<float[]> CheckedInputs => experts.AllSnapshots;
+    public override IEnumerable<float[]> CheckedInputs => experts.FinishedSnapshots;
 
     /// <summary>Draws an expert, a start epoch and the N steps' augmentations, and takes one step down L(S, α).</summary>
     public override void Iterate(int iteration, Action<double, Tensor[]> update)
