@@ -60,20 +60,20 @@ public sealed class ExpertTrajectoriesTests
         string path = temp.File("experts.mlet");
         using (var stop = new CancellationTokenSource())
         {
-            var progress = new Recorder(p => { if (p.EpochsDone == 4) stop.Cancel(); });
+            var progress = new TestData.Recorder<ExpertTrainingProgress>(p => { if (p.EpochsDone == 4) stop.Cancel(); });
             Assert.ThrowsExactly<OperationCanceledException>(() => ExpertTrajectories.Train(Network, Real, Options(), path, progress, stop.Token));
         }
 
         Assert.AreEqual(1, ExpertTrajectories.Load(path).ExpertCount, "the first expert and one epoch of the second are in the file");
         var reports = new List<ExpertTrainingProgress>();
-        ExpertTrajectories resumed = ExpertTrajectories.Train(Network, Real, Options(), path, new Recorder(reports.Add));
+        ExpertTrajectories resumed = ExpertTrajectories.Train(Network, Real, Options(), path, new TestData.Recorder<ExpertTrainingProgress>(reports.Add));
 
         CollectionAssert.AreEqual(new[] { 5, 6 }, reports.Select(r => r.EpochsDone).ToArray());
         Assert.AreEqual((6, 6, 2, 3), (reports[^1].EpochsDone, reports[^1].TotalEpochs, reports[^1].Expert, reports[^1].Epoch));
         CollectionAssert.AreEqual(resumed.Parameters(1, 3), reports[^1].Weights);
         CollectionAssert.AreEqual(uninterrupted.Parameters(1, 3), resumed.Parameters(1, 3));
         reports.Clear();
-        ExpertTrajectories.Train(Network, Real, Options(), path, new Recorder(reports.Add));
+        ExpertTrajectories.Train(Network, Real, Options(), path, new TestData.Recorder<ExpertTrainingProgress>(reports.Add));
         Assert.IsEmpty(reports, "a finished file is returned without training");
     }
 
@@ -94,10 +94,5 @@ public sealed class ExpertTrajectoriesTests
         var tooMany = Options();
         tooMany.Experts = 10_000_000;
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => ExpertTrajectories.Train(Network, Real, tooMany, path)).Message, "more than one trajectory file holds (2 GiB)");
-    }
-
-    private sealed class Recorder(Action<ExpertTrainingProgress> report) : IProgress<ExpertTrainingProgress>
-    {
-        public void Report(ExpertTrainingProgress value) => report(value);
     }
 }

@@ -1,7 +1,6 @@
 using Microsoft.ML.DatasetDistillation.Augmentation;
 using Microsoft.ML.DatasetDistillation.Core.Tests.IO;
 using Microsoft.ML.DatasetDistillation.Distillation;
-using Microsoft.ML.DatasetDistillation.IO;
 using Microsoft.ML.DatasetDistillation.Networks;
 
 namespace Microsoft.ML.DatasetDistillation.Core.Tests.Distillation;
@@ -10,12 +9,6 @@ namespace Microsoft.ML.DatasetDistillation.Core.Tests.Distillation;
 [TestClass]
 public sealed class MatchingMethodsTests
 {
-    private static readonly Lazy<(LabeledExamples Train, LabeledExamples Test)> MnistSubset = new(() =>
-    {
-        string folder = MnistDataset.FindDataFolder();
-        return (TestData.Subset(MnistDataset.Load(folder, MnistSplit.Train), i => i < 1000), TestData.Subset(MnistDataset.Load(folder, MnistSplit.Test), i => i < 500));
-    });
-
     [TestMethod]
     [DataRow("dc")]
     [DataRow("dsa")]
@@ -23,7 +16,7 @@ public sealed class MatchingMethodsTests
     public void ShortRunOnAnMnistSubset_BeatsRandomRealImages(string method)
     {
         // One image per digit learned from 100 per digit, from each paper's start (noise for DC and DSA, real images for DM); a small ConvNet (width 16, depth 2) trained by the papers' protocol, shortened.
-        var (train, test) = MnistSubset.Value;
+        var (train, test) = TestData.MnistSubset.Value;
         var network = new ConvNet(1, 28, 28, 10, netWidth: 16, depth: 2);
         DsaOptions? dsa = method == "dc" ? null : new DsaOptions();
         MatchingOptions options = method == "dm"

@@ -1,6 +1,7 @@
 using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Core.Tests.Autodiff;
 using Microsoft.ML.DatasetDistillation.Distillation;
+using Microsoft.ML.DatasetDistillation.IO;
 using Microsoft.ML.DatasetDistillation.Networks;
 
 namespace Microsoft.ML.DatasetDistillation.Core.Tests.Distillation;
@@ -49,11 +50,21 @@ internal static class TestData
         return new LabeledExamples(features, labels, all.ExampleShape, all.ClassCount);
     }
 
-    /// <summary>Reports progress synchronously, on the distilling thread (Progress&lt;T&gt; would post to the thread pool).</summary>
-    public sealed class Recorder(Action<DistillationProgress> report) : IProgress<DistillationProgress>
+    /// <summary>The first 1000 training and 500 test images of the shipped MNIST, loaded once for the tests that distil real digits.</summary>
+    public static readonly Lazy<(LabeledExamples Train, LabeledExamples Test)> MnistSubset = new(() =>
     {
-        public void Report(DistillationProgress value) => report(value);
+        string folder = MnistDataset.FindDataFolder();
+        return (Subset(MnistDataset.Load(folder, MnistSplit.Train), i => i < 1000), Subset(MnistDataset.Load(folder, MnistSplit.Test), i => i < 500));
+    });
+
+    /// <summary>Reports progress synchronously, on the reporting thread (Progress&lt;T&gt; would post to the thread pool).</summary>
+    public class Recorder<T>(Action<T> report) : IProgress<T>
+    {
+        public void Report(T value) => report(value);
     }
+
+    /// <summary>A <see cref="Recorder{T}"/> of distillation progress, the kind most tests record.</summary>
+    public sealed class Recorder(Action<DistillationProgress> report) : Recorder<DistillationProgress>(report);
 
     /// <summary>
     /// A smooth convolutional network (tanh, average pooling), so that finite differences of the distillation

@@ -3,7 +3,6 @@ using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Core.Tests.Autodiff;
 using Microsoft.ML.DatasetDistillation.Core.Tests.IO;
 using Microsoft.ML.DatasetDistillation.Distillation;
-using Microsoft.ML.DatasetDistillation.IO;
 using Microsoft.ML.DatasetDistillation.Networks;
 
 namespace Microsoft.ML.DatasetDistillation.Core.Tests.Distillation;
@@ -12,12 +11,6 @@ namespace Microsoft.ML.DatasetDistillation.Core.Tests.Distillation;
 [TestClass]
 public sealed class TrajectoryMatchingTests
 {
-    private static readonly Lazy<(LabeledExamples Train, LabeledExamples Test)> MnistSubset = new(() =>
-    {
-        string folder = MnistDataset.FindDataFolder();
-        return (TestData.Subset(MnistDataset.Load(folder, MnistSplit.Train), i => i < 1000), TestData.Subset(MnistDataset.Load(folder, MnistSplit.Test), i => i < 500));
-    });
-
     [TestMethod]
     public void GradientInTheSyntheticExamplesAndTheStepSize_MatchesFiniteDifferences()
     {
@@ -81,7 +74,7 @@ public sealed class TrajectoryMatchingTests
     public void ShortRunOnAnMnistSubset_BeatsRandomRealImages_AndTestsAtTheLearnedStepSize()
     {
         // One image per digit learned from 100 per digit against two small ConvNets' (width 16, depth 2) trajectories of 4 epochs.
-        var (train, test) = MnistSubset.Value;
+        var (train, test) = TestData.MnistSubset.Value;
         var network = new ConvNet(1, 28, 28, 10, netWidth: 16, depth: 2);
         ExpertTrajectories experts = ExpertTrajectories.Train(network, train, new ExpertTrainingOptions { Experts = 2, Epochs = 4, Seed = 3 });
         var options = new TrajectoryMatchingOptions
