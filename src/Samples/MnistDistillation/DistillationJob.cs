@@ -26,6 +26,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     private LabeledExamples train = null!, test = null!;
     private float[][] pretrainedPool = [];          // pretrained init: the networks distilled for
     private float pixelMean = MnistDataset.Mean, pixelStd = MnistDataset.Std;
+    private ZcaWhitening? zca;                     // --zca: the whitening every image went through
     private DatasetDistiller distiller = null!;
     private Func<int, float[]> evaluationWeights = null!;
     private float[][] testNetworks = [];           // pretrained init: the networks tested (the one distilled for, or held-out ones)
@@ -181,6 +182,12 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         {
             (source, sourceTest, _, _, string description) = SampleData.Load(folder);
             console.Line($"Pretraining on another domain. {description}");
+            if (zca is not null)
+            {
+                // The networks must see the distilled domain's input space, so the other domain is whitened by its transform.
+                (source, sourceTest) = (zca.Transform(source), zca.Transform(sourceTest));
+            }
+
             if (!source.ExampleShape.SequenceEqual(train.ExampleShape) || source.ClassCount != train.ClassCount)
             {
                 throw new SampleException($"--pretrain-data: its images [{string.Join(", ", source.ExampleShape)}] in {source.ClassCount} classes differ from --data's.");
@@ -239,6 +246,11 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     {
         (train, test, pixelMean, pixelStd, string description) = SampleData.Load(options.DataFolder);
         console.Line(description);
+        if (options.Zca)
+        {
+            (train, test, zca, description) = SampleData.Whiten(train, test, pixelStd);
+            console.Line(description);
+        }
     }
 
     private void CheckResumable()
@@ -353,7 +365,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         // rows are labelled with their step, columns with their class. The others': one row per class, labelled with it.
         int side = distilled.Examples.ExampleShape[^1], classes = distilled.Examples.ClassCount, perClass = distilled.Examples.Count / classes;
         ImageGrid.Write(
-            Path.Combine(options.Out, "distilled.png"), distilled.Examples.Features,
+            Path.Combine(options.Out, "distilled.png"), zca?.InverseTransform(distilled.Examples).Features ?? distilled.Examples.Features,
             rows: Paper ? distilled.Steps : classes, columns: Paper ? distilled.ExamplesPerStep : perClass, channels: 1,
             height: side, width: side,
             PixelScaling.Denormalize(pixelMean, pixelStd), upscale: 2,

@@ -35,11 +35,12 @@ internal static class EvaluateCommand
         var evalEpochs = Positive(new Option<int>("--eval-epochs") { Description = "Epochs each trains (rate 0.01, a tenth after half; the papers' 1000).", DefaultValueFactory = _ => 1000 });
         var seed = new Option<int>("--seed") { Description = "The run's seed: test networks and baselines are drawn from it.", DefaultValueFactory = _ => 1 };
         var threads = Positive(new Option<int>("--threads") { Description = "Threads the kernels may use.", DefaultValueFactory = _ => Environment.ProcessorCount });
+        var zca = new Option<bool>("--zca") { Description = SampleData.ZcaDescription };
         var data = new Option<string>("--data") { Description = "A folder of IDX files in MNIST's names (as for distilling). Default: the MNIST copy the repository ships." };
 
         var command = new Command("evaluate", "Tests a distilled set or a baseline as the successor papers do: fresh networks trained on it by SGD with momentum, augmented, scored on the test set.")
         {
-            distilled, baseline, imagesPerClass, network, augmentation, evalNets, evalEpochs, seed, threads, data,
+            distilled, baseline, imagesPerClass, network, augmentation, evalNets, evalEpochs, seed, threads, data, zca,
         };
         command.SetAction(result =>
         {
@@ -59,7 +60,7 @@ internal static class EvaluateCommand
             try
             {
                 return Run(file, kind, result.GetValue(imagesPerClass), result.GetValue(network)!, result.GetValue(augmentation)!, result.GetValue(evalNets),
-                    result.GetValue(evalEpochs), result.GetValue(seed), result.GetValue(threads), result.GetValue(data));
+                    result.GetValue(evalEpochs), result.GetValue(seed), result.GetValue(threads), result.GetValue(data), result.GetValue(zca));
             }
             catch (Exception e) when (e is SampleException or ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException)
             {
@@ -70,12 +71,18 @@ internal static class EvaluateCommand
         return command;
     }
 
-    private static int Run(string? file, string? baseline, int imagesPerClass, string networkName, string augmentation, int networks, int epochs, int seed, int threads, string? folder)
+    private static int Run(string? file, string? baseline, int imagesPerClass, string networkName, string augmentation, int networks, int epochs, int seed, int threads, string? folder, bool whiten)
     {
         var clock = Stopwatch.StartNew();
         using TensorThreads.Scope threadLimit = TensorThreads.Limit(threads);
-        var (train, test, _, _, description) = SampleData.Load(folder);
+        var (train, test, _, std, description) = SampleData.Load(folder);
         Console.WriteLine(description);
+        if (whiten)
+        {
+            (train, test, _, description) = SampleData.Whiten(train, test, std);
+            Console.WriteLine(description);
+        }
+
         Network network = SampleData.CreateNetwork(networkName, train.ExampleShape[^1], train.ClassCount);
         DistilledDataset? loaded = file is not null ? DistilledDataset.Load(file) : null;
         LabeledExamples images = loaded?.Examples ?? Baseline(baseline!, network, train, imagesPerClass, seed);

@@ -38,6 +38,7 @@ internal sealed record SampleOptions(
     SampleMethod Method,
     bool ConvNet,
     string? DataFolder,
+    bool Zca,
     int EvalEpochs,
     string DsaStrategy,
     InitializationMode Init,
@@ -177,6 +178,7 @@ internal static class CommandLine
             Description = "A folder of IDX files named as MNIST's (train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-…, raw or .gz) with square grey images; " +
                 "pixels are normalised by the training images' mean and standard deviation. Default: the MNIST copy the repository ships, with MNIST's constants.",
         };
+        var zca = new Option<bool>("--zca") { Description = SampleData.ZcaDescription };
         var init = new Option<string>("--init")
         {
             Description = "Initial weights while distilling (paper, attack): 'fixed' (one network, reused), 'random' (a fresh network every iteration) or 'pretrained' " +
@@ -210,7 +212,7 @@ internal static class CommandLine
         var expertsFile = new Option<string>("--experts-file")
         {
             Description = "With --method mtt: the expert trajectory file, written after every epoch; an existing one is reused, or continued where its training stopped. " +
-                "Default: out/experts-<network>[-<data folder>].mlet, shared by the runs on that data.",
+                "Default: out/experts-<network>[-<data folder>][-zca].mlet, shared by the runs on that data.",
         };
         var syntheticSteps = Positive(new Option<int?>("--syn-steps") { Description = "With --method mtt: the student's steps on the images per iteration (the paper: 50 at 1 image per class, else 30)." });
         var matchEpochs = Positive(new Option<int>("--match-epochs") { Description = "With --method mtt: expert epochs the student's steps are to cover (the paper: 2).", DefaultValueFactory = _ => 2 });
@@ -283,7 +285,7 @@ internal static class CommandLine
             "Distils MNIST, or another folder of IDX images, into a few synthetic images per class: by default with a learned learning-rate schedule (Wang et al., " +
             "Dataset Distillation, 2018), with --method dc, dsa or dm by its successors. Ctrl+C stops between iterations and writes a checkpoint; the same command with --resume continues.")
         {
-            method, network, data, init, pretrainedNetworks, pretrainEpochs, pretrainData, experts, expertTrainingEpochs, expertsFile, syntheticSteps, matchEpochs, maxStartEpoch, stepSizeLr, attackClass, targetClass, initScheme, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, evalEpochs, dsaStrategy,
+            method, network, data, zca, init, pretrainedNetworks, pretrainEpochs, pretrainData, experts, expertTrainingEpochs, expertsFile, syntheticSteps, matchEpochs, maxStartEpoch, stepSizeLr, attackClass, targetClass, initScheme, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, evalEpochs, dsaStrategy,
             output, resume, force, checkpointEvery, keepBestEvery, dataInit, learnLabels, labelLrScale,
         };
 
@@ -310,13 +312,14 @@ internal static class CommandLine
             TrajectorySettings? trajectories = mtt
                 ? new TrajectorySettings(
                     result.GetValue(experts), result.GetValue(expertTrainingEpochs) ?? start - 1 + matched,
-                    result.GetValue(expertsFile) ?? Path.Combine("out", $"experts-{networkName}{dataName}.mlet"),
+                    result.GetValue(expertsFile) ?? Path.Combine("out", $"experts-{networkName}{dataName}{(result.GetValue(zca) ? "-zca" : string.Empty)}.mlet"),
                     result.GetValue(syntheticSteps) ?? (oneImage ? 50 : 30), matched, start, result.GetValue(stepSizeLr) ?? (oneImage ? 1e-7f : 1e-5f))
                 : null;
             return run(new SampleOptions(
                 chosen,
                 result.GetValue(network) is { } kind ? kind == "convnet" : !paper,
                 result.GetValue(data),
+                result.GetValue(zca),
                 result.GetValue(evalEpochs),
                 strategy,
                 mode switch { "fixed" => InitializationMode.Fixed, "pretrained" => InitializationMode.Pretrained, _ => InitializationMode.Random },
