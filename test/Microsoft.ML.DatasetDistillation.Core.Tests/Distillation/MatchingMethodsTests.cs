@@ -43,21 +43,8 @@ public sealed class MatchingMethodsTests
         DatasetDistiller NewDistiller() => gradientMatching
             ? new(new Mlp(8, 3, 6), real, new GradientMatchingOptions { ExamplesPerClass = 2, OuterLoop = 2, InnerLoop = 3, Iterations = 6, RealBatchPerClass = 16, EvaluationEpochs = 20, KeepBestEvery = 2, KeepBestExamples = 60, Seed = 4 })
             : new(new Mlp(8, 3, 6), real, new DistributionMatchingOptions { ExamplesPerClass = 2, Iterations = 6, RealBatchPerClass = 16, EvaluationEpochs = 20, KeepBestEvery = 2, KeepBestExamples = 60, Seed = 4 });
-        DistilledDataset uninterrupted = NewDistiller().Run();
-        using var temp = new TempFolder();
-        string path = temp.File("checkpoint.mldc");
-        var first = NewDistiller();
-        using (var stop = new CancellationTokenSource())
-        {
-            Assert.ThrowsExactly<OperationCanceledException>(() => first.Run(new TestData.Recorder(p => { if (p.Iteration == 3) stop.Cancel(); }), stop.Token));
-        }
+        var (uninterrupted, continued) = TestData.RunAndResume(NewDistiller, stopAfter: 3);
 
-        first.SaveCheckpoint(path);
-        var resumed = NewDistiller();
-        resumed.LoadCheckpoint(path);
-        DistilledDataset continued = resumed.Run();
-
-        Assert.AreEqual(3, first.Iteration);
         CollectionAssert.AreEqual(uninterrupted.Examples.Features, continued.Examples.Features);
         CollectionAssert.AreEqual(uninterrupted.LearningRates, continued.LearningRates);
         Assert.AreEqual(1, continued.Steps);

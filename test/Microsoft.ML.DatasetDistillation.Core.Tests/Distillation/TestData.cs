@@ -1,5 +1,6 @@
 using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Core.Tests.Autodiff;
+using Microsoft.ML.DatasetDistillation.Core.Tests.IO;
 using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.DatasetDistillation.IO;
 using Microsoft.ML.DatasetDistillation.Networks;
@@ -56,6 +57,28 @@ internal static class TestData
         string folder = MnistDataset.FindDataFolder();
         return (Subset(MnistDataset.Load(folder, MnistSplit.Train), i => i < 1000), Subset(MnistDataset.Load(folder, MnistSplit.Test), i => i < 500));
     });
+
+    /// <summary>
+    /// Runs a distiller from <paramref name="newDistiller"/> uninterrupted, and another that is cancelled after iteration
+    /// <paramref name="stopAfter"/>, checkpointed and continued by a third: both results, for the caller to compare.
+    /// </summary>
+    public static (DistilledDataset Uninterrupted, DistilledDataset Continued) RunAndResume(Func<DatasetDistiller> newDistiller, int stopAfter)
+    {
+        DistilledDataset uninterrupted = newDistiller().Run();
+        using var temp = new TempFolder();
+        string path = temp.File("checkpoint.mldc");
+        DatasetDistiller first = newDistiller();
+        using (var stop = new CancellationTokenSource())
+        {
+            Assert.ThrowsExactly<OperationCanceledException>(() => first.Run(new Recorder(p => { if (p.Iteration == stopAfter) stop.Cancel(); }), stop.Token));
+        }
+
+        Assert.AreEqual(stopAfter, first.Iteration);
+        first.SaveCheckpoint(path);
+        DatasetDistiller resumed = newDistiller();
+        resumed.LoadCheckpoint(path);
+        return (uninterrupted, resumed.Run());
+    }
 
     /// <summary>Reports progress synchronously, on the reporting thread (Progress&lt;T&gt; would post to the thread pool).</summary>
     public class Recorder<T>(Action<T> report) : IProgress<T>

@@ -108,24 +108,15 @@ public sealed class TrajectoryMatchingTests
         {
             ExamplesPerClass = 2, Iterations = 6, SyntheticSteps = 4, LearningRate = 1f, StepSizeLearningRate = 1e-4f, EvaluationEpochs = 20, Augmentation = null, Seed = 4,
         }, experts);
-        DistilledDataset uninterrupted = NewDistiller().Run();
-        using var temp = new TempFolder();
-        string path = temp.File("checkpoint.mldc");
-        var first = NewDistiller();
-        using (var stop = new CancellationTokenSource())
-        {
-            Assert.ThrowsExactly<OperationCanceledException>(() => first.Run(new TestData.Recorder(p => { if (p.Iteration == 3) stop.Cancel(); }), stop.Token));
-        }
-
-        first.SaveCheckpoint(path);
-        var resumed = NewDistiller();
-        resumed.LoadCheckpoint(path);
-        DistilledDataset continued = resumed.Run();
+        var (uninterrupted, continued) = TestData.RunAndResume(NewDistiller, stopAfter: 3);
 
         CollectionAssert.AreEqual(uninterrupted.Examples.Features, continued.Examples.Features);
         CollectionAssert.AreEqual(uninterrupted.LearningRates, continued.LearningRates);
         Assert.AreNotEqual(0.01f, continued.LearningRates[0], "the step size is learned");
 
+        using var temp = new TempFolder();
+        string path = temp.File("checkpoint.mldc");
+        NewDistiller().SaveCheckpoint(path);
         ExpertTrajectories otherExperts = ExpertTrajectories.Train(network, real, new ExpertTrainingOptions { Experts = 2, Epochs = 3, BatchSize = 16, Augmentation = null, Seed = 9 });
         var againstOthers = new DatasetDistiller(network, real, new TrajectoryMatchingOptions
         {
