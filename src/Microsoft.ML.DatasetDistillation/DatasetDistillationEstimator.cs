@@ -312,7 +312,9 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
             Epochs = options.ExpertEpochs ?? ExpertEpochsNeeded(matching),
             Augmentation = matching.Augmentation,
             InitScheme = matching.InitScheme,
-            Seed = matching.Seed,
+            // Without a Seed every fit draws its own, and a file kept in ExpertTrajectoriesPath would be refused by the next
+            // fit: the experts, a cache of costly work on the same rows, then take the experts' default seed.
+            Seed = options.Seed ?? new ExpertTrainingOptions().Seed,
             Threads = options.Threads,
         };
         string? path = options.ExpertTrajectoriesPath;

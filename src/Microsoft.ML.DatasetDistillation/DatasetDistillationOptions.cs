@@ -348,8 +348,8 @@ public sealed class DatasetDistillationOptions
     /// <summary>
     /// With <see cref="DistillationMethod.TrajectoryMatching"/>: the file of the experts' trajectories. Null (the default)
     /// trains the experts in memory at every <c>Fit</c>. With a path, the first <c>Fit</c> trains them and writes the file
-    /// after every epoch; later fits with the same rows, network, <see cref="Seed"/>, <see cref="ExpertEpochs"/>,
-    /// <see cref="InitScheme"/> and <see cref="SiameseAugmentation"/> read it instead of training again, continue it when
+    /// after every epoch; later fits with the same rows, network, <see cref="Seed"/> (the experts' seed: 1 when it is null),
+    /// <see cref="ExpertEpochs"/>, <see cref="InitScheme"/> and <see cref="SiameseAugmentation"/> read it instead of training again, continue it when
     /// it was interrupted, and add experts to it when <see cref="ExpertCount"/> grows. A file trained otherwise is refused,
     /// naming the difference (delete it or choose another path to train afresh).
     /// </summary>

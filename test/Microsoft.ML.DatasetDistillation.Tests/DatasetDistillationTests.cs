@@ -777,6 +777,25 @@ public sealed class DatasetDistillationTests
     }
 
     [TestMethod]
+    public void TrajectoryMatching_WithoutASeed_ReusesTheExpertsOfItsFile()
+    {
+        // No Seed and an unseeded context: every fit draws its own distillation seed, but the experts are the same work.
+        var ml = new MLContext();
+        IDataView keyed = KeyedBlobs(ml, 60);
+        using var temporary = new TemporaryPath("mlet");
+        DatasetDistillationOptions options = SmallOptions(iterations: 2);
+        (options.Seed, options.Method, options.ExpertCount, options.SyntheticSteps, options.MatchingLearningRate, options.ExpertTrajectoriesPath) =
+            (null, DistillationMethod.TrajectoryMatching, 1, 3, 1f, temporary.Path);
+        ml.Transforms.DistillDataset(options).Fit(keyed);
+        var writtenAt = new DateTime(2001, 1, 1, 0, 0, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(temporary.Path, writtenAt);
+
+        ml.Transforms.DistillDataset(options).Fit(keyed);
+
+        Assert.AreEqual(writtenAt, File.GetLastWriteTimeUtc(temporary.Path), "the second fit read the experts without training them again");
+    }
+
+    [TestMethod]
     public void TrajectoryMatching_CancelledWhileTrainingExperts_ContinuesTheirFile_ToTheUninterruptedRows()
     {
         var ml = new MLContext(seed: 1);

@@ -64,7 +64,7 @@ public sealed partial class DatasetDistiller
         string[] differences = objective.Fingerprint()
             .Select(setting => (setting.Name, setting.Value, Saved: reader.Double(setting.Name)))
             .Where(setting => setting.Saved != setting.Value)
-            .Select(setting => $"{setting.Name} {setting.Value:G7} (checkpoint: {setting.Saved:G7})")
+            .Select(setting => $"{setting.Name} {SettingText(setting.Value)} (checkpoint: {SettingText(setting.Saved)})")
             .ToArray();
         if (differences.Length > 0)
         {
@@ -148,4 +148,7 @@ public sealed partial class DatasetDistiller
         uint crc = Crc32.Append(0, Encoding.UTF8.GetBytes(layout));
         return Crc32.Append(Crc32.Append(crc, MemoryMarshal.AsBytes(examples.Features.AsSpan())), MemoryMarshal.AsBytes(examples.Labels.AsSpan()));
     }
+
+    /// <summary>A recorded setting as a refusal names it: whole numbers (counts, seeds) in full, others to float precision.</summary>
+    internal static string SettingText(double value) => Math.Abs(value) < 1e15 && value == Math.Round(value) ? $"{value:F0}" : $"{value:G7}";
 }

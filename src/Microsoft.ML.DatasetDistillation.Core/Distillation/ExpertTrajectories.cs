@@ -241,7 +241,7 @@ public sealed class ExpertTrajectories
 
         string[] differences = [.. options.Fingerprint().Prepend((nameof(options.Epochs), options.Epochs)).Zip(settings.Prepend((nameof(Epochs), Epochs)))
             .Where(pair => pair.First.Value != pair.Second.Value)
-            .Select(pair => $"{pair.First.Name} {pair.First.Value:G7} (file: {pair.Second.Value:G7})")];
+            .Select(pair => $"{pair.First.Name} {DatasetDistiller.SettingText(pair.First.Value)} (file: {DatasetDistiller.SettingText(pair.Second.Value)})")];
         return differences.Length == 0
             ? this
             : throw new InvalidDataException($"'{path}': the expert trajectories were trained with other settings: {string.Join(", ", differences)}.");

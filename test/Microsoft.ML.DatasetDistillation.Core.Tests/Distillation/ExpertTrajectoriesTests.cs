@@ -88,6 +88,10 @@ public sealed class ExpertTrajectoriesTests
         otherRate.LearningRate = 0.2f;
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => ExpertTrajectories.Train(Network, Real, otherRate, path)).Message,
             "the expert trajectories were trained with other settings: LearningRate 0.2 (file: 0.1)");
+        var otherSeed = Options();
+        otherSeed.Seed = 1_388_319_001;
+        StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => ExpertTrajectories.Train(Network, Real, otherSeed, path)).Message,
+            $"Seed 1388319001 (file: {Options().Seed})");
         LabeledExamples otherData = TestData.Blobs(60, [8], 3, seed: 3);
         StringAssert.Contains(Assert.ThrowsExactly<InvalidDataException>(() => ExpertTrajectories.Train(Network, otherData, Options(), path)).Message,
             "the expert trajectories were trained for another network or other data");
