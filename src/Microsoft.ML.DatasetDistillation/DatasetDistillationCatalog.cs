@@ -75,6 +75,7 @@ public static class DatasetDistillationCatalog
     /// <param name="stepColumnName">The step column, used when present (default: the distillation's).</param>
     /// <param name="softLabelColumnName">The learned-label column, trained on when present (default: the distillation's,
     /// when it learned labels).</param>
+    /// <param name="threads">Threads the training may use; null uses one per processor. The weights are the same for any number.</param>
     /// <example>
     /// <code>
     /// var network = mlContext.MulticlassClassification.Trainers.DistilledNetwork(distilled).Fit(distilled.DistilledData);
@@ -88,10 +89,11 @@ public static class DatasetDistillationCatalog
         string? featureColumnName = null,
         string? labelColumnName = null,
         string? stepColumnName = null,
-        string? softLabelColumnName = null)
+        string? softLabelColumnName = null,
+        int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(catalog);
         return new DistilledNetworkTrainer(HostEnvironments.TryGet(catalog), distillation, initializationSeed, featureColumnName,
-            labelColumnName, stepColumnName, softLabelColumnName);
+            labelColumnName, stepColumnName, softLabelColumnName, threads);
     }
 }

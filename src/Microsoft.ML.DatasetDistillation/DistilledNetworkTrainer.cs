@@ -1,4 +1,5 @@
 using Microsoft.ML.Data;
+using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.Runtime;
 using Microsoft.ML.Transforms.DatasetDistillationInternal;
@@ -33,15 +34,22 @@ public sealed class DistilledNetworkTrainer : IEstimator<DistilledNetworkTransfo
     private readonly string labelColumnName;
     private readonly string stepColumnName;
     private readonly string? softLabelColumnName;
+    private readonly int? threads;
 
     /// <summary>The source name of the trainer's messages in <c>MLContext.Log</c>.</summary>
     private const string ComponentName = "DistilledNetwork";
 
     internal DistilledNetworkTrainer(
         IHostEnvironment? environment, DatasetDistillationTransformer distillation, int? initializationSeed, string? featureColumnName,
-        string? labelColumnName, string? stepColumnName, string? softLabelColumnName)
+        string? labelColumnName, string? stepColumnName, string? softLabelColumnName, int? threads)
     {
         ArgumentNullException.ThrowIfNull(distillation);
+        if (threads is int count)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(count, 1, nameof(threads));
+        }
+
+        this.threads = threads;
         this.environment = environment;
         this.distillation = distillation;
         this.initializationSeed = initializationSeed;
@@ -155,6 +163,7 @@ public sealed class DistilledNetworkTrainer : IEstimator<DistilledNetworkTransfo
 
         string targets = orderedSoftLabels is null ? "key labels" : $"soft labels of column '{softLabelColumnName}'";
         channel.Log($"Training {distillation.NetworkKind} on {count} rows ({targets}) in {steps} steps × {distillation.Epochs} epochs with the distilled learning rates.");
+        using TensorThreads.Scope limit = TensorThreads.Limit(threads);
         return Train(distillation, schedule, initializationSeed, featureColumnName);
     }
 

@@ -932,6 +932,8 @@ public sealed class DatasetDistillationTests
         // The learner trains on the soft labels when the column is there, and on the keys when it is not.
         float[] own = distilled.TrainNetwork().Model.GetWeights();
         CollectionAssert.AreEqual(own, ml.MulticlassClassification.Trainers.DistilledNetwork(distilled).Fit(view).Model.GetWeights());
+        CollectionAssert.AreEqual(own, ml.MulticlassClassification.Trainers.DistilledNetwork(distilled, threads: 1).Fit(view).Model.GetWeights(), "the same weights on one thread");
+        Assert.AreEqual("threads", Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => ml.MulticlassClassification.Trainers.DistilledNetwork(distilled, threads: 0)).ParamName);
         CollectionAssert.AreNotEqual(own, ml.MulticlassClassification.Trainers.DistilledNetwork(distilled, softLabelColumnName: "NotThere").Fit(view).Model.GetWeights());
 
         using var temporary = new TemporaryPath("mldl");
