@@ -62,6 +62,52 @@ internal static class Rows
         }
     }
 
+    /// <summary>
+    /// The gradient of <see cref="NormalizeBackward"/>'s dx = s·(g − mean(g) − y·mean(g·y)) (s = 1/√(var(x) + epsilon),
+    /// y = (x − mean(x))·s) in x and g, given the gradient h at dx: row by row, with means over the row,
+    /// <code>
+    ///   dg = s·(h − mean(h) − y·mean(h·y))
+    ///   dx = −s²·(mean(h·y)·(g − mean(g)) + mean(g·y)·(h − mean(h)) + y·(mean(h·g) − mean(g)·mean(h) − 3·mean(g·y)·mean(h·y)))
+    /// </code>
+    /// (dx takes y's and s's dependence on x into account). Normalisation's second derivative, which gradients of
+    /// gradients through instance norm need.
+    /// </summary>
+    public static void NormalizeBackwardGradient(
+        int rows, int columns, ReadOnlySpan<float> input, ReadOnlySpan<float> normalized, ReadOnlySpan<float> gradient, ReadOnlySpan<float> outerGradient,
+        Span<float> inputGradient, Span<float> gradientGradient, float epsilon)
+    {
+        Check(rows, columns, input.Length, normalized.Length, rows * columns);
+        Check(rows, columns, gradient.Length, outerGradient.Length, rows * columns);
+        Check(rows, columns, inputGradient.Length, gradientGradient.Length, rows * columns);
+        for (int r = 0; r < rows; r++)
+        {
+            ReadOnlySpan<float> x = input.Slice(r * columns, columns), y = normalized.Slice(r * columns, columns);
+            ReadOnlySpan<float> g = gradient.Slice(r * columns, columns), h = outerGradient.Slice(r * columns, columns);
+            Span<float> dx = inputGradient.Slice(r * columns, columns), dg = gradientGradient.Slice(r * columns, columns);
+
+            // dx holds the centred x until the deviation is known.
+            TensorPrimitives.Subtract(x, TensorPrimitives.Sum(x) / columns, dx);
+            float inverse = InverseDeviation(dx, columns, epsilon);
+            float meanG = TensorPrimitives.Sum(g) / columns, meanH = TensorPrimitives.Sum(h) / columns;
+            float meanGY = TensorPrimitives.Dot(g, y) / columns, meanHY = TensorPrimitives.Dot(h, y) / columns, meanHG = TensorPrimitives.Dot(h, g) / columns;
+
+            // dg = s·(h − mean(h) − y·mean(h·y))
+            TensorPrimitives.MultiplyAdd(y, -meanHY, h, dg);
+            TensorPrimitives.Add(dg, -meanH, dg);
+            TensorPrimitives.Multiply(dg, inverse, dg);
+
+            // dx = −s²·(mean(h·y)·g + mean(g·y)·h + c·y) + s²·(mean(h·y)·mean(g) + mean(g·y)·mean(h)), c as above
+            float along = meanHG - meanG * meanH - 3f * meanGY * meanHY;
+            float shift = meanHY * meanG + meanGY * meanH;
+            float scale = -inverse * inverse;
+            TensorPrimitives.Multiply(y, along, dx);
+            TensorPrimitives.MultiplyAdd(g, meanHY, dx, dx);
+            TensorPrimitives.MultiplyAdd(h, meanGY, dx, dx);
+            TensorPrimitives.Add(dx, -shift, dx);
+            TensorPrimitives.Multiply(dx, scale, dx);
+        }
+    }
+
     private static float InverseDeviation(ReadOnlySpan<float> centred, int columns, float epsilon) =>
         1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(centred) / columns + epsilon);
 

@@ -112,6 +112,9 @@ internal interface ITensorBackend
     /// <summary>The gradient dx of <see cref="NormalizeRows"/> at x, given its output y and the gradient g at y.</summary>
     void NormalizeRowsBackward(Tensor x, Tensor y, Tensor g, Tensor dx, float epsilon);
 
+    /// <summary>The gradients dx and dg of <see cref="NormalizeRowsBackward"/>'s output in x and g, given the gradient h at that output.</summary>
+    void NormalizeRowsBackwardGradient(Tensor x, Tensor y, Tensor g, Tensor h, Tensor dx, Tensor dg, float epsilon);
+
     /// <summary>y[r, c] = v[r].</summary>
     void BroadcastRows(Tensor v, Tensor y);
 

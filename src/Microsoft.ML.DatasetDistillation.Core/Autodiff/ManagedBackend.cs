@@ -103,6 +103,21 @@ internal sealed class ManagedBackend : ITensorBackend
         });
     }
 
+    public void NormalizeRowsBackwardGradient(Tensor x, Tensor y, Tensor g, Tensor h, Tensor dx, Tensor dg, float epsilon)
+    {
+        int columns = x.Dim(1);
+        float[] input = (float[])x.Storage, normalized = (float[])y.Storage, gradient = (float[])g.Storage, outer = (float[])h.Storage;
+        float[] inputGradient = (float[])dx.Storage, gradientGradient = (float[])dg.Storage;
+        int xOffset = x.Offset, yOffset = y.Offset, gOffset = g.Offset, hOffset = h.Offset, dxOffset = dx.Offset, dgOffset = dg.Offset;
+        KernelParallel.For(x.Dim(0), Math.Max(1, 65536 / columns), (start, end) =>
+        {
+            int count = (end - start) * columns, first = start * columns;
+            Rows.NormalizeBackwardGradient(end - start, columns, input.AsSpan(xOffset + first, count), normalized.AsSpan(yOffset + first, count),
+                gradient.AsSpan(gOffset + first, count), outer.AsSpan(hOffset + first, count),
+                inputGradient.AsSpan(dxOffset + first, count), gradientGradient.AsSpan(dgOffset + first, count), epsilon);
+        });
+    }
+
     public void BroadcastRows(Tensor v, Tensor y) => Rows.Broadcast(y.Dim(0), y.Dim(1), Span(v), Span(y));
 
     public void ArgMaxRows(Tensor x, Span<int> result) => Rows.ArgMax(x.Dim(0), x.Dim(1), Span(x), result);

@@ -35,29 +35,47 @@ public sealed partial class Tensor
     /// Each row of a [rows, columns] matrix normalised: y = (x − mean) / √(var + ε), with the row's mean and biased variance.
     /// </summary>
     /// <remarks>
-    /// The forward pass is one fused kernel. The gradient, dx = (g − mean(g) − y · mean(g·y)) / √(var + ε) row by row,
-    /// is a fused kernel too when no graph is being recorded (a first-order backward pass, the common case); when one is,
-    /// it is built from differentiable ops, so gradients of gradients work.
+    /// The forward pass is one fused kernel, and so is the gradient, dx = (g − mean(g) − y · mean(g·y)) / √(var + ε) row by
+    /// row. When a graph is being recorded (for gradients of gradients) that gradient is an op of its own,
+    /// <see cref="NormalizeRowsGradient"/>, whose derivative is fused too: instance norm's second derivative costs two
+    /// kernels where the ten-odd ops it is made of would each pass over every activation, twice.
     /// </remarks>
     public static Tensor NormalizeRows(Tensor x, float epsilon = 1e-5f)
     {
         CheckMatrix(x, "NormalizeRows");
         Tensor y = Uninitialized(x.shape[0], x.shape[1]);
         Backend.NormalizeRows(x, y, epsilon);
-        return Record("NormalizeRows", [y], [x], (g, _) =>
+        return Record("NormalizeRows", [y], [x], (g, _) => [NormalizeRowsGradient(x, y, g[0]!, epsilon)]);
+    }
+
+    /// <summary>
+    /// The gradient of <see cref="NormalizeRows"/> at x, whose output was y, for the gradient g at y, as a differentiable
+    /// op in x and g (y is read as the function of x it is). Its own gradient is one fused kernel in a first-order pass and,
+    /// when a graph is recorded, made of differentiable ops (the same formulas), so every order works.
+    /// </summary>
+    private static Tensor NormalizeRowsGradient(Tensor x, Tensor y, Tensor g, float epsilon)
+    {
+        Tensor dx = Uninitialized(x.shape[0], x.shape[1]);
+        Backend.NormalizeRowsBackward(x, y, g, dx, epsilon);
+        return Record("NormalizeRowsGradient", [dx], [x, g], (gradients, needed) =>
         {
+            Tensor h = gradients[0]!;
             if (!Autograd.IsRecording)
             {
-                Tensor dx = Uninitialized(x.shape[0], x.shape[1]);
-                Backend.NormalizeRowsBackward(x, y, g[0]!, dx, epsilon);
-                return [dx];
+                Tensor dxOfDx = Uninitialized(x.shape[0], x.shape[1]), dgOfDx = Uninitialized(x.shape[0], x.shape[1]);
+                Backend.NormalizeRowsBackwardGradient(x, y, g, h, dxOfDx, dgOfDx, epsilon);
+                return [needed[0] ? dxOfDx : null, needed[1] ? dgOfDx : null];
             }
 
+            // The same formulas in differentiable ops, y and s = 1/√(var + ε) recomputed from x so that they carry x's graph.
             int columns = x.shape[1];
             Tensor RowMeans(Tensor m) => BroadcastRows(SumRows(m) * (1f / columns), columns);
             Tensor centred = x - RowMeans(x);
-            Tensor inverseDeviation = BroadcastRows(Pow(SumRows(centred * centred) * (1f / columns) + epsilon, -0.5f), columns);
-            return [inverseDeviation * (g[0]! - RowMeans(g[0]!) - y * RowMeans(g[0]! * y))];
+            Tensor inverseVariance = BroadcastRows(Pow(SumRows(centred * centred) * (1f / columns) + epsilon, -1f), columns);
+            Tensor yOfX = NormalizeRows(x, epsilon);
+            Tensor meanG = RowMeans(g), meanH = RowMeans(h), meanGY = RowMeans(g * yOfX), meanHY = RowMeans(h * yOfX);
+            Tensor dxOfG = -inverseVariance * (meanHY * (g - meanG) + meanGY * (h - meanH) + yOfX * (RowMeans(h * g) - meanG * meanH - meanGY * meanHY * 3f));
+            return [needed[0] ? dxOfG : null, needed[1] ? NormalizeRowsGradient(x, yOfX, h, epsilon) : null];
         });
     }
 }

@@ -93,6 +93,9 @@ internal sealed class SeamCheckingBackend(ITensorBackend next) : ITensorBackend
     public void NormalizeRowsBackward(Tensor x, Tensor y, Tensor g, Tensor dx, float epsilon) =>
         Run(nameof(NormalizeRowsBackward), () => next.NormalizeRowsBackward(x, y, g, dx, epsilon), x, y, g, dx);
 
+    public void NormalizeRowsBackwardGradient(Tensor x, Tensor y, Tensor g, Tensor h, Tensor dx, Tensor dg, float epsilon) =>
+        Run(nameof(NormalizeRowsBackwardGradient), () => next.NormalizeRowsBackwardGradient(x, y, g, h, dx, dg, epsilon), x, y, g, h, dx, dg);
+
     public void BroadcastRows(Tensor v, Tensor y) => Run(nameof(BroadcastRows), () => next.BroadcastRows(v, y), v, y);
 
     public void ArgMaxRows(Tensor x, Span<int> result)
