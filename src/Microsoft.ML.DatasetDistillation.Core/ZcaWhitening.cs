@@ -106,12 +106,6 @@ public sealed class ZcaWhitening
     /// <exception cref="ArgumentException">The examples have another number of features than the ones fitted.</exception>
     public LabeledExamples InverseTransform(LabeledExamples examples) => Map(examples, inverse: true);
 
-    /// <summary>Whitens rows of <see cref="FeatureCount"/> features into <paramref name="result"/> (which may be <paramref name="rows"/>).</summary>
-    internal void Transform(ReadOnlySpan<float> rows, Span<float> result) => Map(rows, result, inverse: false);
-
-    /// <summary>Undoes <see cref="Transform(ReadOnlySpan{float}, Span{float})"/> row by row.</summary>
-    internal void InverseTransform(ReadOnlySpan<float> rows, Span<float> result) => Map(rows, result, inverse: true);
-
     private LabeledExamples Map(LabeledExamples examples, bool inverse)
     {
         ArgumentNullException.ThrowIfNull(examples);
