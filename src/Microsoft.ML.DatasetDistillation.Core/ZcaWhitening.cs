@@ -116,29 +116,17 @@ public sealed class ZcaWhitening
                 nameof(examples));
         }
 
-        var features = GC.AllocateUninitializedArray<float>(examples.Features.Length);
-        Map(examples.Features, features, inverse);
-        return new LabeledExamples(features, (int[])examples.Labels.Clone(), (int[])examples.ExampleShape.Clone(), examples.ClassCount);
-    }
-
-    private void Map(ReadOnlySpan<float> rows, Span<float> result, bool inverse)
-    {
-        int d = FeatureCount;
-        if (rows.Length % d != 0 || result.Length != rows.Length)
-        {
-            throw new ArgumentException($"Expected rows of {d} features and a result of the same size, but got {rows.Length} and {result.Length} values.");
-        }
-
-        int count = rows.Length / d;
-        var block = new float[Math.Min(RowsPerProduct, count) * d];
+        // Rows times W or √(Σ + εI), a block at a time; both are symmetric, so a row times the matrix is the matrix times the column.
+        int d = FeatureCount, count = examples.Count;
+        float[] rows = examples.Features;
+        var features = GC.AllocateUninitializedArray<float>(rows.Length);
+        float[] centred = inverse ? [] : new float[Math.Min(RowsPerProduct, count) * d];
         for (int start = 0; start < count; start += RowsPerProduct)
         {
             int n = Math.Min(RowsPerProduct, count - start);
-            Span<float> input = block.AsSpan(0, n * d), output = result.Slice(start * d, n * d);
+            Span<float> input = rows.AsSpan(start * d, n * d), output = features.AsSpan(start * d, n * d);
             if (inverse)
             {
-                // Both matrices are symmetric, so a row times the matrix is the matrix times the column.
-                rows.Slice(start * d, n * d).CopyTo(input);
                 Gemm.Multiply(false, false, n, d, d, 1f, input, d, coloring, d, 0f, output, d);
                 for (int r = 0; r < n; r++)
                 {
@@ -147,10 +135,12 @@ public sealed class ZcaWhitening
             }
             else
             {
-                Center(rows.Slice(start * d, n * d), mean, input);
-                Gemm.Multiply(false, false, n, d, d, 1f, input, d, whitening, d, 0f, output, d);
+                Center(input, mean, centred);
+                Gemm.Multiply(false, false, n, d, d, 1f, centred.AsSpan(0, n * d), d, whitening, d, 0f, output, d);
             }
         }
+
+        return new LabeledExamples(features, (int[])examples.Labels.Clone(), (int[])examples.ExampleShape.Clone(), examples.ClassCount);
     }
 
     private static void Center(ReadOnlySpan<float> rows, ReadOnlySpan<float> mean, Span<float> centred)

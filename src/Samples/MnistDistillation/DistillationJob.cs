@@ -182,15 +182,15 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         {
             (source, sourceTest, _, _, string description) = SampleData.Load(folder);
             console.Line($"Pretraining on another domain. {description}");
+            if (!source.ExampleShape.SequenceEqual(train.ExampleShape) || source.ClassCount != train.ClassCount)
+            {
+                throw new SampleException($"--pretrain-data: its images [{string.Join(", ", source.ExampleShape)}] in {source.ClassCount} classes differ from --data's.");
+            }
+
             if (zca is not null)
             {
                 // The networks must see the distilled domain's input space, so the other domain is whitened by its transform.
                 (source, sourceTest) = (zca.Transform(source), zca.Transform(sourceTest));
-            }
-
-            if (!source.ExampleShape.SequenceEqual(train.ExampleShape) || source.ClassCount != train.ClassCount)
-            {
-                throw new SampleException($"--pretrain-data: its images [{string.Join(", ", source.ExampleShape)}] in {source.ClassCount} classes differ from --data's.");
             }
         }
 
