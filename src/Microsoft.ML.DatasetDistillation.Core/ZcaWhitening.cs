@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.DatasetDistillation.Kernels;
 
 namespace Microsoft.ML.DatasetDistillation;
@@ -21,6 +22,9 @@ public sealed class ZcaWhitening
 {
     /// <summary>Rows multiplied by W (or √(Σ + εI)) in one product: large enough for the packed path, small enough to stay in memory.</summary>
     private const int RowsPerProduct = 2048;
+
+    /// <summary>The most features a transform may have: ⌊√Array.MaxLength⌋, so that its d × d matrices fit an array.</summary>
+    private const int MaxFeatureCount = 46340;
 
     private readonly float[] mean;
     private readonly float[] whitening;
@@ -54,37 +58,43 @@ public sealed class ZcaWhitening
     public static ZcaWhitening Fit(LabeledExamples examples, float epsilon = 0.1f)
     {
         ArgumentNullException.ThrowIfNull(examples);
+        return Fit(examples.Features, examples.ExampleSize, epsilon);
+    }
+
+    /// <summary>Fits the transform to <paramref name="rows"/>: examples of <paramref name="featureCount"/> features, one after another.</summary>
+    internal static ZcaWhitening Fit(float[] rows, int featureCount, float epsilon)
+    {
         if (!(epsilon > 0) || !float.IsFinite(epsilon))
         {
             throw new ArgumentOutOfRangeException(nameof(epsilon), epsilon, "ZCA's epsilon must be positive and finite.");
         }
 
-        if (examples.Count < 2)
+        int d = featureCount, count = rows.Length / d;
+        if (count < 2)
         {
-            throw new ArgumentException($"ZCA whitening needs at least two examples to estimate a covariance, but got {examples.Count}.", nameof(examples));
+            throw new ArgumentException($"ZCA whitening needs at least two examples to estimate a covariance, but got {count}.", nameof(rows));
         }
 
-        int d = examples.ExampleSize;
         var sums = new double[d];
-        for (int i = 0; i < examples.Count; i++)
+        for (int i = 0; i < count; i++)
         {
-            ReadOnlySpan<float> example = examples.Example(i);
+            ReadOnlySpan<float> example = rows.AsSpan(i * d, d);
             for (int j = 0; j < d; j++)
             {
                 sums[j] += example[j];
             }
         }
 
-        float[] mean = [.. sums.Select(sum => (float)(sum / examples.Count))];
+        float[] mean = [.. sums.Select(sum => (float)(sum / count))];
 
         // Σ = Σᵢ (xᵢ − μ)(xᵢ − μ)ᵀ / (N − 1), accumulated a block of centred rows at a time.
         var covariance = new float[d * d];
-        var centred = new float[Math.Min(RowsPerProduct, examples.Count) * d];
-        for (int start = 0; start < examples.Count; start += RowsPerProduct)
+        var centred = new float[Math.Min(RowsPerProduct, count) * d];
+        for (int start = 0; start < count; start += RowsPerProduct)
         {
-            int rows = Math.Min(RowsPerProduct, examples.Count - start);
-            Center(examples.Features.AsSpan(start * d, rows * d), mean, centred);
-            Gemm.Multiply(true, false, d, d, rows, 1f / (examples.Count - 1), centred, d, centred, d, start == 0 ? 0f : 1f, covariance, d);
+            int n = Math.Min(RowsPerProduct, count - start);
+            Center(rows.AsSpan(start * d, n * d), mean, centred);
+            Gemm.Multiply(true, false, d, d, n, 1f / (count - 1), centred, d, centred, d, start == 0 ? 0f : 1f, covariance, d);
         }
 
         for (int j = 0; j < d; j++)
@@ -116,31 +126,80 @@ public sealed class ZcaWhitening
                 nameof(examples));
         }
 
+        var features = GC.AllocateUninitializedArray<float>(examples.Features.Length);
+        Map(examples.Features, features, inverse);
+        return new LabeledExamples(features, (int[])examples.Labels.Clone(), (int[])examples.ExampleShape.Clone(), examples.ClassCount);
+    }
+
+    /// <summary>
+    /// Whitens (or, with <paramref name="inverse"/>, un-whitens) whole examples of <see cref="FeatureCount"/> features from
+    /// <paramref name="rows"/> into <paramref name="output"/>, which must not overlap them.
+    /// </summary>
+    internal void Map(ReadOnlySpan<float> rows, Span<float> output, bool inverse)
+    {
+        int d = FeatureCount, count = rows.Length / d;
+        if (rows.Length != count * d || output.Length != rows.Length || rows.Overlaps(output))
+        {
+            throw new ArgumentException($"Whitening maps whole examples of {d} features into a separate buffer of the same size, but got {rows.Length} values into {output.Length}.");
+        }
+
         // Rows times W or √(Σ + εI), a block at a time; both are symmetric, so a row times the matrix is the matrix times the column.
-        int d = FeatureCount, count = examples.Count;
-        float[] rows = examples.Features;
-        var features = GC.AllocateUninitializedArray<float>(rows.Length);
-        float[] centred = inverse ? [] : new float[Math.Min(RowsPerProduct, count) * d];
+        Span<float> centred = inverse ? [] : new float[Math.Min(RowsPerProduct, count) * d];
         for (int start = 0; start < count; start += RowsPerProduct)
         {
             int n = Math.Min(RowsPerProduct, count - start);
-            Span<float> input = rows.AsSpan(start * d, n * d), output = features.AsSpan(start * d, n * d);
+            ReadOnlySpan<float> input = rows.Slice(start * d, n * d);
+            Span<float> mapped = output.Slice(start * d, n * d);
             if (inverse)
             {
-                Gemm.Multiply(false, false, n, d, d, 1f, input, d, coloring, d, 0f, output, d);
+                Gemm.Multiply(false, false, n, d, d, 1f, input, d, coloring, d, 0f, mapped, d);
                 for (int r = 0; r < n; r++)
                 {
-                    TensorPrimitives.Add(output.Slice(r * d, d), mean, output.Slice(r * d, d));
+                    TensorPrimitives.Add(mapped.Slice(r * d, d), mean, mapped.Slice(r * d, d));
                 }
             }
             else
             {
                 Center(input, mean, centred);
-                Gemm.Multiply(false, false, n, d, d, 1f, centred.AsSpan(0, n * d), d, whitening, d, 0f, output, d);
+                Gemm.Multiply(false, false, n, d, d, 1f, centred[..(n * d)], d, whitening, d, 0f, mapped, d);
             }
         }
+    }
 
-        return new LabeledExamples(features, (int[])examples.Labels.Clone(), (int[])examples.ExampleShape.Clone(), examples.ClassCount);
+    /// <summary>Writes the fitted transform: feature count, ε, μ, W and √(Σ + εI), little-endian, for <see cref="Read"/>.</summary>
+    internal void Write(BinaryWriter writer)
+    {
+        writer.Write(FeatureCount);
+        writer.Write(Epsilon);
+        DistilledDataset.WriteFloats(writer, mean);
+        DistilledDataset.WriteFloats(writer, whitening);
+        DistilledDataset.WriteFloats(writer, coloring);
+    }
+
+    /// <summary>Reads a transform written by <see cref="Write"/>.</summary>
+    /// <exception cref="InvalidDataException">A count, ε or a value is out of range, or the stream ends early.</exception>
+    internal static ZcaWhitening Read(BinaryReader reader)
+    {
+        int d = reader.ReadInt32();
+        if (d < 1 || d > MaxFeatureCount)
+        {
+            throw new InvalidDataException($"The whitening's feature count {d} is out of range (1 to {MaxFeatureCount}).");
+        }
+
+        float epsilon = reader.ReadSingle();
+        if (!(epsilon > 0) || !float.IsFinite(epsilon))
+        {
+            throw new InvalidDataException($"The whitening's epsilon {epsilon} is not positive and finite.");
+        }
+
+        float[] mean = FiniteFloats(reader, d, "mean"), whitening = FiniteFloats(reader, d * d, "whitening matrix"), coloring = FiniteFloats(reader, d * d, "inverse matrix");
+        return new ZcaWhitening(mean, whitening, coloring, epsilon);
+    }
+
+    private static float[] FiniteFloats(BinaryReader reader, int count, string what)
+    {
+        float[] values = DistilledDataset.ReadFloats(reader, count);
+        return TensorPrimitives.IsFiniteAll<float>(values) ? values : throw new InvalidDataException($"The whitening's {what} holds a value that is not finite.");
     }
 
     private static void Center(ReadOnlySpan<float> rows, ReadOnlySpan<float> mean, Span<float> centred)

@@ -129,15 +129,7 @@ public sealed class DatasetDistillationEstimator : IEstimator<DatasetDistillatio
     public SchemaShape GetOutputSchema(SchemaShape inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        SchemaShape.Column feature = SchemaShapes.Find(inputSchema, options.FeatureColumnName)
-            ?? throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                $"The feature column '{options.FeatureColumnName}' was not found in the input; it must be {LabeledRowReader.ExpectedFeature}.");
-        if (feature.Kind != SchemaShape.Column.VectorKind.Vector || feature.ItemType != NumberDataViewType.Single || feature.IsKey)
-        {
-            string found = feature.Kind == SchemaShape.Column.VectorKind.VariableVector ? "a variable-size vector" : $"{feature.Kind} of {feature.ItemType}";
-            throw new ArgumentOutOfRangeException(nameof(inputSchema),
-                $"The feature column '{options.FeatureColumnName}' must be {LabeledRowReader.ExpectedFeature}, but it is {found}.");
-        }
+        SchemaShape.Column feature = SchemaShapes.FeatureColumn(inputSchema, options.FeatureColumnName);
 
         SchemaShape.Column label = SchemaShapes.Find(inputSchema, options.LabelColumnName)
             ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The label column '{options.LabelColumnName}' was not found in the input; it must be a key.");

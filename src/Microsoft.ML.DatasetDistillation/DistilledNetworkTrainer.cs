@@ -150,16 +150,9 @@ public sealed class DistilledNetworkTrainer : IEstimator<DistilledNetworkTransfo
             softLabels?.AsSpan(order[i] * classCount, classCount).CopyTo(orderedSoftLabels.AsSpan(i * classCount));
         }
 
-        DistilledDataset schedule;
-        try
-        {
-            schedule = new DistilledDataset(
-                features, classes, distillation.Network.ExampleShape, classCount, steps, distillation.Epochs, distillation.LearningRateSchedule, orderedSoftLabels);
-        }
-        catch (ArgumentException e) when (e.ParamName == "softLabels")
-        {
-            throw new InvalidOperationException($"The soft-label column '{softLabelColumnName}': {e.Message}", e);
-        }
+        // The reader has checked the soft labels' size and values, naming the column.
+        var schedule = new DistilledDataset(
+            features, classes, distillation.Network.ExampleShape, classCount, steps, distillation.Epochs, distillation.LearningRateSchedule, orderedSoftLabels);
 
         string targets = orderedSoftLabels is null ? "key labels" : $"soft labels of column '{softLabelColumnName}'";
         channel.Log($"Training {distillation.NetworkKind} on {count} rows ({targets}) in {steps} steps × {distillation.Epochs} epochs with the distilled learning rates.");

@@ -956,7 +956,7 @@ public sealed class DatasetDistillationTests
         SchemaDefinition threeWide = SchemaDefinition.Create(typeof(KeyedSoftRow));
         threeWide["SoftLabel"]!.ColumnType = new VectorDataViewType(NumberDataViewType.Single, ClassCount);
         var notANumber = Assert.ThrowsExactly<InvalidOperationException>(() => ml.MulticlassClassification.Trainers.DistilledNetwork(distilled).Fit(ml.Data.LoadFromEnumerable(Rows(3, float.NaN), threeWide)));
-        StringAssert.Contains(notANumber.Message, "The soft-label column 'SoftLabel': Soft label 0 of example 0 is NaN");
+        Assert.AreEqual("Row 0 of the soft-label column 'SoftLabel' has NaN in slot 0: every value must be a finite number.", notANumber.Message);
 
         options.SoftLabelColumnName = "Step";
         var clash = Assert.ThrowsExactly<ArgumentException>(() => ml.Transforms.DistillDataset(options));
@@ -1165,7 +1165,7 @@ public sealed class DatasetDistillationTests
         }).ToArray();
     }
 
-    private static SchemaShape.Column ShapeColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType type, bool isKey = false) =>
+    internal static SchemaShape.Column ShapeColumn(string name, SchemaShape.Column.VectorKind kind, DataViewType type, bool isKey = false) =>
         (SchemaShape.Column)typeof(SchemaShape.Column).GetConstructor(
             System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.NonPublic,
             [typeof(string), typeof(SchemaShape.Column.VectorKind), typeof(DataViewType), typeof(bool), typeof(SchemaShape)])!

@@ -6,7 +6,7 @@ using Microsoft.ML.Transforms;
 namespace Microsoft.ML.DatasetDistillation.Tests;
 
 /// <summary>
-/// The layer's files (the transformer's "MLDL", the scorer's "MLDN") cut short, with a bit flipped, or with a hostile size
+/// The layer's files (the transformer's "MLDL", the scorer's "MLDN", the whitening's "MLZW") cut short, with a bit flipped, or with a hostile size
 /// under a valid checksum: every load ends in an <see cref="InvalidDataException"/> that names the file, and allocates little.
 /// </summary>
 [TestClass]
@@ -18,7 +18,7 @@ public sealed class FileFuzzTests
     public TestContext TestContext { get; set; } = null!;
 
     [TestMethod]
-    public void TransformerAndScorerFiles_Damaged_AreRefusedClearly()
+    public void LayerFiles_Damaged_AreRefusedClearly()
     {
         var ml = new MLContext(seed: 1);
         IDataView data = ml.Data.LoadFromEnumerable(Enumerable.Range(0, 60).Select(i => new Row
@@ -39,8 +39,12 @@ public sealed class FileFuzzTests
         // width, hidden layer count (57), the hidden width, and the weights' count (65).
         string scorer = Check("MLDN", Saved(distilled.TrainNetwork().SaveTo), [33, 37, 57, 61, 65], path => DistilledNetworkTransformer.Load(path));
 
+        // MLZW's payload: "Features" twice (9 + 9), then the whitening's feature count (38); then ε and the matrices.
+        string whitening = Check("MLZW", Saved(ml.Transforms.WhitenZca().Fit(data).SaveTo), [38], path => ZcaWhiteningTransformer.Load(path));
+
         TestContext.WriteLine(transformer);
         TestContext.WriteLine(scorer);
+        TestContext.WriteLine(whitening);
     }
 
     private static string Check(string format, byte[] valid, int[] sizeFields, Action<string> load)

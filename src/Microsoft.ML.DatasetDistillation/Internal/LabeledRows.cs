@@ -165,12 +165,7 @@ internal static class LabeledRowReader
 
                 Span<float> rowValues = values.AsSpan(row * size, size);
                 CopyDense(buffer, rowValues);
-                if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(rowValues))
-                {
-                    int slot = FirstNonFinite(rowValues);
-                    throw new InvalidOperationException(
-                        $"Row {row} of the feature column '{features.Name}' has {rowValues[slot]} in slot {slot}: every feature must be a finite number.");
-                }
+                RequireFinite(rowValues, row, "feature", features.Name);
                 labelGetter(ref labelValue);
                 classes.Add(toClass(labelValue, row));
                 steps?.Add(stepGetter!());
@@ -211,27 +206,32 @@ internal static class LabeledRowReader
         {
             getter(ref buffer);
             CopyDense(buffer, row);
+            RequireFinite(row, values.Count / size, role, column.Name);
             values.AddRange(row);
         }
 
         return values.ToArray();
     }
 
-    private static int FirstNonFinite(ReadOnlySpan<float> values)
+    /// <summary>Throws naming the row, column and slot of the first value that is not finite.</summary>
+    private static void RequireFinite(ReadOnlySpan<float> values, long row, string role, string column)
     {
-        for (int i = 0; i < values.Length; i++)
+        if (System.Numerics.Tensors.TensorPrimitives.IsFiniteAll(values))
         {
-            if (!float.IsFinite(values[i]))
-            {
-                return i;
-            }
+            return;
         }
 
-        return -1;
+        int slot = 0;
+        while (float.IsFinite(values[slot]))
+        {
+            slot++;
+        }
+
+        throw new InvalidOperationException($"Row {row} of the {role} column '{column}' has {values[slot]} in slot {slot}: every value must be a finite number.");
     }
 
     /// <summary>Writes a dense or sparse vector into <paramref name="target"/> as dense values.</summary>
-    private static void CopyDense(in VBuffer<float> buffer, Span<float> target)
+    public static void CopyDense(in VBuffer<float> buffer, Span<float> target)
     {
         if (buffer.IsDense)
         {

@@ -32,6 +32,20 @@ internal static class SchemaShapes
     public static SchemaShape.Column? Find(SchemaShape shape, string name) =>
         shape.Where(c => c.Name == name).Cast<SchemaShape.Column?>().LastOrDefault();
 
+    /// <summary>The feature column of <paramref name="inputSchema"/>; throws naming it unless it is a known-size vector of Single.</summary>
+    public static SchemaShape.Column FeatureColumn(SchemaShape inputSchema, string name)
+    {
+        SchemaShape.Column feature = Find(inputSchema, name)
+            ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The feature column '{name}' was not found in the input; it must be {LabeledRowReader.ExpectedFeature}.");
+        if (feature.Kind != SchemaShape.Column.VectorKind.Vector || feature.ItemType != NumberDataViewType.Single || feature.IsKey)
+        {
+            string found = feature.Kind == SchemaShape.Column.VectorKind.VariableVector ? "a variable-size vector" : $"{feature.Kind} of {feature.ItemType}";
+            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The feature column '{name}' must be {LabeledRowReader.ExpectedFeature}, but it is {found}.");
+        }
+
+        return feature;
+    }
+
     private static ConstructorInfo? FindConstructor()
     {
         try
