@@ -93,7 +93,10 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         else
         {
             console.Line($"Distilling {DataName} for {networkName} by {MethodTitle} ({CommandLine.SchemeNames[options.Scheme]} networks): {options.ImagesPerClass} images of each of {train.ClassCount} classes, starting from {start}");
-            console.Line($"  {options.Iterations} iterations of {options.Batch} real images per class, {options.Threads} thread(s), output in {options.Out}");
+            string perIteration = options.Trajectories is { } matched
+                ? $"from an epoch below {matched.MaxStartEpoch} of {matched.Experts} experts"
+                : $"of {options.Batch} real images per class";
+            console.Line($"  {options.Iterations} iterations {perIteration}, {options.Threads} thread(s), output in {options.Out}");
         }
 
         try
