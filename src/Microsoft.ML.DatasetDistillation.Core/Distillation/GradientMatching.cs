@@ -93,6 +93,10 @@ internal sealed class GradientMatchingObjective(Network network, LabeledExamples
     private readonly int[][] shapes = [.. network.Parameters.Select(p => p.Shape)];
     private readonly TensorArena realArena = new();
 
+    // The synthetic side's graphs (gradients recorded for a second derivative, kept for all classes until S's gradient is
+    // taken) are large at 10 and more examples per class: fresh pages for them every step cost more than the math.
+    private readonly TensorArena syntheticArena = new();
+
     public override DistillationAlgorithm Algorithm => DistillationAlgorithm.GradientMatching;
 
     /// <summary>Draws θ_0 and alternates OuterLoop updates of S with InnerLoop epochs of training θ on S.</summary>
@@ -105,8 +109,17 @@ internal sealed class GradientMatchingObjective(Network network, LabeledExamples
         {
             Tensor[] realBatches = [.. Enumerable.Range(0, Real.ClassCount).Select(c => RealBatch(c, random))];
             DsaParameters[]? augmentation = DrawAugmentation(random);
-            Tensor loss = Loss(Network, shapes, weights, realBatches, Parameters, augmentation, realArena);
-            update(loss.Item(), Autograd.Grad(loss, Parameters));
+            Tensor[][] realGradients = RealGradients(Network, shapes, weights, realBatches, augmentation, realArena);
+            double loss;
+            Tensor[] gradient;
+            using (syntheticArena.Enter())
+            {
+                Tensor matching = Loss(Network, shapes, weights, realGradients, Parameters, augmentation);
+                loss = matching.Item();
+                gradient = [.. Autograd.Grad(matching, Parameters).Select(TensorArena.Keep)];
+            }
+
+            update(loss, gradient);
             if (t == outerLoop - 1 || innerLoop == 0)
             {
                 continue;
@@ -119,30 +132,44 @@ internal sealed class GradientMatchingObjective(Network network, LabeledExamples
     }
 
     /// <summary>
-    /// Σ_c D(∇_θ ℓ(real_c), ∇_θ ℓ(synthetic_c)) at <paramref name="weights"/>, both batches of class c augmented with
-    /// augmentation[c] when it is given; differentiable in the synthetic batches.
+    /// ∇_θ ℓ(real_c) at <paramref name="weights"/> for every class c, each batch augmented with augmentation[c] when it is
+    /// given: constants, since only S is learned. Each pass's buffers are recycled in <paramref name="realArena"/>, the
+    /// gradient kept.
     /// </summary>
-    internal static Tensor Loss(
-        Network network, IReadOnlyList<int[]> shapes, Tensor weights, IReadOnlyList<Tensor> realByClass, IReadOnlyList<Tensor> syntheticByClass,
+    internal static Tensor[][] RealGradients(
+        Network network, IReadOnlyList<int[]> shapes, Tensor weights, IReadOnlyList<Tensor> realByClass,
         IReadOnlyList<DsaParameters>? augmentation = null, TensorArena? realArena = null)
     {
-        Tensor Augmented(Tensor images, int c) => augmentation is null ? images : SiameseAugmentation.Apply(images, augmentation[c]);
-        Tensor? total = null;
-        for (int c = 0; c < syntheticByClass.Count; c++)
+        var gradients = new Tensor[realByClass.Count][];
+        for (int c = 0; c < realByClass.Count; c++)
         {
-            // The real gradient is a constant: only S is learned. Its pass's buffers are recycled, the gradient kept.
-            Tensor[] realGradient;
             using (realArena?.Enter())
             {
                 Tensor theta = weights.Detach().RequireGrad();
-                Tensor realLoss = Tensor.CrossEntropy(network.Forward(theta, Augmented(realByClass[c], c)), Classes(c, realByClass[c].Dim(0)));
-                realGradient = [.. Tensor.Split(TensorArena.Keep(Autograd.Grad(realLoss, [theta])[0]), shapes)];
+                Tensor realLoss = Tensor.CrossEntropy(network.Forward(theta, Augmented(realByClass[c], augmentation, c)), Classes(c, realByClass[c].Dim(0)));
+                gradients[c] = [.. Tensor.Split(TensorArena.Keep(Autograd.Grad(realLoss, [theta])[0]), shapes)];
             }
+        }
 
+        return gradients;
+    }
+
+    /// <summary>
+    /// Σ_c D(∇_θ ℓ(real_c), ∇_θ ℓ(synthetic_c)) at <paramref name="weights"/>, given the real gradients of
+    /// <see cref="RealGradients"/>, each synthetic batch augmented with augmentation[c] when it is given; differentiable
+    /// in the synthetic batches.
+    /// </summary>
+    internal static Tensor Loss(
+        Network network, IReadOnlyList<int[]> shapes, Tensor weights, IReadOnlyList<Tensor[]> realGradients, IReadOnlyList<Tensor> syntheticByClass,
+        IReadOnlyList<DsaParameters>? augmentation = null)
+    {
+        Tensor? total = null;
+        for (int c = 0; c < syntheticByClass.Count; c++)
+        {
             Tensor syntheticTheta = weights.Detach().RequireGrad();
-            Tensor syntheticLoss = Tensor.CrossEntropy(network.Forward(syntheticTheta, Augmented(syntheticByClass[c], c)), Classes(c, syntheticByClass[c].Dim(0)));
+            Tensor syntheticLoss = Tensor.CrossEntropy(network.Forward(syntheticTheta, Augmented(syntheticByClass[c], augmentation, c)), Classes(c, syntheticByClass[c].Dim(0)));
             Tensor[] syntheticGradient = Tensor.Split(Autograd.Grad(syntheticLoss, [syntheticTheta], createGraph: true)[0], shapes);
-            Tensor term = Distance(realGradient, syntheticGradient);
+            Tensor term = Distance(realGradients[c], syntheticGradient);
             total = total is null ? term : total + term;
         }
 
@@ -179,4 +206,7 @@ internal sealed class GradientMatchingObjective(Network network, LabeledExamples
     ];
 
     private static int[] Classes(int c, int count) => [.. Enumerable.Repeat(c, count)];
+
+    private static Tensor Augmented(Tensor images, IReadOnlyList<DsaParameters>? augmentation, int c) =>
+        augmentation is null ? images : SiameseAugmentation.Apply(images, augmentation[c]);
 }
