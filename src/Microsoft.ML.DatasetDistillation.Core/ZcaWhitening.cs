@@ -133,9 +133,11 @@ public sealed class ZcaWhitening
 
     /// <summary>
     /// Whitens (or, with <paramref name="inverse"/>, un-whitens) whole examples of <see cref="FeatureCount"/> features from
-    /// <paramref name="rows"/> into <paramref name="output"/>, which must not overlap them.
+    /// <paramref name="rows"/> into <paramref name="output"/>, which must not overlap them. Whitening centres the rows in
+    /// <paramref name="centred"/> when it holds a block of them (callers mapping one row at a time pass one of
+    /// <see cref="FeatureCount"/> values), else in a buffer of its own.
     /// </summary>
-    internal void Map(ReadOnlySpan<float> rows, Span<float> output, bool inverse)
+    internal void Map(ReadOnlySpan<float> rows, Span<float> output, bool inverse, float[]? centred = null)
     {
         int d = FeatureCount, count = rows.Length / d;
         if (rows.Length != count * d || output.Length != rows.Length || rows.Overlaps(output))
@@ -144,7 +146,11 @@ public sealed class ZcaWhitening
         }
 
         // Rows times W or √(Σ + εI), a block at a time; both are symmetric, so a row times the matrix is the matrix times the column.
-        Span<float> centred = inverse ? [] : new float[Math.Min(RowsPerProduct, count) * d];
+        int block = Math.Min(RowsPerProduct, count) * d;
+        if (!inverse && (centred is null || centred.Length < block))
+        {
+            centred = new float[block];
+        }
         for (int start = 0; start < count; start += RowsPerProduct)
         {
             int n = Math.Min(RowsPerProduct, count - start);
@@ -160,8 +166,9 @@ public sealed class ZcaWhitening
             }
             else
             {
-                Center(input, mean, centred);
-                Gemm.Multiply(false, false, n, d, d, 1f, centred[..(n * d)], d, whitening, d, 0f, mapped, d);
+                Span<float> centredBlock = centred.AsSpan(0, n * d);
+                Center(input, mean, centredBlock);
+                Gemm.Multiply(false, false, n, d, d, 1f, centredBlock, d, whitening, d, 0f, mapped, d);
             }
         }
     }

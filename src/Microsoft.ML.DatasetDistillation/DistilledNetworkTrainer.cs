@@ -135,8 +135,8 @@ public sealed class DistilledNetworkTrainer : IEstimator<DistilledNetworkTransfo
         }
 
         int classCount = distillation.ClassCount;
-        float[]? softLabels = softLabelColumnName is not null && input.Schema.GetColumnOrNull(softLabelColumnName) is { } softColumn
-            ? LabeledRowReader.ReadVectors(input, softColumn, classCount, "soft-label")
+        float[]? softLabels = softLabelColumnName is not null && input.Schema.GetColumnOrNull(softLabelColumnName) is not null
+            ? LabeledRowReader.ReadVectors(input, softLabelColumnName, classCount, "soft-label")
             : null;
         int[] order = Enumerable.Range(0, count).OrderBy(i => stepOf[i]).ToArray();
         int size = rows.FeatureCount;

@@ -119,14 +119,7 @@ public sealed class DistilledNetworkTransformer : ISingleFeaturePredictionTransf
     private DistilledNetworkMapper GetMapper(DataViewSchema inputSchema)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        int featureCount = Model.FeatureCount;
-        DataViewSchema.Column feature = inputSchema.GetColumnOrNull(FeatureColumnName)
-            ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The feature column '{FeatureColumnName}' was not found; it must be a vector of {featureCount} Single values.");
-        if (feature.Type is not VectorDataViewType vector || vector.ItemType != NumberDataViewType.Single || vector.Size != featureCount)
-        {
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The feature column '{FeatureColumnName}' must be a vector of {featureCount} Single values, but it is {feature.Type}.");
-        }
-
+        DataViewSchema.Column feature = LabeledRowReader.VectorColumn(inputSchema, FeatureColumnName, Model.FeatureCount, "feature");
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
         var annotations = new ScoreAnnotations(inputSchema, keyValues);

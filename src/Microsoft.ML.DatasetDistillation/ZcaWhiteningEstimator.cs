@@ -37,8 +37,8 @@ public sealed class ZcaWhiteningEstimator : IEstimator<ZcaWhiteningTransformer>
     public ZcaWhiteningTransformer Fit(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        var (column, size) = LabeledRowReader.FeatureColumn(input.Schema, inputColumnName);
-        float[] rows = LabeledRowReader.ReadVectors(input, column, size, "feature");
+        int size = LabeledRowReader.FeatureColumn(input.Schema, inputColumnName).Size;
+        float[] rows = LabeledRowReader.ReadVectors(input, inputColumnName, size, "feature");
         if (rows.Length < 2 * size)
         {
             throw new InvalidOperationException($"ZCA whitening needs at least two rows to estimate a covariance, but the column '{inputColumnName}' has {rows.Length / size}.");

@@ -40,17 +40,17 @@ public sealed class ZcaWhiteningTransformer : ITransformer
     public bool IsRowToRowMapper => true;
 
     /// <summary>The input schema plus the output column.</summary>
-    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => GetMapper(inputSchema, InputColumnName, inverse: false).OutputSchema;
+    public DataViewSchema GetOutputSchema(DataViewSchema inputSchema) => GetMapper(inputSchema, inverse: false).OutputSchema;
 
     /// <summary>The whitening as a mapper over rows of <paramref name="inputSchema"/>.</summary>
-    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => GetMapper(inputSchema, InputColumnName, inverse: false);
+    public IRowToRowMapper GetRowToRowMapper(DataViewSchema inputSchema) => GetMapper(inputSchema, inverse: false);
 
     /// <summary>Adds the whitened column to <paramref name="input"/>, lazily.</summary>
     /// <exception cref="ArgumentOutOfRangeException">The input column is missing or not a vector of <see cref="FeatureCount"/> Single values.</exception>
     public IDataView Transform(IDataView input)
     {
         ArgumentNullException.ThrowIfNull(input);
-        return new MappedDataView(input, GetMapper(input.Schema, InputColumnName, inverse: false));
+        return new MappedDataView(input, GetMapper(input.Schema, inverse: false));
     }
 
     /// <summary>
@@ -62,7 +62,7 @@ public sealed class ZcaWhiteningTransformer : ITransformer
     public IDataView InverseTransform(IDataView whitened)
     {
         ArgumentNullException.ThrowIfNull(whitened);
-        return new MappedDataView(whitened, GetMapper(whitened.Schema, OutputColumnName, inverse: true));
+        return new MappedDataView(whitened, GetMapper(whitened.Schema, inverse: true));
     }
 
     /// <summary>
@@ -103,16 +103,13 @@ public sealed class ZcaWhiteningTransformer : ITransformer
         return new ZcaWhiteningTransformer(ZcaWhitening.Read(reader), output, input);
     }));
 
-    private ZcaWhiteningMapper GetMapper(DataViewSchema inputSchema, string sourceColumnName, bool inverse)
+    /// <summary>The mapper reading the input column, or with <paramref name="inverse"/> the whitened output column.</summary>
+    private ZcaWhiteningMapper GetMapper(DataViewSchema inputSchema, bool inverse)
     {
         ArgumentNullException.ThrowIfNull(inputSchema);
-        DataViewSchema.Column source = inputSchema.GetColumnOrNull(sourceColumnName)
-            ?? throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The column '{sourceColumnName}' was not found; it must be a vector of {FeatureCount} Single values.");
-        if (source.Type is not VectorDataViewType vector || vector.ItemType != NumberDataViewType.Single || vector.Size != FeatureCount)
-        {
-            throw new ArgumentOutOfRangeException(nameof(inputSchema), $"The column '{sourceColumnName}' must be a vector of {FeatureCount} Single values, but it is {source.Type}.");
-        }
-
+        DataViewSchema.Column source = inverse
+            ? LabeledRowReader.VectorColumn(inputSchema, OutputColumnName, FeatureCount, "whitened")
+            : LabeledRowReader.VectorColumn(inputSchema, InputColumnName, FeatureCount, "feature");
         var builder = new DataViewSchema.Builder();
         builder.AddColumns(inputSchema);
         builder.AddColumn(OutputColumnName, new VectorDataViewType(NumberDataViewType.Single, FeatureCount));

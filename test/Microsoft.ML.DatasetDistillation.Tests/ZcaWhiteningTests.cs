@@ -164,7 +164,7 @@ public sealed class ZcaWhiteningTests
         ZcaWhiteningTransformer whitening = ml.Transforms.WhitenZca("Raw").Fit(ml.Data.LoadFromEnumerable(CorrelatedRows(10, seed: 8)));
         IDataView wide = ml.Data.LoadFromEnumerable(new[] { new WideRow(), new WideRow() });
         var size = Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => whitening.Transform(wide));
-        StringAssert.Contains(size.Message, "The column 'Raw' must be a vector of 6 Single values, but it is Vector<Single, 7>.");
+        StringAssert.Contains(size.Message, "The feature column 'Raw' must be a vector of 6 Single values, but it is Vector<Single, 7>.");
     }
 
     [TestMethod]

@@ -187,15 +187,25 @@ internal static class LabeledRowReader
     }
 
     /// <summary>
-    /// Reads a vector-of-Single column of <paramref name="size"/> values per row into one array, row after row; throws
-    /// naming the column (in the role <paramref name="role"/>) when it has another type or size.
+    /// The column <paramref name="name"/> of <paramref name="schema"/>; throws naming it (in the role
+    /// <paramref name="role"/>) when it is missing or not a vector of <paramref name="size"/> Single values.
     /// </summary>
-    public static float[] ReadVectors(IDataView input, DataViewSchema.Column column, int size, string role)
+    public static DataViewSchema.Column VectorColumn(DataViewSchema schema, string name, int size, string role)
     {
-        if (column.Type is not VectorDataViewType { ItemType: var item } vector || item != NumberDataViewType.Single || vector.Size != size)
-        {
-            throw new ArgumentOutOfRangeException(nameof(input), $"The {role} column '{column.Name}' must be a vector of {size} Single values, but it is {column.Type}.");
-        }
+        DataViewSchema.Column column = FindColumn(schema, name, role, $"a vector of {size} Single values");
+        return column.Type is VectorDataViewType { ItemType: var item } vector && item == NumberDataViewType.Single && vector.Size == size
+            ? column
+            : throw new ArgumentOutOfRangeException(nameof(schema), $"The {role} column '{name}' must be a vector of {size} Single values, but it is {column.Type}.");
+    }
+
+    /// <summary>
+    /// Reads the vector-of-Single column <paramref name="name"/> of <paramref name="size"/> values per row into one array,
+    /// row after row; throws naming the column (in the role <paramref name="role"/>) as <see cref="VectorColumn"/> does,
+    /// or at its first value that is not finite.
+    /// </summary>
+    public static float[] ReadVectors(IDataView input, string name, int size, string role)
+    {
+        DataViewSchema.Column column = VectorColumn(input.Schema, name, size, role);
 
         var values = new List<float>();
         var row = new float[size];

@@ -11,9 +11,9 @@ internal sealed class ZcaWhiteningMapper(ZcaWhitening whitening, bool inverse, D
 
     private sealed class Mapped(ZcaWhitening whitening, bool inverse) : AddedValues
     {
-        private readonly float[] values = new float[whitening.FeatureCount];
+        private readonly float[] values = new float[whitening.FeatureCount], centred = new float[whitening.FeatureCount];
 
-        public override void Compute(float[] features) => whitening.Map(features, values, inverse);
+        public override void Compute(float[] features) => whitening.Map(features, values, inverse, centred);
 
         public override Delegate Getter(int added, Action computeCurrent) => (ValueGetter<VBuffer<float>>)((ref VBuffer<float> value) =>
         {
