@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace Microsoft.ML.DatasetDistillation.Kernels;
@@ -27,6 +28,76 @@ internal static class Bias
             {
                 int start = (o * channels + c) * inner;
                 TensorPrimitives.Multiply(input.Slice(start, inner), scale[c], output.Slice(start, inner));
+            }
+        }
+    }
+
+    /// <summary>
+    /// output[o, c, i] = input[o, c, i] · scale[c] + shift[c]: a normalisation layer's per-channel affine map in one pass
+    /// (each element rounded after the product and after the sum, as <see cref="Scale"/> then <see cref="Add"/> round it).
+    /// </summary>
+    public static void ScaleAdd(int outer, int channels, int inner, ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> output)
+    {
+        CheckLengths(outer, channels, inner, input.Length, scale.Length, output.Length);
+        CheckLengths(outer, channels, inner, input.Length, shift.Length, output.Length);
+        for (int o = 0; o < outer; o++)
+        {
+            if (inner == 1)
+            {
+                int row = o * channels;
+                TensorPrimitives.MultiplyAdd(input.Slice(row, channels), scale, shift, output.Slice(row, channels));
+                continue;
+            }
+
+            for (int c = 0; c < channels; c++)
+            {
+                int start = (o * channels + c) * inner;
+                ScaleAdd(input.Slice(start, inner), scale[c], shift[c], output.Slice(start, inner));
+            }
+        }
+    }
+
+    /// <summary>output = input · scale + shift, the product rounded before the sum (never a fused multiply-add).</summary>
+    private static void ScaleAdd(ReadOnlySpan<float> input, float scale, float shift, Span<float> output)
+    {
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            var scales = new Vector<float>(scale);
+            var shifts = new Vector<float>(shift);
+            for (; i <= input.Length - Vector<float>.Count; i += Vector<float>.Count)
+            {
+                (new Vector<float>(input[i..]) * scales + shifts).CopyTo(output[i..]);
+            }
+        }
+
+        for (; i < input.Length; i++)
+        {
+            output[i] = input[i] * scale + shift;
+        }
+    }
+
+    /// <summary>
+    /// result[c] = Σ over o and i of a[o, c, i] · b[o, c, i], always summed in the same order: the gradient of a per-channel
+    /// scale without the product ever stored.
+    /// </summary>
+    public static void SumProductTo(int outer, int channels, int inner, ReadOnlySpan<float> a, ReadOnlySpan<float> b, Span<float> result)
+    {
+        CheckLengths(outer, channels, inner, a.Length, result.Length, b.Length);
+        result.Clear();
+        for (int o = 0; o < outer; o++)
+        {
+            if (inner == 1)
+            {
+                int row = o * channels;
+                TensorPrimitives.MultiplyAdd(a.Slice(row, channels), b.Slice(row, channels), result, result);
+                continue;
+            }
+
+            for (int c = 0; c < channels; c++)
+            {
+                int start = (o * channels + c) * inner;
+                result[c] += TensorPrimitives.Dot(a.Slice(start, inner), b.Slice(start, inner));
             }
         }
     }

@@ -31,8 +31,7 @@ internal static unsafe class Pooling
         ConvArgumentChecks.Length(argmax.Length, "argmax", ("N", g.Batch), ("C", g.Channels), ("OH", g.OutHeight), ("OW", g.OutWidth));
         var geometry = g;
         int outputsPerPlane = g.OutHeight * g.OutWidth;
-        bool pairs = Avx2.IsSupported && g is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PadHeight: 0, PadWidth: 0 }
-            && g.OutWidth >= Vector256<float>.Count;
+        bool pairs = Avx2.IsSupported && IsPairs(g) && g.OutWidth >= Vector256<float>.Count;
         bool gathered = !pairs && Avx2.IsSupported && outputsPerPlane >= Vector256<float>.Count
             && (long)g.KernelHeight * g.KernelWidth * outputsPerPlane <= MaxTapTable;
         int[]? taps = gathered ? TapTable(g) : null;
@@ -145,7 +144,14 @@ internal static unsafe class Pooling
         fixed (float* inputPointer = input, outputPointer = output)
         {
             float* x = inputPointer, y = outputPointer;
-            ForEachPlane(geometry, (inputStart, outputStart) => AveragePlane(geometry, x + inputStart, y + outputStart));
+            if (IsPairs(geometry))
+            {
+                ForEachPlane(geometry, (inputStart, outputStart) => AveragePlanePairs(geometry, x + inputStart, y + outputStart));
+            }
+            else
+            {
+                ForEachPlane(geometry, (inputStart, outputStart) => AveragePlane(geometry, x + inputStart, y + outputStart));
+            }
         }
     }
 
@@ -162,7 +168,14 @@ internal static unsafe class Pooling
         fixed (float* gradientPointer = outputGradient, inputGradientPointer = inputGradient)
         {
             float* dy = gradientPointer, dx = inputGradientPointer;
-            ForEachPlane(geometry, (inputStart, outputStart) => AverageBackwardPlane(geometry, dy + outputStart, dx + inputStart));
+            if (IsPairs(geometry))
+            {
+                ForEachPlane(geometry, (inputStart, outputStart) => AverageBackwardPlanePairs(geometry, dy + outputStart, dx + inputStart));
+            }
+            else
+            {
+                ForEachPlane(geometry, (inputStart, outputStart) => AverageBackwardPlane(geometry, dy + outputStart, dx + inputStart));
+            }
         }
     }
 
@@ -323,6 +336,92 @@ internal static unsafe class Pooling
 
                 y[oh * outWidth + ow] = sum / divisor;
             }
+        }
+    }
+
+    /// <summary>Whether the windows are 2×2 at stride 2 without padding (LeNet's and ConvNet's pooling): they tile the input.</summary>
+    private static bool IsPairs(in Pool2dGeometry g) =>
+        g is { KernelHeight: 2, KernelWidth: 2, StrideHeight: 2, StrideWidth: 2, PadHeight: 0, PadWidth: 0 };
+
+    /// <summary>
+    /// <see cref="AveragePlane"/> for 2×2 windows at stride 2 without padding, the four taps added in the same order:
+    /// eight outputs at a time where a row has that many (split into even and odd columns as <see cref="MaxPlanePairs"/>
+    /// does), the rest one by one.
+    /// </summary>
+    private static void AveragePlanePairs(in Pool2dGeometry g, float* x, float* y)
+    {
+        int width = g.Width, outWidth = g.OutWidth;
+        bool vectors = Avx2.IsSupported && outWidth >= Vector256<float>.Count;
+        var evenThenOdd = Vector256.Create(0, 2, 4, 6, 1, 3, 5, 7);
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            float* top = x + 2 * oh * width, bottom = top + width, output = y + oh * outWidth;
+            if (vectors)
+            {
+                for (int block = 0; block < outWidth; block += Vector256<float>.Count)
+                {
+                    // The last block may overlap the one before: it recomputes the same outputs.
+                    int ow = Math.Min(block, outWidth - Vector256<float>.Count);
+                    var (topEven, topOdd) = SplitColumns(top + 2 * ow, evenThenOdd);
+                    var (bottomEven, bottomOdd) = SplitColumns(bottom + 2 * ow, evenThenOdd);
+                    (((topEven + topOdd) + bottomEven + bottomOdd) / Vector256.Create(4f)).Store(output + ow);
+                }
+
+                continue;
+            }
+
+            for (int ow = 0; ow < outWidth; ow++)
+            {
+                output[ow] = (top[2 * ow] + top[2 * ow + 1] + bottom[2 * ow] + bottom[2 * ow + 1]) / 4f;
+            }
+        }
+    }
+
+    /// <summary>
+    /// <see cref="AverageBackwardPlane"/> for 2×2 windows at stride 2 without padding: every input element lies in one
+    /// window or none (an odd last row or column), so each is written once instead of cleared and then added to.
+    /// </summary>
+    private static void AverageBackwardPlanePairs(in Pool2dGeometry g, float* dy, float* dx)
+    {
+        int width = g.Width, outWidth = g.OutWidth;
+        bool vectors = Avx2.IsSupported && outWidth >= Vector256<float>.Count;
+        var firstHalf = Vector256.Create(0, 0, 1, 1, 2, 2, 3, 3);
+        var secondHalf = Vector256.Create(4, 4, 5, 5, 6, 6, 7, 7);
+        for (int oh = 0; oh < g.OutHeight; oh++)
+        {
+            float* top = dx + 2 * oh * width, bottom = top + width, gradient = dy + oh * outWidth;
+            if (vectors)
+            {
+                for (int block = 0; block < outWidth; block += Vector256<float>.Count)
+                {
+                    int ow = Math.Min(block, outWidth - Vector256<float>.Count);
+                    var share = Avx.LoadVector256(gradient + ow) / Vector256.Create(4f);
+                    var low = Avx2.PermuteVar8x32(share, firstHalf);
+                    var high = Avx2.PermuteVar8x32(share, secondHalf);
+                    low.Store(top + 2 * ow);
+                    high.Store(top + 2 * ow + Vector256<float>.Count);
+                    low.Store(bottom + 2 * ow);
+                    high.Store(bottom + 2 * ow + Vector256<float>.Count);
+                }
+            }
+            else
+            {
+                for (int ow = 0; ow < outWidth; ow++)
+                {
+                    float share = gradient[ow] / 4f;
+                    top[2 * ow] = top[2 * ow + 1] = bottom[2 * ow] = bottom[2 * ow + 1] = share;
+                }
+            }
+
+            if (width > 2 * outWidth)
+            {
+                top[width - 1] = bottom[width - 1] = 0f;
+            }
+        }
+
+        if (g.Height > 2 * g.OutHeight)
+        {
+            new Span<float>(dx + (g.Height - 1) * width, width).Clear();
         }
     }
 

@@ -94,6 +94,12 @@ internal interface ITensorBackend
     /// <summary>y[·, c, ·] = x[·, c, ·] · scale[c].</summary>
     void ScaleChannels(int outer, int channels, int inner, Tensor x, Tensor scale, Tensor y);
 
+    /// <summary>y[·, c, ·] = x[·, c, ·] · scale[c] + shift[c].</summary>
+    void ScaleShiftChannels(int outer, int channels, int inner, Tensor x, Tensor scale, Tensor shift, Tensor y);
+
+    /// <summary>y[c] = Σ over outer and inner of a[·, c, ·] · b[·, c, ·].</summary>
+    void ChannelDot(int outer, int channels, int inner, Tensor a, Tensor b, Tensor y);
+
     /// <summary>y[c] = Σ over outer and inner of x[·, c, ·].</summary>
     void SumToBias(int outer, int channels, int inner, Tensor x, Tensor y);
 

@@ -51,7 +51,39 @@ public sealed partial class Tensor
         Tensor y = Uninitialized(x.shape);
         Backend.ScaleChannels(outer, channels, inner, x, scale, y);
         return Record("ScaleChannels", [y], [x, scale], (g, need) =>
-            [need[0] ? ScaleChannels(g[0]!, scale) : null, need[1] ? SumToBias(g[0]! * x) : null]);
+            [need[0] ? ScaleChannels(g[0]!, scale) : null, need[1] ? ChannelDot(g[0]!, x) : null]);
+    }
+
+    /// <summary>
+    /// x·scale[c] + shift[c] along dimension 1, in one pass: the per-channel affine map of a normalisation layer, which
+    /// <see cref="ScaleChannels"/> then <see cref="AddBias"/> would write twice.
+    /// </summary>
+    public static Tensor ScaleShiftChannels(Tensor x, Tensor scale, Tensor shift)
+    {
+        var (outer, channels, inner) = BiasLayout(x, scale.Length, scale.Rank == 1, "ScaleShiftChannels");
+        BiasLayout(x, shift.Length, shift.Rank == 1, "ScaleShiftChannels");
+        Tensor y = Uninitialized(x.shape);
+        Backend.ScaleShiftChannels(outer, channels, inner, x, scale, shift, y);
+        return Record("ScaleShiftChannels", [y], [x, scale, shift], (g, need) =>
+            [need[0] ? ScaleChannels(g[0]!, scale) : null, need[1] ? ChannelDot(g[0]!, x) : null, need[2] ? SumToBias(g[0]!) : null]);
+    }
+
+    /// <summary>
+    /// Σ over every dimension but dimension 1 of a ⊙ b, in one pass without storing the product: the gradient of a
+    /// per-channel scale.
+    /// </summary>
+    public static Tensor ChannelDot(Tensor a, Tensor b)
+    {
+        if (!a.shape.AsSpan().SequenceEqual(b.shape))
+        {
+            throw new ArgumentException($"ChannelDot needs two tensors of one shape, but got {ShapeText(a.shape)} and {ShapeText(b.shape)}.");
+        }
+
+        var (outer, channels, inner) = BiasLayout(a, a.Rank > 1 ? a.shape[1] : -1, true, "ChannelDot");
+        Tensor y = Uninitialized(channels);
+        Backend.ChannelDot(outer, channels, inner, a, b, y);
+        return Record("ChannelDot", [y], [a, b], (g, need) =>
+            [need[0] ? ScaleChannels(b, g[0]!) : null, need[1] ? ScaleChannels(a, g[0]!) : null]);
     }
 
     /// <summary>Sums over every dimension but dimension 1: the bias gradient of <see cref="AddBias"/>.</summary>

@@ -28,7 +28,7 @@ public sealed partial class Tensor
 
         // Each (sample, channel) pair is one row of H·W values.
         Tensor normalised = NormalizeRows(x.Reshape(x.shape[0] * x.shape[1], x.shape[2] * x.shape[3]), epsilon).Reshape(x.shape);
-        return AddBias(ScaleChannels(normalised, scale), shift);
+        return ScaleShiftChannels(normalised, scale, shift);
     }
 
     /// <summary>

@@ -108,7 +108,16 @@ public static class Evaluation
     /// of the dataset's Steps × Epochs rates one pass over its examples in shuffled mini-batches, with the cross-entropy
     /// against the classes or, when present, the soft labels. <paramref name="random"/> shuffles and draws augmentations.
     /// </summary>
-    public static float[] TrainWithMinibatches(Network network, DistilledDataset distilled, float[] initialWeights, MinibatchTraining training, Random random)
+    public static float[] TrainWithMinibatches(Network network, DistilledDataset distilled, float[] initialWeights, MinibatchTraining training, Random random) =>
+        TrainWithMinibatches(network, distilled, initialWeights, training, random, new TensorArena());
+
+    /// <summary>
+    /// <see cref="TrainWithMinibatches(Network, DistilledDataset, float[], MinibatchTraining, Random)"/> with each batch's
+    /// activations in <paramref name="arena"/>: a caller that trains again and again (gradient matching's inner loop) keeps
+    /// one, so that every call after the first finds its buffers instead of faulting in fresh pages.
+    /// </summary>
+    internal static float[] TrainWithMinibatches(
+        Network network, DistilledDataset distilled, float[] initialWeights, MinibatchTraining training, Random random, TensorArena arena)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(distilled);
@@ -126,7 +135,6 @@ public static class Evaluation
         float[]? soft = distilled.SoftLabels;
         int classes = examples.ClassCount;
         int[] order = Enumerable.Range(0, examples.Count).ToArray();
-        var arena = new TensorArena(); // each batch's activations die with it: reuse their buffers
         foreach (float rate in distilled.LearningRates)
         {
             random.Shuffle(order);

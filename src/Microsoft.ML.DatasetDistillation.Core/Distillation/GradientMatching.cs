@@ -97,6 +97,9 @@ internal sealed class GradientMatchingObjective(Network network, LabeledExamples
     // taken) are large at 10 and more examples per class: fresh pages for them every step cost more than the math.
     private readonly TensorArena syntheticArena = new();
 
+    // The network trains on S between updates OuterLoop − 1 times an iteration: its batches' buffers are kept between those calls.
+    private readonly TensorArena trainingArena = new();
+
     public override DistillationAlgorithm Algorithm => DistillationAlgorithm.GradientMatching;
 
     /// <summary>Draws θ_0 and alternates OuterLoop updates of S with InnerLoop epochs of training θ on S.</summary>
@@ -127,7 +130,7 @@ internal sealed class GradientMatchingObjective(Network network, LabeledExamples
 
             DistilledDataset current = SnapshotOf(
                 Parameters.SelectMany(s => s.ToArray()).ToArray(), [.. Enumerable.Repeat(options.NetworkLearningRate, innerLoop)], null);
-            weights = Tensor.FromArray(Evaluation.TrainWithMinibatches(Network, current, weights.ToArray(), training, random), Network.ParameterCount);
+            weights = Tensor.FromArray(Evaluation.TrainWithMinibatches(Network, current, weights.ToArray(), training, random, trainingArena), Network.ParameterCount);
         }
     }
 

@@ -35,6 +35,32 @@ public sealed class InstanceNormTests
     }
 
     [TestMethod]
+    [DataRow(new[] { 2, 3, 5, 7 })]
+    [DataRow(new[] { 5, 19 })]
+    public void ScaleShiftChannels_GivesTheBitsOfScaleThenShift_AndChannelDotThoseOfSumOfProducts(int[] shape)
+    {
+        var random = new Random(3);
+        int channels = shape[1], length = shape.Aggregate(1, (a, b) => a * b);
+        Tensor x = Tensor.FromValues(GradientChecker.RandomValues(random, length), shape);
+        Tensor g = Tensor.FromValues(GradientChecker.RandomValues(random, length), shape);
+        Tensor scale = Tensor.FromValues(GradientChecker.RandomValues(random, channels), channels);
+        Tensor shift = Tensor.FromValues(GradientChecker.RandomValues(random, channels), channels);
+
+        CollectionAssert.AreEqual(
+            Tensor.AddBias(Tensor.ScaleChannels(x, scale), shift).ToArray(), Tensor.ScaleShiftChannels(x, scale, shift).ToArray());
+        float[] dot = Tensor.ChannelDot(g, x).ToArray(), sum = Tensor.SumToBias(g * x).ToArray();
+        for (int c = 0; c < channels; c++)
+        {
+            Assert.AreEqual(sum[c], dot[c], 1e-5f * (1f + Math.Abs(sum[c])), $"channel {c}");
+        }
+
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Tensor.ChannelDot(g, scale)).Message, "one shape");
+        StringAssert.Contains(
+            Assert.ThrowsExactly<ArgumentException>(() => Tensor.ScaleShiftChannels(x, scale, Tensor.Zeros(channels + 1))).Message,
+            $"a bias of {channels + 1} elements");
+    }
+
+    [TestMethod]
     public void RefusesAScaleThatDoesNotMatchTheChannels()
     {
         string message = Assert.ThrowsExactly<ArgumentException>(

@@ -67,6 +67,10 @@ public sealed class OpGradientTests
         new("NormalizeRows", [[3, 5]], t => Tensor.NormalizeRows(t[0]) * t[0]),
         new("ScaleChannels", [[2, 3, 2, 2], [3]], t => Tensor.ScaleChannels(t[0], t[1]) * t[0]),
         new("ScaleChannelsRows", [[3, 4], [4]], t => Tensor.ScaleChannels(t[0], t[1]) * Tensor.ScaleChannels(t[0], t[1])),
+        new("ScaleShiftChannels", [[2, 3, 2, 2], [3], [3]], t => Tensor.ScaleShiftChannels(t[0], t[1], t[2]) * Tensor.ScaleShiftChannels(t[0], t[1], t[2])),
+        new("ScaleShiftChannelsRows", [[3, 4], [4], [4]], t => Tensor.ScaleShiftChannels(t[0], t[1], t[2]) * t[0]),
+        new("ChannelDot", [[2, 3, 2, 2], [2, 3, 2, 2]], t => Tensor.ChannelDot(t[0], t[1]) * Tensor.ChannelDot(t[0], t[0])),
+        new("ChannelDotRows", [[3, 4], [3, 4]], t => Tensor.ChannelDot(t[0] * t[1], t[1])),
     ];
 
     private static Tensor Squared(Tensor x) => x * x;
