@@ -28,37 +28,38 @@ internal static class Rows
     /// <summary>
     /// output[r, :] = (input[r, :] − mean) / √(variance + epsilon), with the row's mean and biased variance: instance
     /// normalisation's core. Each row is read and written while it sits in cache, so a row costs about one pass over memory.
+    /// inverseDeviations[r] receives the row's 1/√(variance + epsilon), which the gradients take instead of the input.
     /// </summary>
-    public static void Normalize(int rows, int columns, ReadOnlySpan<float> input, Span<float> output, float epsilon)
+    public static void Normalize(int rows, int columns, ReadOnlySpan<float> input, Span<float> output, Span<float> inverseDeviations, float epsilon)
     {
         Check(rows, columns, input.Length, output.Length, rows * columns);
+        Check(rows, 1, inverseDeviations.Length, inverseDeviations.Length, rows);
         for (int r = 0; r < rows; r++)
         {
             Span<float> y = output.Slice(r * columns, columns);
             TensorPrimitives.Subtract(input.Slice(r * columns, columns), TensorPrimitives.Sum(input.Slice(r * columns, columns)) / columns, y);
-            TensorPrimitives.Multiply(y, InverseDeviation(y, columns, epsilon), y);
+            inverseDeviations[r] = 1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(y) / columns + epsilon);
+            TensorPrimitives.Multiply(y, inverseDeviations[r], y);
         }
     }
 
     /// <summary>
-    /// The gradient of <see cref="Normalize"/>: with y its output and g the gradient at y, row by row
-    /// dx = (g − mean(g) − y · mean(g·y)) / √(variance(x) + epsilon).
+    /// The gradient of <see cref="Normalize"/>: with y its output, s its inverse deviations and g the gradient at y, row
+    /// by row dx = s · (g − mean(g) − y · mean(g·y)). The input itself is not needed, so it is never read again.
     /// </summary>
-    public static void NormalizeBackward(int rows, int columns, ReadOnlySpan<float> input, ReadOnlySpan<float> normalized, ReadOnlySpan<float> gradient, Span<float> output, float epsilon)
+    public static void NormalizeBackward(int rows, int columns, ReadOnlySpan<float> normalized, ReadOnlySpan<float> inverseDeviations, ReadOnlySpan<float> gradient, Span<float> output)
     {
-        Check(rows, columns, input.Length, output.Length, rows * columns);
-        Check(rows, columns, normalized.Length, gradient.Length, rows * columns);
+        Check(rows, columns, normalized.Length, output.Length, rows * columns);
+        Check(rows, columns, gradient.Length, gradient.Length, rows * columns);
+        Check(rows, 1, inverseDeviations.Length, inverseDeviations.Length, rows);
         for (int r = 0; r < rows; r++)
         {
-            ReadOnlySpan<float> x = input.Slice(r * columns, columns), y = normalized.Slice(r * columns, columns), g = gradient.Slice(r * columns, columns);
+            ReadOnlySpan<float> y = normalized.Slice(r * columns, columns), g = gradient.Slice(r * columns, columns);
             Span<float> dx = output.Slice(r * columns, columns);
-            // The row's variance again, from x: dx is written into the output row first as the centred x.
-            TensorPrimitives.Subtract(x, TensorPrimitives.Sum(x) / columns, dx);
-            float inverse = InverseDeviation(dx, columns, epsilon);
             float meanGradient = TensorPrimitives.Sum(g) / columns, meanProduct = TensorPrimitives.Dot(g, y) / columns;
             TensorPrimitives.MultiplyAdd(y, -meanProduct, g, dx);
             TensorPrimitives.Add(dx, -meanGradient, dx);
-            TensorPrimitives.Multiply(dx, inverse, dx);
+            TensorPrimitives.Multiply(dx, inverseDeviations[r], dx);
         }
     }
 
@@ -73,21 +74,19 @@ internal static class Rows
     /// gradients through instance norm need.
     /// </summary>
     public static void NormalizeBackwardGradient(
-        int rows, int columns, ReadOnlySpan<float> input, ReadOnlySpan<float> normalized, ReadOnlySpan<float> gradient, ReadOnlySpan<float> outerGradient,
-        Span<float> inputGradient, Span<float> gradientGradient, float epsilon)
+        int rows, int columns, ReadOnlySpan<float> normalized, ReadOnlySpan<float> inverseDeviations, ReadOnlySpan<float> gradient, ReadOnlySpan<float> outerGradient,
+        Span<float> inputGradient, Span<float> gradientGradient)
     {
-        Check(rows, columns, input.Length, normalized.Length, rows * columns);
+        Check(rows, columns, normalized.Length, normalized.Length, rows * columns);
+        Check(rows, 1, inverseDeviations.Length, inverseDeviations.Length, rows);
         Check(rows, columns, gradient.Length, outerGradient.Length, rows * columns);
         Check(rows, columns, inputGradient.Length, gradientGradient.Length, rows * columns);
         for (int r = 0; r < rows; r++)
         {
-            ReadOnlySpan<float> x = input.Slice(r * columns, columns), y = normalized.Slice(r * columns, columns);
+            ReadOnlySpan<float> y = normalized.Slice(r * columns, columns);
             ReadOnlySpan<float> g = gradient.Slice(r * columns, columns), h = outerGradient.Slice(r * columns, columns);
             Span<float> dx = inputGradient.Slice(r * columns, columns), dg = gradientGradient.Slice(r * columns, columns);
-
-            // dx holds the centred x until the deviation is known.
-            TensorPrimitives.Subtract(x, TensorPrimitives.Sum(x) / columns, dx);
-            float inverse = InverseDeviation(dx, columns, epsilon);
+            float inverse = inverseDeviations[r];
             float meanG = TensorPrimitives.Sum(g) / columns, meanH = TensorPrimitives.Sum(h) / columns;
             float meanGY = TensorPrimitives.Dot(g, y) / columns, meanHY = TensorPrimitives.Dot(h, y) / columns, meanHG = TensorPrimitives.Dot(h, g) / columns;
 
@@ -107,9 +106,6 @@ internal static class Rows
             TensorPrimitives.Multiply(dx, scale, dx);
         }
     }
-
-    private static float InverseDeviation(ReadOnlySpan<float> centred, int columns, float epsilon) =>
-        1f / MathF.Sqrt(TensorPrimitives.SumOfSquares(centred) / columns + epsilon);
 
     /// <summary>output[r] = Σ_c input[r, c].</summary>
     public static void Sum(int rows, int columns, ReadOnlySpan<float> input, Span<float> output)

@@ -112,14 +112,17 @@ internal interface ITensorBackend
     /// <summary>y[r] = Σ_c x[r, c].</summary>
     void SumRows(Tensor x, Tensor y);
 
-    /// <summary>Each row of a [rows, columns] matrix minus its mean, divided by √(its biased variance + epsilon).</summary>
-    void NormalizeRows(Tensor x, Tensor y, float epsilon);
+    /// <summary>
+    /// Each row of a [rows, columns] matrix minus its mean, divided by √(its biased variance + epsilon); that row's
+    /// 1/√(variance + epsilon) into <paramref name="inverseDeviations"/> [rows], for the two gradients below.
+    /// </summary>
+    void NormalizeRows(Tensor x, Tensor y, Tensor inverseDeviations, float epsilon);
 
-    /// <summary>The gradient dx of <see cref="NormalizeRows"/> at x, given its output y and the gradient g at y.</summary>
-    void NormalizeRowsBackward(Tensor x, Tensor y, Tensor g, Tensor dx, float epsilon);
+    /// <summary>The gradient dx of <see cref="NormalizeRows"/>, given its output y, its inverse deviations and the gradient g at y.</summary>
+    void NormalizeRowsBackward(Tensor y, Tensor inverseDeviations, Tensor g, Tensor dx);
 
     /// <summary>The gradients dx and dg of <see cref="NormalizeRowsBackward"/>'s output in x and g, given the gradient h at that output.</summary>
-    void NormalizeRowsBackwardGradient(Tensor x, Tensor y, Tensor g, Tensor h, Tensor dx, Tensor dg, float epsilon);
+    void NormalizeRowsBackwardGradient(Tensor y, Tensor inverseDeviations, Tensor g, Tensor h, Tensor dx, Tensor dg);
 
     /// <summary>y[r, c] = v[r].</summary>
     void BroadcastRows(Tensor v, Tensor y);

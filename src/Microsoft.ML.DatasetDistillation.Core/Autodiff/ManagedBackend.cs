@@ -86,41 +86,42 @@ internal sealed class ManagedBackend : ITensorBackend
 
     public void SumRows(Tensor x, Tensor y) => Rows.Sum(x.Dim(0), x.Dim(1), Span(x), Span(y));
 
-    public void NormalizeRows(Tensor x, Tensor y, float epsilon)
+    public void NormalizeRows(Tensor x, Tensor y, Tensor inverseDeviations, float epsilon)
     {
         int columns = x.Dim(1);
-        float[] input = (float[])x.Storage, output = (float[])y.Storage;
-        int inputOffset = x.Offset, outputOffset = y.Offset;
+        float[] input = (float[])x.Storage, output = (float[])y.Storage, inverses = (float[])inverseDeviations.Storage;
+        int inputOffset = x.Offset, outputOffset = y.Offset, inverseOffset = inverseDeviations.Offset;
         // Rows are independent: split them across the run's threads in chunks of about 64 K values.
         KernelParallel.For(x.Dim(0), Math.Max(1, 65536 / columns), (start, end) => Rows.Normalize(
-            end - start, columns, input.AsSpan(inputOffset + start * columns, (end - start) * columns), output.AsSpan(outputOffset + start * columns, (end - start) * columns), epsilon));
+            end - start, columns, input.AsSpan(inputOffset + start * columns, (end - start) * columns), output.AsSpan(outputOffset + start * columns, (end - start) * columns),
+            inverses.AsSpan(inverseOffset + start, end - start), epsilon));
     }
 
-    public void NormalizeRowsBackward(Tensor x, Tensor y, Tensor g, Tensor dx, float epsilon)
+    public void NormalizeRowsBackward(Tensor y, Tensor inverseDeviations, Tensor g, Tensor dx)
     {
-        int columns = x.Dim(1);
-        float[] input = (float[])x.Storage, normalized = (float[])y.Storage, gradient = (float[])g.Storage, output = (float[])dx.Storage;
-        int xOffset = x.Offset, yOffset = y.Offset, gOffset = g.Offset, dxOffset = dx.Offset;
-        KernelParallel.For(x.Dim(0), Math.Max(1, 65536 / columns), (start, end) =>
+        int columns = y.Dim(1);
+        float[] normalized = (float[])y.Storage, inverses = (float[])inverseDeviations.Storage, gradient = (float[])g.Storage, output = (float[])dx.Storage;
+        int yOffset = y.Offset, inverseOffset = inverseDeviations.Offset, gOffset = g.Offset, dxOffset = dx.Offset;
+        KernelParallel.For(y.Dim(0), Math.Max(1, 65536 / columns), (start, end) =>
         {
             int count = (end - start) * columns;
-            Rows.NormalizeBackward(end - start, columns, input.AsSpan(xOffset + start * columns, count), normalized.AsSpan(yOffset + start * columns, count),
-                gradient.AsSpan(gOffset + start * columns, count), output.AsSpan(dxOffset + start * columns, count), epsilon);
+            Rows.NormalizeBackward(end - start, columns, normalized.AsSpan(yOffset + start * columns, count), inverses.AsSpan(inverseOffset + start, end - start),
+                gradient.AsSpan(gOffset + start * columns, count), output.AsSpan(dxOffset + start * columns, count));
         });
     }
 
-    public void NormalizeRowsBackwardGradient(Tensor x, Tensor y, Tensor g, Tensor h, Tensor dx, Tensor dg, float epsilon)
+    public void NormalizeRowsBackwardGradient(Tensor y, Tensor inverseDeviations, Tensor g, Tensor h, Tensor dx, Tensor dg)
     {
-        int columns = x.Dim(1);
-        float[] input = (float[])x.Storage, normalized = (float[])y.Storage, gradient = (float[])g.Storage, outer = (float[])h.Storage;
+        int columns = y.Dim(1);
+        float[] normalized = (float[])y.Storage, inverses = (float[])inverseDeviations.Storage, gradient = (float[])g.Storage, outer = (float[])h.Storage;
         float[] inputGradient = (float[])dx.Storage, gradientGradient = (float[])dg.Storage;
-        int xOffset = x.Offset, yOffset = y.Offset, gOffset = g.Offset, hOffset = h.Offset, dxOffset = dx.Offset, dgOffset = dg.Offset;
-        KernelParallel.For(x.Dim(0), Math.Max(1, 65536 / columns), (start, end) =>
+        int yOffset = y.Offset, inverseOffset = inverseDeviations.Offset, gOffset = g.Offset, hOffset = h.Offset, dxOffset = dx.Offset, dgOffset = dg.Offset;
+        KernelParallel.For(y.Dim(0), Math.Max(1, 65536 / columns), (start, end) =>
         {
             int count = (end - start) * columns, first = start * columns;
-            Rows.NormalizeBackwardGradient(end - start, columns, input.AsSpan(xOffset + first, count), normalized.AsSpan(yOffset + first, count),
+            Rows.NormalizeBackwardGradient(end - start, columns, normalized.AsSpan(yOffset + first, count), inverses.AsSpan(inverseOffset + start, end - start),
                 gradient.AsSpan(gOffset + first, count), outer.AsSpan(hOffset + first, count),
-                inputGradient.AsSpan(dxOffset + first, count), gradientGradient.AsSpan(dgOffset + first, count), epsilon);
+                inputGradient.AsSpan(dxOffset + first, count), gradientGradient.AsSpan(dgOffset + first, count));
         });
     }
 

@@ -44,26 +44,28 @@ public sealed partial class Tensor
     {
         CheckMatrix(x, "NormalizeRows");
         Tensor y = Uninitialized(x.shape[0], x.shape[1]);
-        Backend.NormalizeRows(x, y, epsilon);
-        return Record("NormalizeRows", [y], [x], (g, _) => [NormalizeRowsGradient(x, y, g[0]!, epsilon)]);
+        Tensor inverseDeviations = Uninitialized(x.shape[0]);
+        Backend.NormalizeRows(x, y, inverseDeviations, epsilon);
+        return Record("NormalizeRows", [y], [x], (g, _) => [NormalizeRowsGradient(x, y, inverseDeviations, g[0]!, epsilon)]);
     }
 
     /// <summary>
     /// The gradient of <see cref="NormalizeRows"/> at x, whose output was y, for the gradient g at y, as a differentiable
-    /// op in x and g (y is read as the function of x it is). Its own gradient is one fused kernel in a first-order pass and,
-    /// when a graph is recorded, made of differentiable ops (the same formulas), so every order works.
+    /// op in x and g (y and its rows' inverse deviations s are read as the functions of x they are). Its own gradient is one
+    /// fused kernel in a first-order pass and, when a graph is recorded, made of differentiable ops (the same formulas), so
+    /// every order works.
     /// </summary>
-    private static Tensor NormalizeRowsGradient(Tensor x, Tensor y, Tensor g, float epsilon)
+    private static Tensor NormalizeRowsGradient(Tensor x, Tensor y, Tensor inverseDeviations, Tensor g, float epsilon)
     {
         Tensor dx = Uninitialized(x.shape[0], x.shape[1]);
-        Backend.NormalizeRowsBackward(x, y, g, dx, epsilon);
+        Backend.NormalizeRowsBackward(y, inverseDeviations, g, dx);
         return Record("NormalizeRowsGradient", [dx], [x, g], (gradients, needed) =>
         {
             Tensor h = gradients[0]!;
             if (!Autograd.IsRecording)
             {
                 Tensor dxOfDx = Uninitialized(x.shape[0], x.shape[1]), dgOfDx = Uninitialized(x.shape[0], x.shape[1]);
-                Backend.NormalizeRowsBackwardGradient(x, y, g, h, dxOfDx, dgOfDx, epsilon);
+                Backend.NormalizeRowsBackwardGradient(y, inverseDeviations, g, h, dxOfDx, dgOfDx);
                 return [needed[0] ? dxOfDx : null, needed[1] ? dgOfDx : null];
             }
 
@@ -75,7 +77,7 @@ public sealed partial class Tensor
             Tensor yOfX = NormalizeRows(x, epsilon);
             Tensor meanG = RowMeans(g), meanH = RowMeans(h), meanGY = RowMeans(g * yOfX), meanHY = RowMeans(h * yOfX);
             Tensor dxOfG = -inverseVariance * (meanHY * (g - meanG) + meanGY * (h - meanH) + yOfX * (RowMeans(h * g) - meanG * meanH - meanGY * meanHY * 3f));
-            return [needed[0] ? dxOfG : null, needed[1] ? NormalizeRowsGradient(x, yOfX, h, epsilon) : null];
+            return [needed[0] ? dxOfG : null, needed[1] ? NormalizeRowsGradient(x, yOfX, inverseDeviations, h, epsilon) : null];
         });
     }
 }

@@ -94,13 +94,14 @@ internal sealed class SeamCheckingBackend(ITensorBackend next) : ITensorBackend
 
     public void SumRows(Tensor x, Tensor y) => Run(nameof(SumRows), () => next.SumRows(x, y), x, y);
 
-    public void NormalizeRows(Tensor x, Tensor y, float epsilon) => Run(nameof(NormalizeRows), () => next.NormalizeRows(x, y, epsilon), x, y);
+    public void NormalizeRows(Tensor x, Tensor y, Tensor inverseDeviations, float epsilon) =>
+        Run(nameof(NormalizeRows), () => next.NormalizeRows(x, y, inverseDeviations, epsilon), x, y, inverseDeviations);
 
-    public void NormalizeRowsBackward(Tensor x, Tensor y, Tensor g, Tensor dx, float epsilon) =>
-        Run(nameof(NormalizeRowsBackward), () => next.NormalizeRowsBackward(x, y, g, dx, epsilon), x, y, g, dx);
+    public void NormalizeRowsBackward(Tensor y, Tensor inverseDeviations, Tensor g, Tensor dx) =>
+        Run(nameof(NormalizeRowsBackward), () => next.NormalizeRowsBackward(y, inverseDeviations, g, dx), y, inverseDeviations, g, dx);
 
-    public void NormalizeRowsBackwardGradient(Tensor x, Tensor y, Tensor g, Tensor h, Tensor dx, Tensor dg, float epsilon) =>
-        Run(nameof(NormalizeRowsBackwardGradient), () => next.NormalizeRowsBackwardGradient(x, y, g, h, dx, dg, epsilon), x, y, g, h, dx, dg);
+    public void NormalizeRowsBackwardGradient(Tensor y, Tensor inverseDeviations, Tensor g, Tensor h, Tensor dx, Tensor dg) =>
+        Run(nameof(NormalizeRowsBackwardGradient), () => next.NormalizeRowsBackwardGradient(y, inverseDeviations, g, h, dx, dg), y, inverseDeviations, g, h, dx, dg);
 
     public void BroadcastRows(Tensor v, Tensor y) => Run(nameof(BroadcastRows), () => next.BroadcastRows(v, y), v, y);
 
