@@ -33,7 +33,7 @@ internal static class Rows
     public static void Normalize(int rows, int columns, ReadOnlySpan<float> input, Span<float> output, Span<float> inverseDeviations, float epsilon)
     {
         Check(rows, columns, input.Length, output.Length, rows * columns);
-        Check(rows, 1, inverseDeviations.Length, inverseDeviations.Length, rows);
+        Check(rows, columns, input.Length, inverseDeviations.Length, rows);
         for (int r = 0; r < rows; r++)
         {
             Span<float> y = output.Slice(r * columns, columns);
@@ -50,8 +50,7 @@ internal static class Rows
     public static void NormalizeBackward(int rows, int columns, ReadOnlySpan<float> normalized, ReadOnlySpan<float> inverseDeviations, ReadOnlySpan<float> gradient, Span<float> output)
     {
         Check(rows, columns, normalized.Length, output.Length, rows * columns);
-        Check(rows, columns, gradient.Length, gradient.Length, rows * columns);
-        Check(rows, 1, inverseDeviations.Length, inverseDeviations.Length, rows);
+        Check(rows, columns, gradient.Length, inverseDeviations.Length, rows);
         for (int r = 0; r < rows; r++)
         {
             ReadOnlySpan<float> y = normalized.Slice(r * columns, columns), g = gradient.Slice(r * columns, columns);
@@ -77,8 +76,7 @@ internal static class Rows
         int rows, int columns, ReadOnlySpan<float> normalized, ReadOnlySpan<float> inverseDeviations, ReadOnlySpan<float> gradient, ReadOnlySpan<float> outerGradient,
         Span<float> inputGradient, Span<float> gradientGradient)
     {
-        Check(rows, columns, normalized.Length, normalized.Length, rows * columns);
-        Check(rows, 1, inverseDeviations.Length, inverseDeviations.Length, rows);
+        Check(rows, columns, normalized.Length, inverseDeviations.Length, rows);
         Check(rows, columns, gradient.Length, outerGradient.Length, rows * columns);
         Check(rows, columns, inputGradient.Length, gradientGradient.Length, rows * columns);
         for (int r = 0; r < rows; r++)
