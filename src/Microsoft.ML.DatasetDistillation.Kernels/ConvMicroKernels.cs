@@ -18,6 +18,19 @@ internal readonly struct ConvRows5 : IConvRowCount { public static int Value => 
 internal readonly struct ConvRows6 : IConvRowCount { public static int Value => 6; }
 
 /// <summary>
+/// Registers of offsets a weight-gradient tile holds per row, known at JIT time: two everywhere, four only with 512-bit
+/// lanes, whose 32 registers hold the 24 accumulators (with fewer loads per multiply-add than two registers' 12).
+/// </summary>
+internal interface IOffsetRegisters
+{
+    /// <summary>The number of registers.</summary>
+    static abstract int Value { get; }
+}
+
+internal readonly struct TwoOffsetRegisters : IOffsetRegisters { public static int Value => 2; }
+internal readonly struct FourOffsetRegisters : IOffsetRegisters { public static int Value => 4; }
+
+/// <summary>
 /// Register-blocked kernels for products whose right operand is an "offset matrix": row k is the
 /// contiguous run <c>source[offsets[k] ..]</c>. With offsets into a zero-padded image this is an im2col
 /// matrix that is never materialised; with offsets k·columns it is an ordinary row-major matrix.
@@ -187,22 +200,27 @@ internal static unsafe class ConvMicroKernels
     }
 
     /// <summary>
-    /// For R ≤ 6 rows r and the 2P offsets k &lt; 2P, P = <typeparamref name="TLanes"/>'s lane count / 8:
+    /// For R ≤ 6 rows r and the Q·P offsets k &lt; Q·P, Q = <typeparamref name="TRegisters"/>'s count and P =
+    /// <typeparamref name="TLanes"/>'s lane count / 8:
     /// d[r·ldd + k] += Σ_image Σ_{j &lt; length} g[image·gImageStride + r·ldg + j] · source[image·sourceImageStride + offsets[k] + j].
     /// Each sum runs in 8 lanes over images then j and is folded to a scalar once per call; a 512-bit register holds
-    /// the 8 lanes of two offsets, so both widths sum the same products in the same order and give the same bits.
+    /// the 8 lanes of two offsets, so both widths and both register counts sum the same products in the same order and
+    /// give the same bits.
     /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Transposed<TRows, TLanes>(
+    public static void Transposed<TRows, TLanes, TRegisters>(
         float* g, int ldg, int gImageStride, float* source, int sourceImageStride, int* offsets,
         int images, int length, float* d, int ldd)
         where TRows : struct, IConvRowCount
         where TLanes : struct, IFloatLanes<TLanes>
+        where TRegisters : struct, IOffsetRegisters
     {
         int rows = TRows.Value, perRegister = TLanes.Count / 8;
-        int* secondOffsets = offsets + perRegister;
-        TLanes c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        TLanes c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        bool four = TRegisters.Value == 4;
+        int* offsets1 = offsets + perRegister, offsets2 = offsets + 2 * perRegister, offsets3 = offsets + 3 * perRegister;
+        TLanes c00 = default, c01 = default, c02 = default, c03 = default, c10 = default, c11 = default, c12 = default, c13 = default;
+        TLanes c20 = default, c21 = default, c22 = default, c23 = default, c30 = default, c31 = default, c32 = default, c33 = default;
+        TLanes c40 = default, c41 = default, c42 = default, c43 = default, c50 = default, c51 = default, c52 = default, c53 = default;
         for (int image = 0; image < images; image++)
         {
             float* g0 = g + (nint)image * gImageStride;
@@ -210,22 +228,69 @@ internal static unsafe class ConvMicroKernels
             for (int j = 0; j < length; j += 8)
             {
                 var b0 = TLanes.LoadEights(s + j, offsets);
-                var b1 = TLanes.LoadEights(s + j, secondOffsets);
+                var b1 = TLanes.LoadEights(s + j, offsets1);
+                TLanes b2 = default, b3 = default;
+                if (four) { b2 = TLanes.LoadEights(s + j, offsets2); b3 = TLanes.LoadEights(s + j, offsets3); }
+
                 var x = TLanes.RepeatEight(g0 + j);
                 c00 = TLanes.MultiplyAdd(x, b0, c00); c01 = TLanes.MultiplyAdd(x, b1, c01);
-                if (rows > 1) { x = TLanes.RepeatEight(g0 + ldg + j); c10 = TLanes.MultiplyAdd(x, b0, c10); c11 = TLanes.MultiplyAdd(x, b1, c11); }
-                if (rows > 2) { x = TLanes.RepeatEight(g0 + 2 * ldg + j); c20 = TLanes.MultiplyAdd(x, b0, c20); c21 = TLanes.MultiplyAdd(x, b1, c21); }
-                if (rows > 3) { x = TLanes.RepeatEight(g0 + 3 * ldg + j); c30 = TLanes.MultiplyAdd(x, b0, c30); c31 = TLanes.MultiplyAdd(x, b1, c31); }
-                if (rows > 4) { x = TLanes.RepeatEight(g0 + 4 * ldg + j); c40 = TLanes.MultiplyAdd(x, b0, c40); c41 = TLanes.MultiplyAdd(x, b1, c41); }
-                if (rows > 5) { x = TLanes.RepeatEight(g0 + 5 * ldg + j); c50 = TLanes.MultiplyAdd(x, b0, c50); c51 = TLanes.MultiplyAdd(x, b1, c51); }
+                if (four) { c02 = TLanes.MultiplyAdd(x, b2, c02); c03 = TLanes.MultiplyAdd(x, b3, c03); }
+                if (rows > 1)
+                {
+                    x = TLanes.RepeatEight(g0 + ldg + j);
+                    c10 = TLanes.MultiplyAdd(x, b0, c10); c11 = TLanes.MultiplyAdd(x, b1, c11);
+                    if (four) { c12 = TLanes.MultiplyAdd(x, b2, c12); c13 = TLanes.MultiplyAdd(x, b3, c13); }
+                }
+
+                if (rows > 2)
+                {
+                    x = TLanes.RepeatEight(g0 + 2 * ldg + j);
+                    c20 = TLanes.MultiplyAdd(x, b0, c20); c21 = TLanes.MultiplyAdd(x, b1, c21);
+                    if (four) { c22 = TLanes.MultiplyAdd(x, b2, c22); c23 = TLanes.MultiplyAdd(x, b3, c23); }
+                }
+
+                if (rows > 3)
+                {
+                    x = TLanes.RepeatEight(g0 + 3 * ldg + j);
+                    c30 = TLanes.MultiplyAdd(x, b0, c30); c31 = TLanes.MultiplyAdd(x, b1, c31);
+                    if (four) { c32 = TLanes.MultiplyAdd(x, b2, c32); c33 = TLanes.MultiplyAdd(x, b3, c33); }
+                }
+
+                if (rows > 4)
+                {
+                    x = TLanes.RepeatEight(g0 + 4 * ldg + j);
+                    c40 = TLanes.MultiplyAdd(x, b0, c40); c41 = TLanes.MultiplyAdd(x, b1, c41);
+                    if (four) { c42 = TLanes.MultiplyAdd(x, b2, c42); c43 = TLanes.MultiplyAdd(x, b3, c43); }
+                }
+
+                if (rows > 5)
+                {
+                    x = TLanes.RepeatEight(g0 + 5 * ldg + j);
+                    c50 = TLanes.MultiplyAdd(x, b0, c50); c51 = TLanes.MultiplyAdd(x, b1, c51);
+                    if (four) { c52 = TLanes.MultiplyAdd(x, b2, c52); c53 = TLanes.MultiplyAdd(x, b3, c53); }
+                }
             }
         }
 
-        c00.AddEightSums(d); c01.AddEightSums(d + perRegister);
-        if (rows > 1) { c10.AddEightSums(d + ldd); c11.AddEightSums(d + ldd + perRegister); }
-        if (rows > 2) { c20.AddEightSums(d + 2 * ldd); c21.AddEightSums(d + 2 * ldd + perRegister); }
-        if (rows > 3) { c30.AddEightSums(d + 3 * ldd); c31.AddEightSums(d + 3 * ldd + perRegister); }
-        if (rows > 4) { c40.AddEightSums(d + 4 * ldd); c41.AddEightSums(d + 4 * ldd + perRegister); }
-        if (rows > 5) { c50.AddEightSums(d + 5 * ldd); c51.AddEightSums(d + 5 * ldd + perRegister); }
+        AddSums(d, perRegister, four, c00, c01, c02, c03);
+        if (rows > 1) { AddSums(d + ldd, perRegister, four, c10, c11, c12, c13); }
+        if (rows > 2) { AddSums(d + 2 * ldd, perRegister, four, c20, c21, c22, c23); }
+        if (rows > 3) { AddSums(d + 3 * ldd, perRegister, four, c30, c31, c32, c33); }
+        if (rows > 4) { AddSums(d + 4 * ldd, perRegister, four, c40, c41, c42, c43); }
+        if (rows > 5) { AddSums(d + 5 * ldd, perRegister, four, c50, c51, c52, c53); }
+    }
+
+    /// <summary>Folds one row's accumulators of <see cref="Transposed{TRows, TLanes, TRegisters}"/> into d, offset after offset.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void AddSums<TLanes>(float* d, int perRegister, bool four, TLanes c0, TLanes c1, TLanes c2, TLanes c3)
+        where TLanes : struct, IFloatLanes<TLanes>
+    {
+        c0.AddEightSums(d);
+        c1.AddEightSums(d + perRegister);
+        if (four)
+        {
+            c2.AddEightSums(d + 2 * perRegister);
+            c3.AddEightSums(d + 3 * perRegister);
+        }
     }
 }

@@ -134,19 +134,25 @@ internal static unsafe class ConvOffsetGemm
         int* offsets, int pairedK, int images, float* d)
         where TRows : struct, IConvRowCount
     {
-        // 512-bit calls take four offsets, 256-bit ones two: pairedK may leave one pair for the latter.
+        // 512-bit calls take eight offsets in four registers or four in two, 256-bit ones two: pairedK may leave
+        // one call of each smaller kind.
         int p = 0;
         if (ConvMicroKernels.Use512)
         {
+            for (; p + 8 <= pairedK; p += 8)
+            {
+                ConvMicroKernels.Transposed<TRows, Lanes512, FourOffsetRegisters>(g, columns, gImageStride, source, sourceImageStride, offsets + p, images, columns, d + p, pairedK);
+            }
+
             for (; p + 4 <= pairedK; p += 4)
             {
-                ConvMicroKernels.Transposed<TRows, Lanes512>(g, columns, gImageStride, source, sourceImageStride, offsets + p, images, columns, d + p, pairedK);
+                ConvMicroKernels.Transposed<TRows, Lanes512, TwoOffsetRegisters>(g, columns, gImageStride, source, sourceImageStride, offsets + p, images, columns, d + p, pairedK);
             }
         }
 
         for (; p < pairedK; p += 2)
         {
-            ConvMicroKernels.Transposed<TRows, Lanes256>(g, columns, gImageStride, source, sourceImageStride, offsets + p, images, columns, d + p, pairedK);
+            ConvMicroKernels.Transposed<TRows, Lanes256, TwoOffsetRegisters>(g, columns, gImageStride, source, sourceImageStride, offsets + p, images, columns, d + p, pairedK);
         }
     }
 }

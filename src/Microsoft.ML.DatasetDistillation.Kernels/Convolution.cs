@@ -197,11 +197,14 @@ internal static unsafe class Convolution
             KernelParallel.For(groups, 1, (firstGroup, endGroup) =>
             {
                 float[] sources = ArrayPool<float>.Shared.Rent(chunkImages * sourceLength);
-                float[] gradients = ArrayPool<float>.Shared.Rent(chunkImages * gradientLength);
+                float[] gradients = ArrayPool<float>.Shared.Rent(chunkImages * gradientLength + AlignmentFloats);
                 Array.Clear(sources, 0, chunkImages * sourceLength);
-                Array.Clear(gradients, 0, chunkImages * gradientLength);
-                fixed (float* sourcesPointer = sources, gradientsPointer = gradients)
+                Array.Clear(gradients, 0, chunkImages * gradientLength + AlignmentFloats);
+                fixed (float* sourcesPointer = sources, gradientsStart = gradients)
                 {
+                    // The kernel reads the gradients in 32-byte rows of a 64-byte multiple apart: from a 64-byte
+                    // boundary no read straddles two cache lines.
+                    float* gradientsPointer = AlignedTo64Bytes(gradientsStart);
                     for (int group = firstGroup; group < endGroup; group++)
                     {
                         int firstChunk = (int)((long)group * chunks / groups), endChunk = (int)((long)(group + 1) * chunks / groups);
@@ -212,7 +215,7 @@ internal static unsafe class Convolution
                             {
                                 int n = first + i;
                                 layout.LoadSource(new ReadOnlySpan<float>(x + (nint)n * inputSize, inputSize), sources.AsSpan(i * sourceLength, sourceLength));
-                                layout.ToColumns(new ReadOnlySpan<float>(dy + (nint)n * outputSize, outputSize), outChannels, gradients.AsSpan(i * gradientLength, gradientLength));
+                                layout.ToColumns(new ReadOnlySpan<float>(dy + (nint)n * outputSize, outputSize), outChannels, new Span<float>(gradientsPointer + (nint)i * gradientLength, gradientLength));
                             }
 
                             ConvOffsetGemm.MultiplyTransposed(
@@ -240,6 +243,12 @@ internal static unsafe class Convolution
         ArrayPool<int>.Shared.Return(offsets);
         ArrayPool<float>.Shared.Return(partials);
     }
+
+    /// <summary>Floats to rent beyond a buffer's length so that <see cref="AlignedTo64Bytes"/> stays inside it.</summary>
+    private const int AlignmentFloats = 64 / sizeof(float);
+
+    /// <summary>The first 64-byte boundary at or after <paramref name="pointer"/>, a float pointer of a pinned buffer.</summary>
+    private static float* AlignedTo64Bytes(float* pointer) => (float*)(((nint)pointer + 63) & ~(nint)63);
 
     private static int ImagesPerThread(long workPerImage) => (int)Math.Clamp(MinParallelWork / Math.Max(1, workPerImage), 1, int.MaxValue);
 

@@ -48,33 +48,42 @@ public sealed unsafe class ConvMicroKernelTests
     }
 
     [TestMethod]
-    public void WeightGradientKernelGivesTheSameBitsAtEitherWidth()
+    public void WeightGradientKernelGivesTheSameBitsAtEitherWidthAndRegisterCount()
     {
         if (!ConvMicroKernels.Use512)
         {
             Assert.Inconclusive("This machine does not run the 512-bit kernels.");
         }
 
-        const int rows = 6, length = 48, images = 3, gImageStride = rows * length, sourceImageStride = 200;
+        const int rows = 6, length = 48, images = 3, gImageStride = rows * length, sourceImageStride = 200, offsetCount = 8;
         float[] g = KernelTestData.Random(images * gImageStride, seed: 4), source = KernelTestData.Random(images * sourceImageStride, seed: 5);
-        int[] offsets = [0, 1, 17, 150];
-        float[] start = KernelTestData.Random(rows * 4, seed: 6);
-        float[] narrow = (float[])start.Clone(), wide = (float[])start.Clone();
-        fixed (float* pg = g, ps = source, pNarrow = narrow, pWide = wide)
+        int[] offsets = [0, 1, 17, 150, 2, 33, 34, 100];
+        float[] start = KernelTestData.Random(rows * offsetCount, seed: 6);
+        float[] narrow = (float[])start.Clone(), wide = (float[])start.Clone(), widest = (float[])start.Clone();
+        fixed (float* pg = g, ps = source, pNarrow = narrow, pWide = wide, pWidest = widest)
         fixed (int* po = offsets)
         {
-            // 256-bit calls take two offsets each, 512-bit ones four.
-            ConvMicroKernels.Transposed<ConvRows6, Lanes256>(pg, length, gImageStride, ps, sourceImageStride, po, images, length, pNarrow, 4);
-            ConvMicroKernels.Transposed<ConvRows6, Lanes256>(pg, length, gImageStride, ps, sourceImageStride, po + 2, images, length, pNarrow + 2, 4);
-            ConvMicroKernels.Transposed<ConvRows6, Lanes512>(pg, length, gImageStride, ps, sourceImageStride, po, images, length, pWide, 4);
+            // 256-bit calls take two offsets each, 512-bit ones four in two registers or eight in four.
+            for (int k = 0; k < offsetCount; k += 2)
+            {
+                ConvMicroKernels.Transposed<ConvRows6, Lanes256, TwoOffsetRegisters>(pg, length, gImageStride, ps, sourceImageStride, po + k, images, length, pNarrow + k, offsetCount);
+            }
+
+            for (int k = 0; k < offsetCount; k += 4)
+            {
+                ConvMicroKernels.Transposed<ConvRows6, Lanes512, TwoOffsetRegisters>(pg, length, gImageStride, ps, sourceImageStride, po + k, images, length, pWide + k, offsetCount);
+            }
+
+            ConvMicroKernels.Transposed<ConvRows6, Lanes512, FourOffsetRegisters>(pg, length, gImageStride, ps, sourceImageStride, po, images, length, pWidest, offsetCount);
         }
 
-        CollectionAssert.AreEqual(narrow, wide);
+        CollectionAssert.AreEqual(narrow, wide, "two 512-bit registers");
+        CollectionAssert.AreEqual(narrow, widest, "four 512-bit registers");
         for (int r = 0; r < rows; r++)
         {
-            for (int k = 0; k < 4; k++)
+            for (int k = 0; k < offsetCount; k++)
             {
-                double sum = start[r * 4 + k];
+                double sum = start[r * offsetCount + k];
                 for (int image = 0; image < images; image++)
                 {
                     for (int j = 0; j < length; j++)
@@ -83,7 +92,7 @@ public sealed unsafe class ConvMicroKernelTests
                     }
                 }
 
-                Assert.AreEqual(sum, wide[r * 4 + k], 1e-4, $"row {r}, offset {k}");
+                Assert.AreEqual(sum, widest[r * offsetCount + k], 1e-4, $"row {r}, offset {k}");
             }
         }
     }
