@@ -14,5 +14,5 @@ public abstract class LeNetSizes
     public int Threads { get; set; }
 
     /// <summary>Values uniform in [−0.5, 0.5).</summary>
-    protected static float[] RandomValues(Random random, int count) => Enumerable.Range(0, count).Select(_ => random.NextSingle() - 0.5f).ToArray();
+    internal static float[] RandomValues(Random random, int count) => Enumerable.Range(0, count).Select(_ => random.NextSingle() - 0.5f).ToArray();
 }
