@@ -10,8 +10,7 @@ namespace Microsoft.ML.DatasetDistillation.Benchmarks;
 public class ConvNetConvolutionBenchmarks
 {
     private const int Batch = 256;
-    private Conv2dGeometry geometry;
-    private float[] x = [], w = [], y = [], dx = [], dw = [];
+    private ConvolutionCase convolution = null!;
 
     [Params("conv1 1→128 28×28", "conv2 128→128 14×14", "conv3 128→128 7×7")]
     public string Layer { get; set; } = "conv1 1→128 28×28";
@@ -21,21 +20,15 @@ public class ConvNetConvolutionBenchmarks
     {
         _ = KernelParallel.Limit(1); // for the rest of this case: its setup and runs share one flow of execution
         (int inChannels, int size) = Layer[..5] switch { "conv1" => (1, 28), "conv2" => (128, 14), _ => (128, 7) };
-        geometry = new Conv2dGeometry(Batch, inChannels, size, size, 128, 3, 3, PadHeight: 1, PadWidth: 1);
-        var random = new Random(1);
-        x = LeNetSizes.RandomValues(random, geometry.Batch * geometry.InChannels * geometry.Height * geometry.Width);
-        w = LeNetSizes.RandomValues(random, geometry.OutChannels * geometry.InChannels * geometry.KernelHeight * geometry.KernelWidth);
-        y = LeNetSizes.RandomValues(random, geometry.Batch * geometry.OutChannels * geometry.OutHeight * geometry.OutWidth);
-        dx = new float[x.Length];
-        dw = new float[w.Length];
+        convolution = new ConvolutionCase(new Conv2dGeometry(Batch, inChannels, size, size, 128, 3, 3, PadHeight: 1, PadWidth: 1));
     }
 
     [Benchmark]
-    public void Forward() => Convolution.Forward(geometry, x, w, y);
+    public void Forward() => convolution.Forward();
 
     [Benchmark]
-    public void BackwardInput() => Convolution.BackwardInput(geometry, y, w, dx);
+    public void BackwardInput() => convolution.BackwardInput();
 
     [Benchmark]
-    public void BackwardWeights() => Convolution.BackwardWeights(geometry, x, y, dw);
+    public void BackwardWeights() => convolution.BackwardWeights();
 }
