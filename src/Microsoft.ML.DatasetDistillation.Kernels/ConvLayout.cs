@@ -1,3 +1,5 @@
+using System.Numerics.Tensors;
+
 namespace Microsoft.ML.DatasetDistillation.Kernels;
 
 /// <summary>
@@ -219,16 +221,27 @@ internal readonly struct ConvLayout
         }
     }
 
-    /// <summary>Copies the valid columns of rows of <see cref="Columns"/> into dense planes [planes, OutHeight, OutWidth].</summary>
-    public void FromColumns(ReadOnlySpan<float> columns, int planes, Span<float> dense)
+    /// <summary>
+    /// Copies the valid columns of rows of <see cref="Columns"/> into dense planes [planes, OutHeight, OutWidth], adding
+    /// bias[i] to plane i when a bias is given (one rounding, as adding it afterwards would).
+    /// </summary>
+    public void FromColumns(ReadOnlySpan<float> columns, int planes, ReadOnlySpan<float> bias, Span<float> dense)
     {
         int outHeight = geometry.OutHeight, outWidth = geometry.OutWidth;
         for (int i = 0; i < planes; i++)
         {
             for (int oh = 0; oh < outHeight; oh++)
             {
-                columns.Slice(i * Columns + oh * RowStride, outWidth)
-                    .CopyTo(dense.Slice((i * outHeight + oh) * outWidth));
+                var row = columns.Slice(i * Columns + oh * RowStride, outWidth);
+                var target = dense.Slice((i * outHeight + oh) * outWidth, outWidth);
+                if (bias.IsEmpty)
+                {
+                    row.CopyTo(target);
+                }
+                else
+                {
+                    TensorPrimitives.Add(row, bias[i], target);
+                }
             }
         }
     }

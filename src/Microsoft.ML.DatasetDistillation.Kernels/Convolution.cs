@@ -33,11 +33,19 @@ internal static unsafe class Convolution
     /// <summary>Fixed partial sums of the weight gradient; enough for even work on up to this many threads.</summary>
     private const int MaxGroups = 16;
 
-    /// <summary>Overwrites <paramref name="output"/> [N, O, OH, OW] with the convolution of <paramref name="input"/> [N, C, H, W] by <paramref name="weights"/> [O, C, KH, KW].</summary>
+    /// <summary>
+    /// Overwrites <paramref name="output"/> [N, O, OH, OW] with the convolution of <paramref name="input"/> [N, C, H, W]
+    /// by <paramref name="weights"/> [O, C, KH, KW] plus <paramref name="bias"/>[o] on output channel o (none when empty),
+    /// added as each output row is written: the bits of the convolution and then the bias, in one pass.
+    /// </summary>
     /// <exception cref="ArgumentException">A size is not positive, a padding is negative, the kernel is larger than the padded input, or a span length does not match the geometry.</exception>
-    public static void Forward(in Conv2dGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, Span<float> output)
+    public static void Forward(in Conv2dGeometry g, ReadOnlySpan<float> input, ReadOnlySpan<float> weights, ReadOnlySpan<float> bias, Span<float> output)
     {
         Validate(g, input.Length, "input", weights.Length, "weights", output.Length, "output");
+        if (!bias.IsEmpty)
+        {
+            ConvArgumentChecks.Length(bias.Length, "bias", ("O", g.OutChannels));
+        }
         var layout = ConvLayout.For(g);
         int outChannels = g.OutChannels, reduction = layout.Reduction, columns = layout.Columns, sourceLength = layout.SourceLength;
         int inputSize = layout.InputImageSize, outputSize = outChannels * layout.OutputPlaneSize;
@@ -47,11 +55,12 @@ internal static unsafe class Convolution
         ConvOffsetGemm.PackRows(weights, outChannels, reduction, packed);
         int[] offsets = ArrayPool<int>.Shared.Rent(reduction);
         layout.FillOffsets(offsets);
-        fixed (float* inputPointer = input, outputPointer = output, packedPointer = packed)
+        int biasLength = bias.Length;
+        fixed (float* inputPointer = input, outputPointer = output, packedPointer = packed, biasPointer = bias)
         fixed (int* offsetsPointer = offsets)
         {
             // Lambdas cannot capture fixed locals; the spans stay pinned until For returns.
-            float* x = inputPointer, y = outputPointer, a = packedPointer;
+            float* x = inputPointer, y = outputPointer, a = packedPointer, b = biasPointer;
             int* rowOffsets = offsetsPointer;
             KernelParallel.For(g.Batch, ImagesPerThread((long)outChannels * reduction * columns), (first, end) =>
             {
@@ -64,7 +73,7 @@ internal static unsafe class Convolution
                     {
                         layout.LoadSource(new ReadOnlySpan<float>(x + (nint)n * inputSize, inputSize), source.AsSpan(0, sourceLength));
                         ConvOffsetGemm.Multiply(a, outChannels, reduction, sourcePointer, rowOffsets, columns, productPointer, columns, accumulate: false);
-                        layout.FromColumns(product, outChannels, new Span<float>(y + (nint)n * outputSize, outputSize));
+                        layout.FromColumns(product, outChannels, new ReadOnlySpan<float>(b, biasLength), new Span<float>(y + (nint)n * outputSize, outputSize));
                     }
                 }
 

@@ -19,7 +19,7 @@ internal sealed class ConvolutionCase
         dw = new float[w.Length];
     }
 
-    public void Forward() => Convolution.Forward(geometry, x, w, y);
+    public void Forward() => Convolution.Forward(geometry, x, w, [], y);
 
     public void BackwardInput() => Convolution.BackwardInput(geometry, y, w, dx);
 

@@ -135,8 +135,8 @@ internal interface ITensorBackend
 
     // ---- images ----
 
-    /// <summary>2-D convolution (cross-correlation) of x with weights into y.</summary>
-    void Conv2d(Conv2dGeometry geometry, Tensor x, Tensor weights, Tensor y);
+    /// <summary>2-D convolution (cross-correlation) of x with weights into y, plus bias[o] on output channel o when a bias is given.</summary>
+    void Conv2d(Conv2dGeometry geometry, Tensor x, Tensor weights, Tensor? bias, Tensor y);
 
     /// <summary>The input gradient of a convolution: a transposed convolution of dy with the weights.</summary>
     void Conv2dInputGradient(Conv2dGeometry geometry, Tensor outputGradient, Tensor weights, Tensor dx);

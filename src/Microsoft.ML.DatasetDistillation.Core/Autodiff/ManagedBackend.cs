@@ -140,7 +140,8 @@ internal sealed class ManagedBackend : ITensorBackend
         }
     }
 
-    public void Conv2d(Conv2dGeometry geometry, Tensor x, Tensor weights, Tensor y) => Convolution.Forward(geometry, Span(x), Span(weights), Span(y));
+    public void Conv2d(Conv2dGeometry geometry, Tensor x, Tensor weights, Tensor? bias, Tensor y) =>
+        Convolution.Forward(geometry, Span(x), Span(weights), bias is null ? [] : Span(bias), Span(y));
 
     public void Conv2dInputGradient(Conv2dGeometry geometry, Tensor outputGradient, Tensor weights, Tensor dx) =>
         Convolution.BackwardInput(geometry, Span(outputGradient), Span(weights), Span(dx));

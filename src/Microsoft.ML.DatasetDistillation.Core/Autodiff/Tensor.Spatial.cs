@@ -11,6 +11,28 @@ public sealed partial class Tensor
     public static Tensor Conv2d(Tensor x, Tensor weights, int stride = 1, int padding = 0) =>
         Conv2d(x, weights, ConvGeometry(x.shape, weights.shape, stride, padding));
 
+    /// <summary>
+    /// 2-D convolution of x [N, C, H, W] with weights [O, C, KH, KW] plus bias [O] on each output channel: the bits of
+    /// <see cref="AddBias"/> after <see cref="Conv2d(Tensor, Tensor, int, int)"/>, with the output written once instead of twice.
+    /// </summary>
+    public static Tensor Conv2d(Tensor x, Tensor weights, Tensor bias, int stride = 1, int padding = 0)
+    {
+        Conv2dGeometry geometry = ConvGeometry(x.shape, weights.shape, stride, padding);
+        if (bias.Rank != 1 || bias.Length != geometry.OutChannels)
+        {
+            throw new ArgumentException($"Conv2d needs a bias of shape [{geometry.OutChannels}] for weights {ShapeText(weights.shape)}, but got {ShapeText(bias.shape)}.");
+        }
+
+        Tensor y = Uninitialized(geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth);
+        Backend.Conv2d(geometry, x, weights, bias, y);
+        return Record("Conv2dBias", [y], [x, weights, bias], (g, need) =>
+        [
+            need[0] ? Conv2dInputGradient(g[0]!, weights, geometry) : null,
+            need[1] ? Conv2dWeightGradient(x, g[0]!, geometry) : null,
+            need[2] ? SumToBias(g[0]!) : null,
+        ]);
+    }
+
     /// <summary>The gradient of a convolution with respect to its input: a transposed convolution of dy with the weights.</summary>
     internal static Tensor Conv2dInputGradient(Tensor outputGradient, Tensor weights, Conv2dGeometry geometry)
     {
@@ -40,7 +62,7 @@ public sealed partial class Tensor
     private static Tensor Conv2d(Tensor x, Tensor weights, Conv2dGeometry geometry)
     {
         Tensor y = Uninitialized(geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth);
-        Backend.Conv2d(geometry, x, weights, y);
+        Backend.Conv2d(geometry, x, weights, null, y);
         return Record("Conv2d", [y], [x, weights], (g, need) =>
         [
             need[0] ? Conv2dInputGradient(g[0]!, weights, geometry) : null,

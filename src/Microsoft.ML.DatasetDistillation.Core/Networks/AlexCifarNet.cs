@@ -20,9 +20,9 @@ public sealed class AlexCifarNet : Network
     /// <inheritdoc/>
     protected override Tensor Features(Tensor[] p, Tensor batch)
     {
-        Tensor h = Tensor.Relu(Tensor.AddBias(Tensor.Conv2d(batch, p[0], padding: 2), p[1]));
+        Tensor h = Tensor.Relu(Tensor.Conv2d(batch, p[0], p[1], padding: 2));
         h = Tensor.LocalResponseNorm(Tensor.MaxPool2d(h, 3, 2, 1), LrnSize, LrnAlpha, LrnBeta, LrnK);
-        h = Tensor.Relu(Tensor.AddBias(Tensor.Conv2d(h, p[2], padding: 2), p[3]));
+        h = Tensor.Relu(Tensor.Conv2d(h, p[2], p[3], padding: 2));
         h = Tensor.MaxPool2d(Tensor.LocalResponseNorm(h, LrnSize, LrnAlpha, LrnBeta, LrnK), 3, 2, 1);
         h = h.Reshape(h.Dim(0), -1);
         h = Tensor.Relu(Linear(h, p[4], p[5]));

@@ -44,7 +44,7 @@ public sealed class ConvNet : Network
         int next = 0;
         for (int block = 0; block < depth; block++)
         {
-            h = Tensor.AddBias(Tensor.Conv2d(h, p[next], padding: 1), p[next + 1]);
+            h = Tensor.Conv2d(h, p[next], p[next + 1], padding: 1);
             next += 2;
             if (norm == ConvNetNorm.Instance)
             {

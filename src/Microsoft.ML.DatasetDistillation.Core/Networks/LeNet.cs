@@ -25,8 +25,8 @@ public sealed class LeNet : Network
     /// <inheritdoc/>
     protected override Tensor Features(Tensor[] p, Tensor batch)
     {
-        Tensor h = Tensor.MaxPool2d(Tensor.Relu(Tensor.AddBias(Tensor.Conv2d(batch, p[0], padding: firstPadding), p[1])), 2);
-        h = Tensor.MaxPool2d(Tensor.Relu(Tensor.AddBias(Tensor.Conv2d(h, p[2]), p[3])), 2);
+        Tensor h = Tensor.MaxPool2d(Tensor.Relu(Tensor.Conv2d(batch, p[0], p[1], padding: firstPadding)), 2);
+        h = Tensor.MaxPool2d(Tensor.Relu(Tensor.Conv2d(h, p[2], p[3])), 2);
         h = h.Reshape(h.Dim(0), -1);
         h = Tensor.Relu(Linear(h, p[4], p[5]));
         return Tensor.Relu(Linear(h, p[6], p[7]));

@@ -55,6 +55,7 @@ public sealed class OpGradientTests
         new("Conv2d", [[2, 2, 5, 5], [3, 2, 3, 3]], t => Tensor.Conv2d(t[0], t[1], padding: 1)),
         new("Conv2dStride2", [[1, 2, 6, 5], [2, 2, 3, 2]], t => Tensor.Conv2d(t[0], t[1], stride: 2, padding: 1)),
         new("Conv2dSquared", [[1, 1, 4, 4], [2, 1, 3, 3]], t => Tensor.Conv2d(t[0], t[1]) * Tensor.Conv2d(t[0], t[1])),
+        new("Conv2dBias", [[2, 2, 5, 5], [3, 2, 3, 3], [3]], t => Tensor.Conv2d(t[0], t[1], t[2], padding: 1) * Tensor.Conv2d(t[0], t[1], t[2], padding: 1)),
         new("MaxPool2d", [[1, 2, 4, 4]], t => Tensor.MaxPool2d(t[0], 2) * Tensor.MaxPool2d(t[0], 2), Inputs.Distinct),
         new("MaxPool2dOverlapping", [[1, 2, 5, 5]], t => Tensor.MaxPool2d(t[0], 3, 2, 1) * Tensor.MaxPool2d(t[0], 3, 2, 1), Inputs.Distinct),
         new("AvgPool2d", [[1, 2, 4, 4]], t => Tensor.AvgPool2d(t[0], 2) * Tensor.AvgPool2d(t[0], 2)),

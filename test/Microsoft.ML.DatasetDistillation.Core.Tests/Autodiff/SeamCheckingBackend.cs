@@ -117,7 +117,8 @@ internal sealed class SeamCheckingBackend(ITensorBackend next) : ITensorBackend
         next.OneHot(labels, y);
     }
 
-    public void Conv2d(Conv2dGeometry geometry, Tensor x, Tensor weights, Tensor y) => Run(nameof(Conv2d), () => next.Conv2d(geometry, x, weights, y), x, weights, y);
+    public void Conv2d(Conv2dGeometry geometry, Tensor x, Tensor weights, Tensor? bias, Tensor y) =>
+        Run(nameof(Conv2d), () => next.Conv2d(geometry, x, weights, bias, y), bias is null ? [x, weights, y] : [x, weights, bias, y]);
 
     public void Conv2dInputGradient(Conv2dGeometry geometry, Tensor outputGradient, Tensor weights, Tensor dx) =>
         Run(nameof(Conv2dInputGradient), () => next.Conv2dInputGradient(geometry, outputGradient, weights, dx), outputGradient, weights, dx);

@@ -38,10 +38,32 @@ public sealed class ConvolutionTests
         var y = new float[n * o * g.OutHeight * g.OutWidth];
         Array.Fill(y, float.NaN); // must be overwritten
 
-        Convolution.Forward(g, x, weights, y);
+        Convolution.Forward(g, x, weights, [], y);
 
         var (expected, magnitude) = NaiveForward(g, x, weights);
         AssertClose(expected, magnitude, y, c * kh * kw);
+    }
+
+    [TestMethod]
+    [DynamicData(nameof(Shapes))]
+    public void ForwardWithBiasGivesTheBitsOfForwardThenBias(int n, int c, int h, int w, int o, int kh, int kw, int sh, int sw, int ph, int pw)
+    {
+        var g = new Conv2dGeometry(n, c, h, w, o, kh, kw, sh, sw, ph, pw);
+        float[] x = KernelTestData.Random(n * c * h * w, seed: 1);
+        float[] weights = KernelTestData.Random(o * c * kh * kw, seed: 2), bias = KernelTestData.Random(o, seed: 3);
+        int plane = g.OutHeight * g.OutWidth;
+        float[] expected = new float[n * o * plane], fused = new float[expected.Length];
+        Array.Fill(fused, float.NaN); // must be overwritten
+
+        Convolution.Forward(g, x, weights, [], expected);
+        for (int i = 0; i < expected.Length; i++)
+        {
+            expected[i] += bias[i / plane % o];
+        }
+
+        Convolution.Forward(g, x, weights, bias, fused);
+
+        CollectionAssert.AreEqual(expected, fused);
     }
 
     [TestMethod]
@@ -89,7 +111,7 @@ public sealed class ConvolutionTests
         var dx = new float[x.Length];
         var dw = new float[weights.Length];
 
-        Convolution.Forward(g, x, weights, forward);
+        Convolution.Forward(g, x, weights, [], forward);
         Convolution.BackwardInput(g, y, weights, dx);
         Convolution.BackwardWeights(g, x, y, dw);
 
@@ -115,7 +137,7 @@ public sealed class ConvolutionTests
             var y = new float[dy.Length];
             var dx = new float[x.Length];
             var dw = new float[weights.Length];
-            Convolution.Forward(g, x, weights, y);
+            Convolution.Forward(g, x, weights, [], y);
             Convolution.BackwardInput(g, dy, weights, dx);
             Convolution.BackwardWeights(g, x, dy, dw);
             return [y, dx, dw];
@@ -159,7 +181,7 @@ public sealed class ConvolutionTests
     public void ShortInputNamesTheShapes()
     {
         var g = new Conv2dGeometry(1, 1, 28, 28, 6, 5, 5, PadHeight: 2, PadWidth: 2);
-        var e = Assert.ThrowsExactly<ArgumentException>(() => Convolution.Forward(g, new float[700], new float[150], new float[6 * 784]));
+        var e = Assert.ThrowsExactly<ArgumentException>(() => Convolution.Forward(g, new float[700], new float[150], [], new float[6 * 784]));
         Assert.Contains("input has 700 elements but geometry [N=1, C=1, H=28, W=28] needs 784", e.Message);
     }
 
@@ -167,8 +189,11 @@ public sealed class ConvolutionTests
     public void WrongWeightAndOutputLengthsNameTheShapes()
     {
         var g = new Conv2dGeometry(2, 6, 14, 14, 16, 5, 5);
-        var e = Assert.ThrowsExactly<ArgumentException>(() => Convolution.Forward(g, new float[2 * 6 * 196], new float[100], new float[2 * 16 * 100]));
+        var e = Assert.ThrowsExactly<ArgumentException>(() => Convolution.Forward(g, new float[2 * 6 * 196], new float[100], [], new float[2 * 16 * 100]));
         Assert.Contains("weights has 100 elements but geometry [O=16, C=6, KH=5, KW=5] needs 2400", e.Message);
+
+        e = Assert.ThrowsExactly<ArgumentException>(() => Convolution.Forward(g, new float[2 * 6 * 196], new float[2400], new float[15], new float[2 * 16 * 100]));
+        Assert.Contains("bias has 15 elements but geometry [O=16] needs 16", e.Message);
 
         e = Assert.ThrowsExactly<ArgumentException>(() => Convolution.BackwardInput(g, new float[10], new float[2400], new float[2 * 6 * 196]));
         Assert.Contains("outputGradient has 10 elements but geometry [N=2, O=16, OH=10, OW=10] needs 3200", e.Message);
@@ -181,15 +206,15 @@ public sealed class ConvolutionTests
     public void NonPositiveSizesAndOversizedKernelsAreRejected()
     {
         var zeroBatch = new Conv2dGeometry(0, 1, 4, 4, 1, 3, 3);
-        var e = Assert.ThrowsExactly<ArgumentException>(() => Convolution.Forward(zeroBatch, [], new float[9], []));
+        var e = Assert.ThrowsExactly<ArgumentException>(() => Convolution.Forward(zeroBatch, [], new float[9], [], []));
         Assert.Contains("Batch ≥ 1 but it is 0", e.Message);
 
         var zeroStride = new Conv2dGeometry(1, 1, 4, 4, 1, 3, 3, StrideHeight: 0);
-        e = Assert.ThrowsExactly<ArgumentException>(() => Convolution.Forward(zeroStride, new float[16], new float[9], new float[4]));
+        e = Assert.ThrowsExactly<ArgumentException>(() => Convolution.Forward(zeroStride, new float[16], new float[9], [], new float[4]));
         Assert.Contains("StrideHeight ≥ 1 but it is 0", e.Message);
 
         var negativePad = new Conv2dGeometry(1, 1, 4, 4, 1, 3, 3, PadWidth: -1);
-        e = Assert.ThrowsExactly<ArgumentException>(() => Convolution.Forward(negativePad, new float[16], new float[9], new float[4]));
+        e = Assert.ThrowsExactly<ArgumentException>(() => Convolution.Forward(negativePad, new float[16], new float[9], [], new float[4]));
         Assert.Contains("PadWidth ≥ 0 but it is -1", e.Message);
 
         var tooBig = new Conv2dGeometry(1, 1, 3, 8, 1, 6, 3, PadHeight: 1);
