@@ -46,6 +46,7 @@ internal static unsafe class Convolution
         {
             ConvArgumentChecks.Length(bias.Length, "bias", ("O", g.OutChannels));
         }
+
         var layout = ConvLayout.For(g);
         int outChannels = g.OutChannels, reduction = layout.Reduction, columns = layout.Columns, sourceLength = layout.SourceLength;
         int inputSize = layout.InputImageSize, outputSize = outChannels * layout.OutputPlaneSize;
