@@ -35,8 +35,11 @@ internal static class Bias
     /// <summary>
     /// output[o, c, i] = input[o, c, i] · scale[c] + shift[c]: a normalisation layer's per-channel affine map in one pass
     /// (each element rounded after the product and after the sum, as <see cref="Scale"/> then <see cref="Add"/> round it).
+    /// With <paramref name="rectify"/> each value then becomes max(value, 0), as <see cref="Activation.Relu"/> computes it,
+    /// while its plane is still in the cache: the affine map and the ReLU after it in one pass over memory.
     /// </summary>
-    public static void ScaleAdd(int outer, int channels, int inner, ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, Span<float> output)
+    public static void ScaleAdd(
+        int outer, int channels, int inner, ReadOnlySpan<float> input, ReadOnlySpan<float> scale, ReadOnlySpan<float> shift, bool rectify, Span<float> output)
     {
         CheckLengths(outer, channels, inner, input.Length, scale.Length, output.Length);
         CheckLengths(outer, channels, inner, input.Length, shift.Length, output.Length);
@@ -46,6 +49,11 @@ internal static class Bias
             {
                 int row = o * channels;
                 TensorPrimitives.MultiplyAdd(input.Slice(row, channels), scale, shift, output.Slice(row, channels));
+                if (rectify)
+                {
+                    TensorPrimitives.Max(output.Slice(row, channels), 0f, output.Slice(row, channels));
+                }
+
                 continue;
             }
 
@@ -53,6 +61,10 @@ internal static class Bias
             {
                 int start = (o * channels + c) * inner;
                 ScaleAdd(input.Slice(start, inner), scale[c], shift[c], output.Slice(start, inner));
+                if (rectify)
+                {
+                    TensorPrimitives.Max(output.Slice(start, inner), 0f, output.Slice(start, inner));
+                }
             }
         }
     }

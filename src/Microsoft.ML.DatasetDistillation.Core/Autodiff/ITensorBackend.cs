@@ -94,8 +94,8 @@ internal interface ITensorBackend
     /// <summary>y[·, c, ·] = x[·, c, ·] · scale[c].</summary>
     void ScaleChannels(int outer, int channels, int inner, Tensor x, Tensor scale, Tensor y);
 
-    /// <summary>y[·, c, ·] = x[·, c, ·] · scale[c] + shift[c].</summary>
-    void ScaleShiftChannels(int outer, int channels, int inner, Tensor x, Tensor scale, Tensor shift, Tensor y);
+    /// <summary>y[·, c, ·] = x[·, c, ·] · scale[c] + shift[c], then max(y, 0) where <paramref name="rectify"/> (a ReLU after the affine map).</summary>
+    void ScaleShiftChannels(int outer, int channels, int inner, Tensor x, Tensor scale, Tensor shift, bool rectify, Tensor y);
 
     /// <summary>y[c] = Σ over outer and inner of a[·, c, ·] · b[·, c, ·].</summary>
     void ChannelDot(int outer, int channels, int inner, Tensor a, Tensor b, Tensor y);

@@ -72,8 +72,8 @@ internal sealed class ManagedBackend : ITensorBackend
     public void ScaleChannels(int outer, int channels, int inner, Tensor x, Tensor scale, Tensor y) =>
         Bias.Scale(outer, channels, inner, Span(x), Span(scale), Span(y));
 
-    public void ScaleShiftChannels(int outer, int channels, int inner, Tensor x, Tensor scale, Tensor shift, Tensor y) =>
-        Bias.ScaleAdd(outer, channels, inner, Span(x), Span(scale), Span(shift), Span(y));
+    public void ScaleShiftChannels(int outer, int channels, int inner, Tensor x, Tensor scale, Tensor shift, bool rectify, Tensor y) =>
+        Bias.ScaleAdd(outer, channels, inner, Span(x), Span(scale), Span(shift), rectify, Span(y));
 
     public void ChannelDot(int outer, int channels, int inner, Tensor a, Tensor b, Tensor y) =>
         Bias.SumProductTo(outer, channels, inner, Span(a), Span(b), Span(y));

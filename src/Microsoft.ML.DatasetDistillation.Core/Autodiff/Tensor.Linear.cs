@@ -58,14 +58,24 @@ public sealed partial class Tensor
     /// x·scale[c] + shift[c] along dimension 1, in one pass: the per-channel affine map of a normalisation layer, which
     /// <see cref="ScaleChannels"/> then <see cref="AddBias"/> would write twice.
     /// </summary>
-    public static Tensor ScaleShiftChannels(Tensor x, Tensor scale, Tensor shift)
+    public static Tensor ScaleShiftChannels(Tensor x, Tensor scale, Tensor shift) => ScaleShiftChannels(x, scale, shift, rectify: false);
+
+    /// <summary>
+    /// <see cref="ScaleShiftChannels(Tensor, Tensor, Tensor)"/>, then <see cref="Relu"/> where <paramref name="rectify"/>,
+    /// in the same pass: the bits of the two ops, one activation written instead of two.
+    /// </summary>
+    private static Tensor ScaleShiftChannels(Tensor x, Tensor scale, Tensor shift, bool rectify)
     {
         var (outer, channels, inner) = BiasLayout(x, scale.Length, scale.Rank == 1, "ScaleShiftChannels");
         BiasLayout(x, shift.Length, shift.Rank == 1, "ScaleShiftChannels");
         Tensor y = Uninitialized(x.shape);
-        Backend.ScaleShiftChannels(outer, channels, inner, x, scale, shift, y);
-        return Record("ScaleShiftChannels", [y], [x, scale, shift], (g, need) =>
-            [need[0] ? ScaleChannels(g[0]!, scale) : null, need[1] ? ChannelDot(g[0]!, x) : null, need[2] ? SumToBias(g[0]!) : null]);
+        Backend.ScaleShiftChannels(outer, channels, inner, x, scale, shift, rectify, y);
+        return Record(rectify ? "ScaleShiftChannelsRelu" : "ScaleShiftChannels", [y], [x, scale, shift], (g, need) =>
+        {
+            // ReLU's rule first: the output is positive exactly where the affine map's value was.
+            Tensor affineGradient = rectify ? WherePositive(y, g[0]!) : g[0]!;
+            return [need[0] ? ScaleChannels(affineGradient, scale) : null, need[1] ? ChannelDot(affineGradient, x) : null, need[2] ? SumToBias(affineGradient) : null];
+        });
     }
 
     /// <summary>

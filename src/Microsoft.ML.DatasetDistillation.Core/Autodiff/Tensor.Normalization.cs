@@ -12,7 +12,19 @@ public sealed partial class Tensor
     /// <param name="scale">γ [C].</param>
     /// <param name="shift">β [C].</param>
     /// <param name="epsilon">Added to the variance; PyTorch's default is 1e-5.</param>
-    public static Tensor InstanceNorm(Tensor x, Tensor scale, Tensor shift, float epsilon = 1e-5f)
+    public static Tensor InstanceNorm(Tensor x, Tensor scale, Tensor shift, float epsilon = 1e-5f) => InstanceNorm(x, scale, shift, epsilon, rectify: false);
+
+    /// <summary>
+    /// <see cref="Relu"/> of <see cref="InstanceNorm(Tensor, Tensor, Tensor, float)"/>, as the ConvNet's blocks apply them,
+    /// with the affine map and the ReLU in one pass: the same bits, one activation written instead of two.
+    /// </summary>
+    /// <param name="x">Input [N, C, H, W].</param>
+    /// <param name="scale">γ [C].</param>
+    /// <param name="shift">β [C].</param>
+    /// <param name="epsilon">Added to the variance; PyTorch's default is 1e-5.</param>
+    public static Tensor InstanceNormRelu(Tensor x, Tensor scale, Tensor shift, float epsilon = 1e-5f) => InstanceNorm(x, scale, shift, epsilon, rectify: true);
+
+    private static Tensor InstanceNorm(Tensor x, Tensor scale, Tensor shift, float epsilon, bool rectify)
     {
         if (x.Rank != 4 || scale.Rank != 1 || shift.Rank != 1 || scale.Length != x.shape[1] || shift.Length != x.shape[1])
         {
@@ -28,7 +40,7 @@ public sealed partial class Tensor
 
         // Each (sample, channel) pair is one row of H·W values.
         Tensor normalised = NormalizeRows(x.Reshape(x.shape[0] * x.shape[1], x.shape[2] * x.shape[3]), epsilon).Reshape(x.shape);
-        return ScaleShiftChannels(normalised, scale, shift);
+        return ScaleShiftChannels(normalised, scale, shift, rectify);
     }
 
     /// <summary>

@@ -48,11 +48,15 @@ public sealed class ConvNet : Network
             next += 2;
             if (norm == ConvNetNorm.Instance)
             {
-                h = Tensor.InstanceNorm(h, p[next], p[next + 1]);
+                h = Tensor.InstanceNormRelu(h, p[next], p[next + 1]);
                 next += 2;
             }
+            else
+            {
+                h = Tensor.Relu(h);
+            }
 
-            h = Tensor.AvgPool2d(Tensor.Relu(h), 2);
+            h = Tensor.AvgPool2d(h, 2);
         }
 
         return h.Reshape(h.Dim(0), -1);

@@ -61,6 +61,33 @@ public sealed class InstanceNormTests
     }
 
     [TestMethod]
+    public void InstanceNormRelu_GivesTheBitsOfReluAfterInstanceNorm_AndTheirGradientsToSecondOrder()
+    {
+        var random = new Random(4);
+        Tensor x = Tensor.FromValues(GradientChecker.RandomValues(random, 2 * 3 * 4 * 5), 2, 3, 4, 5).RequireGrad();
+        Tensor scale = Tensor.FromValues(GradientChecker.RandomValues(random, 3), 3).RequireGrad();
+        Tensor shift = Tensor.FromValues(GradientChecker.RandomValues(random, 3), 3).RequireGrad();
+        Tensor direction = Tensor.FromValues(GradientChecker.RandomValues(random, 2 * 3 * 4 * 5), 2, 3, 4, 5);
+
+        float[][] Results(Func<Tensor> apply)
+        {
+            Tensor y = apply();
+            Tensor[] first = Autograd.Grad(Tensor.Sum(y * y), [x, scale, shift], createGraph: true);
+            Tensor[] second = Autograd.Grad(Tensor.Sum(first[0] * direction), [x, scale, shift]);
+            return [y.ToArray(), .. first.Select(t => t.ToArray()), .. second.Select(t => t.ToArray())];
+        }
+
+        float[][] fused = Results(() => Tensor.InstanceNormRelu(x, scale, shift));
+        float[][] composed = Results(() => Tensor.Relu(Tensor.InstanceNorm(x, scale, shift)));
+
+        Assert.IsTrue(fused[0].Contains(0f) && fused[0].Any(v => v > 0f), "the test needs both sides of the ReLU");
+        for (int i = 0; i < fused.Length; i++)
+        {
+            CollectionAssert.AreEqual(composed[i], fused[i], $"result {i}: the output, then x's, scale's and shift's gradients, then their second order");
+        }
+    }
+
+    [TestMethod]
     public void RefusesAScaleThatDoesNotMatchTheChannels()
     {
         string message = Assert.ThrowsExactly<ArgumentException>(

@@ -65,6 +65,7 @@ public sealed class OpGradientTests
         new("ResampleAffine", [[2, 2, 4, 5]], t => Squared(Tensor.Resample(t[0], ResamplingMap.Affine(4, 5, [0.9f, -0.3f, 0.1f, 0.4f, 1.1f, -0.2f, 1.2f, 0f, 0f, 0f, 0.8f, 0.05f])))),
         new("ResampleSharedTranslation", [[2, 1, 3, 4]], t => Squared(Tensor.Resample(t[0], ResamplingMap.Translation(3, 4, [1], [-2])))),
         new("InstanceNorm", [[2, 3, 2, 3], [3], [3]], t => Tensor.InstanceNorm(t[0], t[1], t[2]) * Tensor.InstanceNorm(t[0], t[1], t[2])),
+        new("InstanceNormRelu", [[2, 3, 2, 3], [3], [3]], t => Tensor.InstanceNormRelu(t[0], t[1], t[2]) * Tensor.InstanceNormRelu(t[0], t[1], t[2])),
         new("NormalizeRows", [[3, 5]], t => Tensor.NormalizeRows(t[0]) * t[0]),
         new("ScaleChannels", [[2, 3, 2, 2], [3]], t => Tensor.ScaleChannels(t[0], t[1]) * t[0]),
         new("ScaleChannelsRows", [[3, 4], [4]], t => Tensor.ScaleChannels(t[0], t[1]) * Tensor.ScaleChannels(t[0], t[1])),

@@ -78,8 +78,8 @@ internal sealed class SeamCheckingBackend(ITensorBackend next) : ITensorBackend
     public void ScaleChannels(int outer, int channels, int inner, Tensor x, Tensor scale, Tensor y) =>
         Run(nameof(ScaleChannels), () => next.ScaleChannels(outer, channels, inner, x, scale, y), x, scale, y);
 
-    public void ScaleShiftChannels(int outer, int channels, int inner, Tensor x, Tensor scale, Tensor shift, Tensor y) =>
-        Run(nameof(ScaleShiftChannels), () => next.ScaleShiftChannels(outer, channels, inner, x, scale, shift, y), x, scale, shift, y);
+    public void ScaleShiftChannels(int outer, int channels, int inner, Tensor x, Tensor scale, Tensor shift, bool rectify, Tensor y) =>
+        Run(nameof(ScaleShiftChannels), () => next.ScaleShiftChannels(outer, channels, inner, x, scale, shift, rectify, y), x, scale, shift, y);
 
     public void ChannelDot(int outer, int channels, int inner, Tensor a, Tensor b, Tensor y) =>
         Run(nameof(ChannelDot), () => next.ChannelDot(outer, channels, inner, a, b, y), a, b, y);
