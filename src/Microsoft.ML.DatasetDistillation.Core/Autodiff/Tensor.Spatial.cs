@@ -9,7 +9,7 @@ public sealed partial class Tensor
 {
     /// <summary>2-D convolution (cross-correlation, no bias) of x [N, C, H, W] with weights [O, C, KH, KW].</summary>
     public static Tensor Conv2d(Tensor x, Tensor weights, int stride = 1, int padding = 0) =>
-        Conv2d(x, weights, ConvGeometry(x.shape, weights.shape, stride, padding));
+        Conv2d(x, weights, null, ConvGeometry(x.shape, weights.shape, stride, padding));
 
     /// <summary>
     /// 2-D convolution of x [N, C, H, W] with weights [O, C, KH, KW] plus bias [O] on each output channel: the bits of
@@ -23,14 +23,7 @@ public sealed partial class Tensor
             throw new ArgumentException($"Conv2d needs a bias of shape [{geometry.OutChannels}] for weights {ShapeText(weights.shape)}, but got {ShapeText(bias.shape)}.");
         }
 
-        Tensor y = Uninitialized(geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth);
-        Backend.Conv2d(geometry, x, weights, bias, y);
-        return Record("Conv2dBias", [y], [x, weights, bias], (g, need) =>
-        [
-            need[0] ? Conv2dInputGradient(g[0]!, weights, geometry) : null,
-            need[1] ? Conv2dWeightGradient(x, g[0]!, geometry) : null,
-            need[2] ? SumToBias(g[0]!) : null,
-        ]);
+        return Conv2d(x, weights, bias, geometry);
     }
 
     /// <summary>The gradient of a convolution with respect to its input: a transposed convolution of dy with the weights.</summary>
@@ -42,7 +35,7 @@ public sealed partial class Tensor
         // Bilinear in (dy, w): its gradients are a forward convolution and a weight gradient.
         return Record("Conv2dInputGradient", [dx], [outputGradient, weights], (g, need) =>
         [
-            need[0] ? Conv2d(g[0]!, weights, geometry) : null,
+            need[0] ? Conv2d(g[0]!, weights, null, geometry) : null,
             need[1] ? Conv2dWeightGradient(g[0]!, outputGradient, geometry) : null,
         ]);
     }
@@ -55,18 +48,20 @@ public sealed partial class Tensor
         return Record("Conv2dWeightGradient", [dw], [x, outputGradient], (g, need) =>
         [
             need[0] ? Conv2dInputGradient(outputGradient, g[0]!, geometry) : null,
-            need[1] ? Conv2d(x, g[0]!, geometry) : null,
+            need[1] ? Conv2d(x, g[0]!, null, geometry) : null,
         ]);
     }
 
-    private static Tensor Conv2d(Tensor x, Tensor weights, Conv2dGeometry geometry)
+    /// <summary>Both public convolutions, recorded as one op: with a bias its gradient gains the bias's, the output gradient summed per channel.</summary>
+    private static Tensor Conv2d(Tensor x, Tensor weights, Tensor? bias, Conv2dGeometry geometry)
     {
         Tensor y = Uninitialized(geometry.Batch, geometry.OutChannels, geometry.OutHeight, geometry.OutWidth);
-        Backend.Conv2d(geometry, x, weights, null, y);
-        return Record("Conv2d", [y], [x, weights], (g, need) =>
+        Backend.Conv2d(geometry, x, weights, bias, y);
+        return Record(bias is null ? "Conv2d" : "Conv2dBias", [y], bias is null ? [x, weights] : [x, weights, bias], (g, need) =>
         [
             need[0] ? Conv2dInputGradient(g[0]!, weights, geometry) : null,
             need[1] ? Conv2dWeightGradient(x, g[0]!, geometry) : null,
+            .. bias is null ? Array.Empty<Tensor?>() : [need[2] ? SumToBias(g[0]!) : null],
         ]);
     }
 
