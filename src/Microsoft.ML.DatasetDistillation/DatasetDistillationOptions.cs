@@ -84,7 +84,8 @@ public enum DistillationNetworkKind
     /// <summary>
     /// The successor papers' ConvNet (gradient matching, DSA, distribution matching): three blocks of 3×3 convolution of
     /// width 128, instance normalisation, ReLU and 2×2 average pooling, then a linear classifier; needs an image shape
-    /// whose sides are at least 8. Far costlier than LeNet on a CPU.
+    /// whose sides are at least 8 (4 for one channel: as in the papers' code, the first convolution pads a single channel by
+    /// 3, so MNIST's 28×28 digits become 32×32 maps). Far costlier than LeNet on a CPU.
     /// </summary>
     ConvNet,
 }

@@ -14,13 +14,15 @@ public enum ConvNetNorm
 
 /// <summary>
 /// The ConvNet of gradient matching (Zhao et al. 2021), DSA and distribution matching: <c>depth</c> blocks of
-/// [conv 3×3, padding 1, <c>width</c> channels → normalisation → ReLU → average pool 2×2, stride 2], then one linear
-/// classifier on the flattened features. With the defaults (width 128, depth 3) a 28×28 image gives 3×3×128 = 1152 features.
+/// [conv 3×3, <c>width</c> channels → normalisation → ReLU → average pool 2×2, stride 2], then one linear classifier on the
+/// flattened features. Every convolution pads by 1 except, as in the papers' code, the first one on single-channel images,
+/// which pads by 3: MNIST's 28×28 digits become 32×32 maps, so the defaults (width 128, depth 3) give 4×4×128 = 2048 features.
 /// </summary>
 public sealed class ConvNet : Network
 {
     private readonly int depth;
     private readonly ConvNetNorm norm;
+    private readonly int firstPadding;
 
     /// <summary>Creates a ConvNet for images [channels, height, width] and <paramref name="classCount"/> classes.</summary>
     /// <param name="channels">Input channels.</param>
@@ -30,11 +32,16 @@ public sealed class ConvNet : Network
     /// <param name="netWidth">Channels of every convolution (the papers' net_width, 128).</param>
     /// <param name="depth">Number of conv blocks (the papers' net_depth, 3); each halves the image, rounding down.</param>
     /// <param name="norm">The normalisation after each convolution.</param>
-    public ConvNet(int channels, int height, int width, int classCount, int netWidth = 128, int depth = 3, ConvNetNorm norm = ConvNetNorm.Instance)
-        : base([channels, height, width], classCount, Specs(channels, height, width, classCount, netWidth, depth, norm))
+    /// <param name="firstPadding">
+    /// Zero padding of the first convolution; null for the papers' choice: 3 on single-channel images (28×28 → 32×32), else 1.
+    /// </param>
+    public ConvNet(
+        int channels, int height, int width, int classCount, int netWidth = 128, int depth = 3, ConvNetNorm norm = ConvNetNorm.Instance, int? firstPadding = null)
+        : base([channels, height, width], classCount, Specs(channels, height, width, classCount, netWidth, depth, norm, FirstPadding(channels, firstPadding)))
     {
         this.depth = depth;
         this.norm = norm;
+        this.firstPadding = FirstPadding(channels, firstPadding);
     }
 
     /// <inheritdoc/>
@@ -44,7 +51,7 @@ public sealed class ConvNet : Network
         int next = 0;
         for (int block = 0; block < depth; block++)
         {
-            h = Tensor.Conv2d(h, p[next], p[next + 1], padding: 1);
+            h = Tensor.Conv2d(h, p[next], p[next + 1], padding: block == 0 ? firstPadding : 1);
             next += 2;
             if (norm == ConvNetNorm.Instance)
             {
@@ -62,8 +69,17 @@ public sealed class ConvNet : Network
         return h.Reshape(h.Dim(0), -1);
     }
 
-    private static int FeatureSide(int side, int depth)
+    private static int FirstPadding(int channels, int? firstPadding) => firstPadding switch
     {
+        null => channels == 1 ? 3 : 1,
+        < 0 => throw new ArgumentOutOfRangeException(nameof(firstPadding), firstPadding, "The first convolution's padding must be 0 or more."),
+        int padding => padding,
+    };
+
+    /// <summary>The side of the features: the first 3×3 convolution changes the side by 2·padding − 2, each block's pooling halves it.</summary>
+    private static int FeatureSide(int side, int depth, int firstPadding)
+    {
+        side += 2 * firstPadding - 2;
         for (int block = 0; block < depth; block++)
         {
             side /= 2;
@@ -72,13 +88,13 @@ public sealed class ConvNet : Network
         return side;
     }
 
-    private static List<ParameterSpec> Specs(int channels, int height, int width, int classes, int netWidth, int depth, ConvNetNorm norm)
+    private static List<ParameterSpec> Specs(int channels, int height, int width, int classes, int netWidth, int depth, ConvNetNorm norm, int firstPadding)
     {
-        if (channels < 1 || netWidth < 1 || depth < 1 || FeatureSide(height, depth) < 1 || FeatureSide(width, depth) < 1)
+        if (channels < 1 || netWidth < 1 || depth < 1 || FeatureSide(height, depth, firstPadding) < 1 || FeatureSide(width, depth, firstPadding) < 1)
         {
             throw new ArgumentException(
-                $"ConvNet needs at least 1 input channel, width ≥ 1, depth ≥ 1 and images of at least 2^depth pixels a side, " +
-                $"but got image [{channels}, {height}, {width}], width {netWidth}, depth {depth}.");
+                $"ConvNet needs at least 1 input channel, width ≥ 1, depth ≥ 1 and a first convolution's output of at least 2^depth pixels a side, " +
+                $"but got image [{channels}, {height}, {width}], first padding {firstPadding}, width {netWidth}, depth {depth}.");
         }
 
         if (!Enum.IsDefined(norm))
@@ -97,7 +113,7 @@ public sealed class ConvNet : Network
             }
         }
 
-        specs.AddRange(LinearSpecs("fc", netWidth * FeatureSide(height, depth) * FeatureSide(width, depth), classes));
+        specs.AddRange(LinearSpecs("fc", netWidth * FeatureSide(height, depth, firstPadding) * FeatureSide(width, depth, firstPadding), classes));
         return specs;
     }
 }

@@ -12,15 +12,16 @@ public sealed class ConvNetTests
     {
         var network = new ConvNet(1, 28, 28, 10);
 
-        // conv 1→128 (1152 + 128), two convs 128→128 (147456 + 128 each), three norms (128 + 128 each), fc 1152→10 (11520 + 10).
-        int expected = (1 * 128 * 9 + 128) + 2 * (128 * 128 * 9 + 128) + 3 * (128 + 128) + (1152 * 10 + 10);
+        // conv 1→128 (1152 + 128), two convs 128→128 (147456 + 128 each), three norms (128 + 128 each), fc 2048→10
+        // (20480 + 10): the first convolution pads a single channel by 3, so the maps are 32, 16, 8 and 4 pixels a side.
+        int expected = (1 * 128 * 9 + 128) + 2 * (128 * 128 * 9 + 128) + 3 * (128 + 128) + (2048 * 10 + 10);
         Assert.AreEqual(expected, network.ParameterCount);
-        Assert.AreEqual(1152, network.EmbeddingSize);
+        Assert.AreEqual(2048, network.EmbeddingSize);
 
         Tensor weights = Tensor.FromArray(Initialization.Draw(network, InitScheme.PyTorchDefault, new Random(1)), network.ParameterCount);
         Tensor batch = Tensor.FromArray(GradientChecker.RandomValues(new Random(2), 2 * 28 * 28), 2, 1, 28, 28);
         CollectionAssert.AreEqual(new[] { 2, 10 }, network.Forward(weights, batch).Shape.ToArray());
-        CollectionAssert.AreEqual(new[] { 2, 1152 }, network.Embed(weights, batch).Shape.ToArray());
+        CollectionAssert.AreEqual(new[] { 2, 2048 }, network.Embed(weights, batch).Shape.ToArray());
     }
 
     [TestMethod]
@@ -50,8 +51,9 @@ public sealed class ConvNetTests
             }
             else
             {
-                // A bias shares the fan-in of its weight: conv2 sees 4·9 inputs, fc sees 4·2·2.
-                int fanIn = spec.Name.StartsWith("conv1", StringComparison.Ordinal) ? 9 : spec.Name.StartsWith("conv2", StringComparison.Ordinal) ? 36 : 16;
+                // A bias shares the fan-in of its weight: conv2 sees 4·9 inputs, fc 4·3·3 (the first convolution pads the single
+                // channel by 3, so 8 × 8 becomes 12 × 12, then 6 × 6 and 3 × 3).
+                int fanIn = spec.Name.StartsWith("conv1", StringComparison.Ordinal) ? 9 : 36;
                 Assert.IsTrue(part.All(v => MathF.Abs(v) <= 1f / MathF.Sqrt(fanIn)), spec.Name);
                 Assert.IsTrue(part.Any(v => MathF.Abs(v) > 0.5f / MathF.Sqrt(fanIn)), spec.Name);
             }
@@ -61,7 +63,21 @@ public sealed class ConvNetTests
     [TestMethod]
     public void RefusesImagesTooSmallForItsDepth()
     {
-        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new ConvNet(1, 4, 4, 10, depth: 3)).Message, "depth 3");
+        // A single channel's first convolution pads by 3: 2 → 6 → 3 → 1 → 0. Three channels pad by 1: 7 → 7 → 3 → 1 → 0.
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new ConvNet(1, 2, 2, 10, depth: 3)).Message, "first padding 3, width 128, depth 3");
+        StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => new ConvNet(3, 7, 7, 10, depth: 3)).Message, "first padding 1, width 128, depth 3");
+        Assert.AreEqual(128, new ConvNet(1, 4, 4, 10, depth: 3).EmbeddingSize);
+        Assert.AreEqual(128, new ConvNet(3, 8, 8, 10, depth: 3).EmbeddingSize);
+    }
+
+    [TestMethod]
+    public void FirstPaddingCanBeChosen()
+    {
+        // Padding 1 keeps 28 × 28: 28 → 14 → 7 → 3, 3·3·128 features; padding 0 gives 26 → 13 → 6 → 3 as well.
+        Assert.AreEqual(1152, new ConvNet(1, 28, 28, 10, firstPadding: 1).EmbeddingSize);
+        Assert.AreEqual(1152, new ConvNet(1, 28, 28, 10, firstPadding: 0).EmbeddingSize);
+        Assert.AreEqual(3 * 3 * 8, new ConvNet(3, 24, 24, 10, netWidth: 8, depth: 3).EmbeddingSize);
+        Assert.ThrowsExactly<ArgumentOutOfRangeException>(() => new ConvNet(1, 28, 28, 10, firstPadding: -1));
     }
 
     [TestMethod]
