@@ -26,6 +26,7 @@ public sealed class ConvolutionTests
         [2, 1, 28, 28, 6, 5, 5, 1, 1, 2, 2],   // LeNet conv1
         [3, 6, 14, 14, 16, 5, 5, 1, 1, 0, 0],  // LeNet conv2
         [1, 3, 32, 32, 4, 5, 5, 1, 1, 2, 2],   // CIFAR conv1, fewer output channels
+        [2, 1, 28, 28, 13, 3, 3, 1, 1, 3, 3],  // ConvNet conv1 on MNIST: padding 3, the outer ring sees only padding
     ];
 
     [TestMethod]
