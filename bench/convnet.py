@@ -11,9 +11,10 @@ import torch
 import torch.nn as nn
 
 
-def conv_net(channels=1, side=28, classes=10, width=128, depth=3):
+def conv_net(channels=1, side=28, classes=10, width=128, depth=3, first_padding=None):
     layers = []
-    first_padding = 3 if channels == 1 else 1  # MNIST's 28 x 28 becomes 32 x 32
+    if first_padding is None:
+        first_padding = 3 if channels == 1 else 1  # MNIST's 28 x 28 becomes 32 x 32
     side += 2 * first_padding - 2
     for block in range(depth):
         layers += [nn.Conv2d(channels if block == 0 else width, width, 3, padding=first_padding if block == 0 else 1),
