@@ -5,7 +5,8 @@ namespace Microsoft.ML.DatasetDistillation.Benchmarks;
 
 /// <summary>
 /// The three 3×3 convolutions of the successor papers' ConvNet (width 128; the first pads MNIST's 28×28 by 3 to 32×32
-/// maps, the others pad by 1) on a real batch of 256 MNIST-sized images, forward and both gradients, at one thread: the kernels that dominate gradient matching's iteration.
+/// maps, the others pad by 1) on a real batch of 256 MNIST-sized images, forward and both gradients, at one thread: the
+/// kernels that dominate gradient matching's iteration.
 /// </summary>
 public class ConvNetConvolutionBenchmarks
 {

@@ -90,7 +90,8 @@ public sealed class ConvNet : Network
 
     private static List<ParameterSpec> Specs(int channels, int height, int width, int classes, int netWidth, int depth, ConvNetNorm norm, int firstPadding)
     {
-        if (channels < 1 || netWidth < 1 || depth < 1 || FeatureSide(height, depth, firstPadding) < 1 || FeatureSide(width, depth, firstPadding) < 1)
+        int featureHeight = FeatureSide(height, depth, firstPadding), featureWidth = FeatureSide(width, depth, firstPadding);
+        if (channels < 1 || netWidth < 1 || depth < 1 || featureHeight < 1 || featureWidth < 1)
         {
             throw new ArgumentException(
                 $"ConvNet needs at least 1 input channel, width ≥ 1, depth ≥ 1 and a first convolution's output of at least 2^depth pixels a side, " +
@@ -113,7 +114,7 @@ public sealed class ConvNet : Network
             }
         }
 
-        specs.AddRange(LinearSpecs("fc", netWidth * FeatureSide(height, depth, firstPadding) * FeatureSide(width, depth, firstPadding), classes));
+        specs.AddRange(LinearSpecs("fc", netWidth * featureHeight * featureWidth, classes));
         return specs;
     }
 }
