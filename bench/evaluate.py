@@ -3,7 +3,9 @@ trains --networks fresh ConvNets (PyTorch's default initialisation) on its image
 0.9, weight decay 5e-4, rate 0.01, a tenth after half, batches of 256), each batch augmented per image by one DSA
 transformation drawn per batch (colour, crop, cutout, flip, scale or rotate, the ranges of DSA's ParamDiffAug), and tests
 them on MNIST's 10,000 test images, normalised by the training images' mean and deviation as the sample does. Prints each
-network's accuracy and their mean and standard deviation, to set beside the sample's figure for the same file."""
+network's accuracy and their mean and sample standard deviation (n - 1, as the sample reports it), to set beside the sample's figure for the same file.
+With --initial-weights FILE (the sample's `evaluate --save-initial-weights FILE`) the networks start from the sample's
+own draws, so that without augmentation both engines train the same networks and should end with the same accuracies."""
 import argparse
 import gzip
 import math
@@ -81,6 +83,16 @@ def augment(x, generator):
     return F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), align_corners=False)
 
 
+def load_initial_weights(network, path, index):
+    """Copies the index-th flat float32 vector of path into the network's parameters, in their order."""
+    count = sum(p.numel() for p in network.parameters())
+    flat = torch.from_numpy(np.fromfile(path, np.float32, count, offset=4 * count * index).copy())
+    if flat.numel() != count:
+        raise SystemExit(f"{path} holds fewer than {index + 1} vectors of {count} weights")
+    with torch.no_grad():
+        torch.nn.utils.vector_to_parameters(flat, network.parameters())
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--distilled", required=True)
@@ -91,6 +103,7 @@ def main():
     parser.add_argument("--augmentation", choices=["dsa", "none"], default="dsa")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--initial-weights", help="start network i from the i-th flat vector of this file (the sample's evaluate --save-initial-weights) instead of a fresh draw")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -105,6 +118,8 @@ def main():
     accuracies = []
     for index in range(args.networks):
         network = conv_net(channels=images.shape[1], side=images.shape[2], first_padding=args.first_padding)
+        if args.initial_weights:
+            load_initial_weights(network, args.initial_weights, index)
         optimizer = torch.optim.SGD(network.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4)
         for epoch in range(args.epochs):
             if epoch == args.epochs // 2:
@@ -120,7 +135,7 @@ def main():
             correct = sum((network(test_images[s:s + 1000]).argmax(1) == test_labels[s:s + 1000]).sum().item() for s in range(0, len(test_labels), 1000))
         accuracies.append(100 * correct / len(test_labels))
         print(f"  network {index + 1}/{args.networks}: {accuracies[-1]:.2f} %", flush=True)
-    print(f"Test accuracy: {statistics.mean(accuracies):.2f} ± {statistics.pstdev(accuracies):.2f} % over {args.networks} networks (PyTorch)")
+    print(f"Test accuracy: {statistics.mean(accuracies):.2f} ± {statistics.stdev(accuracies):.2f} % over {args.networks} networks (PyTorch)")
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ using Microsoft.ML.DatasetDistillation;
 using Microsoft.ML.DatasetDistillation.Augmentation;
 using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Distillation;
+using Microsoft.ML.DatasetDistillation.IO;
 using Microsoft.ML.DatasetDistillation.Networks;
 using static DatasetDistillation.Samples.OptionChecks;
 
@@ -37,10 +38,14 @@ internal static class EvaluateCommand
         var threads = Positive(new Option<int>("--threads") { Description = "Threads the kernels may use.", DefaultValueFactory = _ => Environment.ProcessorCount });
         var zca = new Option<bool>("--zca") { Description = SampleData.ZcaDescription };
         var data = new Option<string>("--data") { Description = "A folder of IDX files in MNIST's names (as for distilling). Default: the MNIST copy the repository ships." };
+        var saveInitialWeights = new Option<string>("--save-initial-weights")
+        {
+            Description = "Also write the test networks' initial weights to this file (float32, little-endian, network after network, each in PyTorch's parameter order), for bench/evaluate.py --initial-weights to train the same networks.",
+        };
 
         var command = new Command("evaluate", "Tests a distilled set or a baseline as the successor papers do: fresh networks trained on it by SGD with momentum, augmented, scored on the test set.")
         {
-            distilled, baseline, imagesPerClass, network, augmentation, evalNets, evalEpochs, seed, threads, data, zca,
+            distilled, baseline, imagesPerClass, network, augmentation, evalNets, evalEpochs, seed, threads, data, zca, saveInitialWeights,
         };
         command.SetAction(result =>
         {
@@ -60,7 +65,7 @@ internal static class EvaluateCommand
             try
             {
                 return Run(file, kind, result.GetValue(imagesPerClass), result.GetValue(network)!, result.GetValue(augmentation)!, result.GetValue(evalNets),
-                    result.GetValue(evalEpochs), result.GetValue(seed), result.GetValue(threads), result.GetValue(data), result.GetValue(zca));
+                    result.GetValue(evalEpochs), result.GetValue(seed), result.GetValue(threads), result.GetValue(data), result.GetValue(zca), result.GetValue(saveInitialWeights));
             }
             catch (Exception e) when (e is SampleException or ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException)
             {
@@ -71,7 +76,7 @@ internal static class EvaluateCommand
         return command;
     }
 
-    private static int Run(string? file, string? baseline, int imagesPerClass, string networkName, string augmentation, int networks, int epochs, int seed, int threads, string? folder, bool whiten)
+    private static int Run(string? file, string? baseline, int imagesPerClass, string networkName, string augmentation, int networks, int epochs, int seed, int threads, string? folder, bool whiten, string? initialWeightsFile)
     {
         var clock = Stopwatch.StartNew();
         using TensorThreads.Scope threadLimit = TensorThreads.Limit(threads);
@@ -104,6 +109,11 @@ internal static class EvaluateCommand
         Console.WriteLine($"Testing {images.Count} images ({file ?? baseline}) on {networks} fresh {networkName} networks: {epochs} epochs of SGD from rate {rate:G4} each, augmentation {augmentation}");
         int evaluationSeed = SampleData.EvaluationSeed(seed);
         Func<int, float[]> initialWeights = Evaluation.RandomInitializations(network, InitScheme.PyTorchDefault, evaluationSeed);
+        if (initialWeightsFile is not null)
+        {
+            SaveInitialWeights(initialWeightsFile, Enumerable.Range(0, networks).Select(initialWeights));
+        }
+
         var accuracies = new double[networks];
         for (int i = 0; i < networks; i++)
         {
@@ -113,6 +123,21 @@ internal static class EvaluateCommand
 
         Console.WriteLine($"Test accuracy: {AccuracySummary.Of(accuracies)} ({networkName}); wall time {RunConsole.Format(clock.Elapsed)}");
         return 0;
+    }
+
+    /// <summary>The flat weight vectors one after another as float32, written to a temporary name and moved into place.</summary>
+    private static void SaveInitialWeights(string path, IEnumerable<float[]> weights)
+    {
+        using var file = new AtomicFile(path);
+        using (var writer = new BinaryWriter(file.Stream, System.Text.Encoding.UTF8, leaveOpen: true))
+        {
+            foreach (float[] vector in weights)
+            {
+                DistilledDataset.WriteFloats(writer, vector);
+            }
+        }
+
+        file.Commit();
     }
 
     /// <summary>Random real images or k-means centroids of each class, class by class.</summary>
