@@ -108,16 +108,16 @@ internal static class EvaluateCommand
         };
         Console.WriteLine($"Testing {images.Count} images ({file ?? baseline}) on {networks} fresh {networkName} networks: {epochs} epochs of SGD from rate {rate:G4} each, augmentation {augmentation}");
         int evaluationSeed = SampleData.EvaluationSeed(seed);
-        Func<int, float[]> initialWeights = Evaluation.RandomInitializations(network, InitScheme.PyTorchDefault, evaluationSeed);
+        float[][] initialWeights = [.. Enumerable.Range(0, networks).Select(Evaluation.RandomInitializations(network, InitScheme.PyTorchDefault, evaluationSeed))];
         if (initialWeightsFile is not null)
         {
-            SaveInitialWeights(initialWeightsFile, Enumerable.Range(0, networks).Select(initialWeights));
+            SaveInitialWeights(initialWeightsFile, initialWeights);
         }
 
         var accuracies = new double[networks];
         for (int i = 0; i < networks; i++)
         {
-            accuracies[i] = Evaluation.Accuracy(network, SampleData.TrainTestNetwork(network, dataset, initialWeights(i), training, evaluationSeed, i), test);
+            accuracies[i] = Evaluation.Accuracy(network, SampleData.TrainTestNetwork(network, dataset, initialWeights[i], training, evaluationSeed, i), test);
             Console.WriteLine($"  network {i + 1}/{networks}: {accuracies[i]:P2}");
         }
 
@@ -126,7 +126,7 @@ internal static class EvaluateCommand
     }
 
     /// <summary>The flat weight vectors one after another as float32, written to a temporary name and moved into place.</summary>
-    private static void SaveInitialWeights(string path, IEnumerable<float[]> weights)
+    private static void SaveInitialWeights(string path, float[][] weights)
     {
         using var file = new AtomicFile(path);
         using (var writer = new BinaryWriter(file.Stream, System.Text.Encoding.UTF8, leaveOpen: true))
