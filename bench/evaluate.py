@@ -47,40 +47,43 @@ def read_idx(path, header):
         return np.frombuffer(stream.read(), np.uint8, offset=header)
 
 
-def augment(x, generator):
-    """One DSA transformation for the batch, its values drawn per image (DSA's single mode without the siamese seed)."""
+def augment(x, generator, siamese=False):
+    """One DSA transformation for the batch (the reference's single mode), its values drawn per image, or with siamese
+    one set of values for the whole batch: DSA's siamese mode, where the real and the synthetic batch of a class each
+    call this with a generator seeded alike and so get the same transformation."""
     n, _, height, width = x.shape
+    draws = 1 if siamese else n
     rand = lambda *shape: torch.rand(*shape, generator=generator)
     choice = torch.randint(0, 6, (1,), generator=generator).item()
     if choice == 0:  # colour: brightness, saturation (the identity on one channel), contrast
-        x = x + (rand(n, 1, 1, 1) - 0.5)
+        x = x + (rand(draws, 1, 1, 1) - 0.5)
         mean = x.mean(dim=1, keepdim=True)
-        x = (x - mean) * (rand(n, 1, 1, 1) * 2) + mean
+        x = (x - mean) * (rand(draws, 1, 1, 1) * 2) + mean
         mean = x.mean(dim=[1, 2, 3], keepdim=True)
-        return (x - mean) * (rand(n, 1, 1, 1) + 0.5) + mean
+        return (x - mean) * (rand(draws, 1, 1, 1) + 0.5) + mean
     if choice == 1:  # crop: a shift by whole pixels of up to round(side / 8), zeros where uncovered
         reach = int(height * 0.125 + 0.5)
         padded = F.pad(x, [reach] * 4)
-        shifts = torch.randint(-reach, reach + 1, (n, 2), generator=generator)
+        shifts = torch.randint(-reach, reach + 1, (draws, 2), generator=generator).expand(n, 2)
         return torch.stack([padded[i, :, reach + dy:reach + dy + height, reach + dx:reach + dx + width] for i, (dy, dx) in enumerate(shifts.tolist())])
     if choice == 2:  # cutout: a zeroed square of half the side, centred anywhere on the image
         box = int(height * 0.5 + 0.5)
         mask = torch.ones_like(x)
-        centres = torch.randint(0, height + 1 - box % 2, (n, 2), generator=generator)
+        centres = torch.randint(0, height + 1 - box % 2, (draws, 2), generator=generator).expand(n, 2)
         for i, (cy, cx) in enumerate(centres.tolist()):
             mask[i, :, max(cy - box // 2, 0):cy - box // 2 + box, max(cx - box // 2, 0):cx - box // 2 + box] = 0
         return x * mask
-    if choice == 3:  # flip, each image with probability 1/2
-        return torch.where(rand(n, 1, 1, 1) < 0.5, x.flip(3), x)
+    if choice == 3:  # flip, each image (or the batch) with probability 1/2
+        return torch.where(rand(draws, 1, 1, 1) < 0.5, x.flip(3), x)
     if choice == 4:  # scale along x and y by factors in [1/1.2, 1.2]
-        sx, sy = (rand(n) * (1.2 - 1 / 1.2) + 1 / 1.2 for _ in range(2))
-        zero = torch.zeros(n)
+        sx, sy = (rand(draws) * (1.2 - 1 / 1.2) + 1 / 1.2 for _ in range(2))
+        zero = torch.zeros(draws)
         theta = torch.stack([torch.stack([sx, zero, zero], 1), torch.stack([zero, sy, zero], 1)], 1)
     else:  # rotate by up to 15 degrees
-        angle = (rand(n) - 0.5) * 2 * 15 / 180 * math.pi
-        zero = torch.zeros(n)
+        angle = (rand(draws) - 0.5) * 2 * 15 / 180 * math.pi
+        zero = torch.zeros(draws)
         theta = torch.stack([torch.stack([angle.cos(), -angle.sin(), zero], 1), torch.stack([angle.sin(), angle.cos(), zero], 1)], 1)
-    return F.grid_sample(x, F.affine_grid(theta, list(x.shape), align_corners=False), align_corners=False)
+    return F.grid_sample(x, F.affine_grid(theta.expand(n, 2, 3), list(x.shape), align_corners=False), align_corners=False)
 
 
 def load_initial_weights(network, path, index):

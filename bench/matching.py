@@ -6,47 +6,14 @@ network trained 50 epochs on the synthetic images between them (plain SGD at 0.0
 cutout, flip, scale or rotate), its parameters shared by the real and the synthetic batch. Prints the median seconds per
 iteration, to set beside the sample's "Seconds/iteration" at the same thread count."""
 import argparse
-import math
 import statistics
 import time
 
 import torch
-import torch.nn as nn
 import torch.nn.functional as F
 
 from convnet import conv_net
-
-
-def siamese_augment(x, generator):
-    """One DSA transformation, drawn once per class (the reference's 'S' mode with shared parameters)."""
-    choice = torch.randint(0, 6, (1,), generator=generator).item()
-    rand = lambda: torch.rand(1, generator=generator).item()
-    if choice == 0:  # colour: brightness, saturation, contrast
-        x = x + (rand() - 0.5)
-        mean = x.mean(dim=1, keepdim=True)
-        x = (x - mean) * (rand() * 2) + mean
-        mean = x.mean(dim=[1, 2, 3], keepdim=True)
-        return (x - mean) * (rand() + 0.5) + mean
-    if choice == 1:  # crop: a shift of up to 1/8 of the side, zero padded
-        side = x.shape[-1]
-        dx, dy = (int((rand() * 2 - 1) * side * 0.125) for _ in range(2))
-        return torch.roll(F.pad(x, [side // 8] * 4), shifts=(dy, dx), dims=(2, 3))[..., side // 8:side // 8 + side, side // 8:side // 8 + side]
-    if choice == 2:  # cutout: a zeroed square of half the side
-        side = x.shape[-1]
-        cx, cy = (int(rand() * side) for _ in range(2))
-        mask = torch.ones_like(x[:1])
-        mask[..., max(0, cy - side // 4):cy + side // 4, max(0, cx - side // 4):cx + side // 4] = 0
-        return x * mask
-    if choice == 3:  # flip
-        return x.flip(3) if rand() < 0.5 else x
-    if choice == 4:  # scale
-        sx, sy = (rand() * (1.2 - 1 / 1.2) + 1 / 1.2 for _ in range(2))
-        theta = torch.tensor([[sx, 0.0, 0.0], [0.0, sy, 0.0]])
-    else:  # rotate by up to 15 degrees
-        angle = (rand() - 0.5) * 2 * 15 / 180 * math.pi
-        theta = torch.tensor([[math.cos(angle), math.sin(-angle), 0.0], [math.sin(angle), math.cos(angle), 0.0]])
-    grid = F.affine_grid(theta.unsqueeze(0).expand(x.shape[0], 2, 3), list(x.shape), align_corners=True)
-    return F.grid_sample(x, grid, align_corners=True)
+from evaluate import augment
 
 
 def embed(network, x):
@@ -114,8 +81,8 @@ def main():
                 else:
                     seed = torch.randint(0, 2 ** 31, (1,), generator=generator).item()
                     with torch.no_grad():
-                        real_mean = embed(network, siamese_augment(batch, torch.Generator().manual_seed(seed))).mean(0)
-                    synthetic_mean = embed(network, siamese_augment(synthetic[c], torch.Generator().manual_seed(seed))).mean(0)
+                        real_mean = embed(network, augment(batch, torch.Generator().manual_seed(seed), siamese=True)).mean(0)
+                    synthetic_mean = embed(network, augment(synthetic[c], torch.Generator().manual_seed(seed), siamese=True)).mean(0)
                     loss = loss + torch.sum((real_mean - synthetic_mean) ** 2)
             optimizer.zero_grad()
             loss.backward()
