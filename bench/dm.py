@@ -19,12 +19,11 @@ from convnet import conv_net
 from evaluate import augment, read_distilled, read_idx
 
 
-def write_distilled(start_path, images, path):
-    """The start file with its images replaced, framed as format 3 (magic, version, payload length, CRC-32 of both and
-    the payload), written to a temporary name and moved into place."""
-    payload = open(start_path, "rb").read()[20:]
+def write_distilled(start_payload, images, path):
+    """The start file's payload with its images replaced, framed as format 3 (magic, version, payload length, CRC-32 of
+    both and the payload), written to a temporary name and moved into place."""
     pixels = images.detach().numpy().astype("<f4").tobytes()
-    payload = payload[:len(payload) - len(pixels)] + pixels
+    payload = start_payload[:len(start_payload) - len(pixels)] + pixels
     header = b"MLDD" + struct.pack("<iq", 3, len(payload))
     with open(path + ".tmp", "wb") as stream:
         stream.write(header + struct.pack("<I", zlib.crc32(header + payload)) + payload)
@@ -49,6 +48,8 @@ def main():
     generator = torch.Generator().manual_seed(args.seed)
 
     images, labels = read_distilled(args.start)
+    with open(args.start, "rb") as stream:
+        start_payload = stream.read()[20:]  # every save reuses its fields
     classes = int(labels.max()) + 1
     if not torch.equal(labels, torch.arange(classes).repeat_interleave(len(labels) // classes)):
         raise SystemExit(f"{args.start}: expected the same number of images of every class, in class order")
@@ -83,7 +84,7 @@ def main():
             print(f"iterations {iteration - 49}-{iteration}: mean loss {np.mean(losses[-50:]):.2f}, "
                   f"{(time.perf_counter() - started) / iteration:.2f} s per iteration", flush=True)
         if iteration % args.save_every == 0 or iteration == args.iterations:
-            write_distilled(args.start, synthetic, args.out)
+            write_distilled(start_payload, synthetic, args.out)
 
 
 if __name__ == "__main__":
