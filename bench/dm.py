@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from convnet import conv_net
-from evaluate import augment, read_distilled, read_idx
+from evaluate import augment, read_distilled, read_idx, read_payload
 
 
 def write_distilled(start_payload, images, path):
@@ -47,9 +47,8 @@ def main():
     numpy_random = np.random.default_rng(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
 
-    images, labels = read_distilled(args.start)
-    with open(args.start, "rb") as stream:
-        start_payload = stream.read()[20:]  # every save reuses its fields
+    start_payload = read_payload(args.start)  # every save reuses its fields
+    images, labels = read_distilled(start_payload)
     classes = int(labels.max()) + 1
     if not torch.equal(labels, torch.arange(classes).repeat_interleave(len(labels) // classes)):
         raise SystemExit(f"{args.start}: expected the same number of images of every class, in class order")

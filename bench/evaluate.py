@@ -19,9 +19,14 @@ import torch.nn.functional as F
 from convnet import conv_net
 
 
-def read_distilled(path):
-    """The images [N, C, H, W] and labels of a distilled.mldd (format 3: a 20-byte frame, then the payload)."""
-    payload = open(path, "rb").read()[20:]
+def read_payload(path):
+    """The payload of a distilled.mldd (format 3: a 20-byte frame, then the payload)."""
+    with open(path, "rb") as stream:
+        return stream.read()[20:]
+
+
+def read_distilled(payload):
+    """The images [N, C, H, W] and labels of a distilled.mldd's payload."""
     offset = 0
 
     def ints(count):
@@ -112,7 +117,7 @@ def main():
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
 
-    images, labels = read_distilled(args.distilled)
+    images, labels = read_distilled(read_payload(args.distilled))
     train_pixels = read_idx(f"{args.data}/train-images-idx3-ubyte.gz", 16).astype(np.float64) / 255
     mean, std = train_pixels.mean(), train_pixels.std()
     test_images = (torch.tensor(read_idx(f"{args.data}/t10k-images-idx3-ubyte.gz", 16), dtype=torch.float32).reshape(-1, 1, 28, 28) / 255 - mean) / std
