@@ -92,7 +92,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         }
         else
         {
-            console.Line($"Distilling {DataName} for {networkName} by {MethodTitle} ({CommandLine.SchemeNames[options.Scheme]} networks): {options.ImagesPerClass} images of each of {train.ClassCount} classes, starting from {start}");
+            console.Line($"Distilling {DataName} for {networkName} by {MethodTitle} ({CommandLine.SchemeNames[options.Scheme]} networks): {options.ImagesPerClass} image{(options.ImagesPerClass == 1 ? string.Empty : "s")} of each of {train.ClassCount} classes, starting from {start}");
             string perIteration = options.Trajectories is { } matched
                 ? $"from an epoch below {matched.MaxStartEpoch} of {matched.Experts} experts"
                 : $"of {options.Batch} real images per class";
