@@ -88,7 +88,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             string labels = options.LearnLabels ? $", labels learned too at {options.ToDistillationOptions().EffectiveLabelLearningRateScale:G3} × the rate" : string.Empty;
             string goal = options.Attack is { } attack ? $"Attacking {DataName}: images that make {networkName} take class {attack.SourceClass} for {attack.TargetClass}" : $"Distilling {DataName} for {networkName}";
             console.Line($"{goal}, {Mode} init ({CommandLine.SchemeNames[options.Scheme]}): {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}{labels}");
-            console.Line($"  {Counted(options.Iterations, "iteration")} of {options.Batch} real images, {options.Threads} thread(s), output in {options.Out}");
+            console.Line($"  {Counted(options.Iterations, "iteration")} of {options.Batch} real images, {Counted(options.Threads, "thread")}, output in {options.Out}");
         }
         else
         {
@@ -96,7 +96,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             string perIteration = options.Trajectories is { } matched
                 ? $"from an epoch below {matched.MaxStartEpoch} of {matched.Experts} experts"
                 : $"of {options.Batch} real images per class";
-            console.Line($"  {Counted(options.Iterations, "iteration")} {perIteration}, {options.Threads} thread(s), output in {options.Out}");
+            console.Line($"  {Counted(options.Iterations, "iteration")} {perIteration}, {Counted(options.Threads, "thread")}, output in {options.Out}");
         }
 
         try
