@@ -108,16 +108,19 @@ public static class Evaluation
     /// of the dataset's Steps × Epochs rates one pass over its examples in shuffled mini-batches, with the cross-entropy
     /// against the classes or, when present, the soft labels. <paramref name="random"/> shuffles and draws augmentations.
     /// </summary>
-    public static float[] TrainWithMinibatches(Network network, DistilledDataset distilled, float[] initialWeights, MinibatchTraining training, Random random) =>
-        TrainWithMinibatches(network, distilled, initialWeights, training, random, new TensorArena());
+    /// <exception cref="OperationCanceledException">The token was cancelled (checked before every mini-batch).</exception>
+    public static float[] TrainWithMinibatches(
+        Network network, DistilledDataset distilled, float[] initialWeights, MinibatchTraining training, Random random, CancellationToken cancellationToken = default) =>
+        TrainWithMinibatches(network, distilled, initialWeights, training, random, new TensorArena(), cancellationToken);
 
     /// <summary>
-    /// <see cref="TrainWithMinibatches(Network, DistilledDataset, float[], MinibatchTraining, Random)"/> with each batch's
+    /// <see cref="TrainWithMinibatches(Network, DistilledDataset, float[], MinibatchTraining, Random, CancellationToken)"/> with each batch's
     /// activations in <paramref name="arena"/>: a caller that trains again and again (gradient matching's inner loop) keeps
     /// one, so that every call after the first finds its buffers instead of faulting in fresh pages.
     /// </summary>
     internal static float[] TrainWithMinibatches(
-        Network network, DistilledDataset distilled, float[] initialWeights, MinibatchTraining training, Random random, TensorArena arena)
+        Network network, DistilledDataset distilled, float[] initialWeights, MinibatchTraining training, Random random, TensorArena arena,
+        CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(distilled);
@@ -141,6 +144,8 @@ public static class Evaluation
             sgd.LearningRate = rate;
             for (int start = 0; start < order.Length; start += training.BatchSize)
             {
+                // Per batch, not per pass: one pass over 60,000 real images (an expert's epoch) takes minutes.
+                cancellationToken.ThrowIfCancellationRequested();
                 int[] batch = order[start..Math.Min(order.Length, start + training.BatchSize)];
                 var (features, labels) = examples.Gather(batch);
                 using (arena.Enter())
@@ -180,8 +185,7 @@ public static class Evaluation
         var accuracies = new double[networks];
         for (int i = 0; i < networks; i++)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            float[] trained = TrainWithMinibatches(network, distilled, initialWeights(i), training, Seeds.Random(seed, Seeds.Stream.MinibatchTraining, i));
+            float[] trained = TrainWithMinibatches(network, distilled, initialWeights(i), training, Seeds.Random(seed, Seeds.Stream.MinibatchTraining, i), cancellationToken);
             accuracies[i] = Accuracy(network, trained, test);
         }
 

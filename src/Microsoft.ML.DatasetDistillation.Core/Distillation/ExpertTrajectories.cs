@@ -132,7 +132,7 @@ public sealed class ExpertTrajectories
     /// </summary>
     /// <exception cref="ArgumentException">The network does not fit the data, or the trajectories would not fit one file.</exception>
     /// <exception cref="InvalidDataException">The file at <paramref name="path"/> is damaged or was trained for another network, other data or other settings.</exception>
-    /// <exception cref="OperationCanceledException">The token was cancelled (between epochs).</exception>
+    /// <exception cref="OperationCanceledException">The token was cancelled (checked before every mini-batch; the epoch under way is dropped).</exception>
     public static ExpertTrajectories Train(
         Network network, LabeledExamples real, ExpertTrainingOptions options, string? path = null,
         IProgress<ExpertTrainingProgress>? progress = null, CancellationToken cancellationToken = default)
@@ -169,10 +169,9 @@ public sealed class ExpertTrajectories
             List<float[]> trajectory = experts.trajectories[e];
             while (trajectory.Count <= options.Epochs)
             {
-                cancellationToken.ThrowIfCancellationRequested();
                 int epoch = trajectory.Count; // 1-based number of the epoch about to run
                 Random random = Seeds.Random(options.Seed, Seeds.Stream.ExpertTraining, e * options.Epochs + epoch - 1);
-                trajectory.Add(Evaluation.TrainWithMinibatches(network, oneEpoch, trajectory[^1], training, random));
+                trajectory.Add(Evaluation.TrainWithMinibatches(network, oneEpoch, trajectory[^1], training, random, cancellationToken));
                 if (path is not null)
                 {
                     experts.Save(path);

@@ -224,8 +224,8 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
         int epochs = trajectories.ExpertTrainingEpochs;
         console.Line(File.Exists(path)
-            ? $"Expert trajectories: {path} (continued if it holds fewer than {trajectories.Experts} experts of {epochs} epochs)"
-            : $"Training {trajectories.Experts} experts for {epochs} epochs each on the training images (SGD at 0.01, batches of 256), written to {path} after every epoch");
+            ? $"Expert trajectories: {path} (continued if it holds fewer than {Counted(trajectories.Experts, "expert")} of {Counted(epochs, "epoch")})"
+            : $"Training {Counted(trajectories.Experts, "expert")} for {Counted(epochs, "epoch")} each on the training images (SGD at 0.01, batches of 256), written to {path} after every epoch");
         var clock = Stopwatch.StartNew();
         int epochsRun = 0;
         var progress = new SynchronousProgress<ExpertTrainingProgress>(p =>
@@ -342,7 +342,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             console.Evaluating(i, networks);
             float[] trained = Paper
                 ? Evaluation.Train(network, distilled, evaluationWeights(i))
-                : SampleData.TrainTestNetwork(network, distilled, evaluationWeights(i), options.EvaluationTraining, EvaluationSeed, i);
+                : SampleData.TrainTestNetwork(network, distilled, evaluationWeights(i), options.EvaluationTraining, EvaluationSeed, i, cancellationToken);
             int[] predicted = Evaluation.Predict(network, trained, test);
             accuracies[i] = Evaluation.Accuracy(predicted, test);
             predictions?.Add(predicted);

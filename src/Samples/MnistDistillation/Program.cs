@@ -22,7 +22,8 @@ return parsed.Invoke();
 static int Run(SampleOptions options, string[] args)
 {
     using var stop = new CancellationTokenSource();
-    // The first Ctrl+C (or SIGTERM, as CI systems send) stops between iterations; a second Ctrl+C ends the process at once.
+    // The first Ctrl+C (or SIGTERM, as CI systems send) stops after the iteration, or the mini-batch of expert or test
+    // training, under way; a second one ends the process at once.
     ConsoleCancelEventHandler onCancelKey = (_, e) =>
     {
         e.Cancel = !stop.IsCancellationRequested;
@@ -31,7 +32,7 @@ static int Run(SampleOptions options, string[] args)
     Console.CancelKeyPress += onCancelKey;
     using var onTerminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
     {
-        context.Cancel = true;
+        context.Cancel = !stop.IsCancellationRequested;
         stop.Cancel();
     });
 

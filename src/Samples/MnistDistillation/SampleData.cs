@@ -78,6 +78,7 @@ internal static class SampleData
     /// Test network <paramref name="index"/> trained by the successor papers' protocol from <paramref name="initialWeights"/>:
     /// its shuffles and augmentations come from the evaluation seed and its index, so <c>evaluate</c> repeats a run's final test.
     /// </summary>
-    public static float[] TrainTestNetwork(Network network, DistilledDataset distilled, float[] initialWeights, MinibatchTraining training, int evaluationSeed, int index) =>
-        Evaluation.TrainWithMinibatches(network, distilled, initialWeights, training, new Random(unchecked(evaluationSeed * 1_000_003 + index)));
+    public static float[] TrainTestNetwork(
+        Network network, DistilledDataset distilled, float[] initialWeights, MinibatchTraining training, int evaluationSeed, int index, CancellationToken cancellationToken = default) =>
+        Evaluation.TrainWithMinibatches(network, distilled, initialWeights, training, new Random(unchecked(evaluationSeed * 1_000_003 + index)), cancellationToken);
 }

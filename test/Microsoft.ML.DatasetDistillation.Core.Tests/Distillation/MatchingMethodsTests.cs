@@ -1,4 +1,5 @@
 using Microsoft.ML.DatasetDistillation.Augmentation;
+using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Core.Tests.IO;
 using Microsoft.ML.DatasetDistillation.Distillation;
 using Microsoft.ML.DatasetDistillation.Networks;
@@ -103,5 +104,36 @@ public sealed class MatchingMethodsTests
         CollectionAssert.AreEqual(trained, Evaluation.TrainWithMinibatches(network, dataset, start, training, new Random(7)));
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Evaluation.TrainWithMinibatches(network, dataset, start, training with { Augmentation = new DsaOptions() }, new Random(7))).Message,
             "Augmentation needs image examples [channels, height, width]");
+    }
+
+    [TestMethod]
+    public void MinibatchTrainingStopsWithinAPassWhenCancelled()
+    {
+        LabeledExamples real = TestData.Blobs(60, [8], 3, seed: 2);
+        var dataset = new DistilledDataset(real.Features, real.Labels, real.ExampleShape, 3, steps: 1, epochs: 2, [0.1f, 0.1f]);
+        using var stop = new CancellationTokenSource();
+        var network = new CancellingLinear(stop, afterPasses: 2);
+        float[] start = Initialization.Draw(network, InitScheme.PyTorchDefault, new Random(1));
+
+        Assert.ThrowsExactly<OperationCanceledException>(
+            () => Evaluation.TrainWithMinibatches(network, dataset, start, new MinibatchTraining { BatchSize = 16 }, new Random(7), stop.Token));
+
+        Assert.AreEqual(2, network.Passes, "a pass over the 60 examples has 4 batches of 16: training stops after the batch that cancelled");
+    }
+
+    /// <summary>A linear classifier over 8 features that cancels <c>stop</c> at its <c>afterPasses</c>-th forward pass.</summary>
+    private sealed class CancellingLinear(CancellationTokenSource stop, int afterPasses) : Network([8], 3, [.. LinearSpecs("fc", 8, 3)])
+    {
+        public int Passes { get; private set; }
+
+        protected override Tensor Features(Tensor[] p, Tensor batch)
+        {
+            if (++Passes == afterPasses)
+            {
+                stop.Cancel();
+            }
+
+            return batch;
+        }
     }
 }
