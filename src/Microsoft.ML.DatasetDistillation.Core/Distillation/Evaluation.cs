@@ -20,7 +20,7 @@ public sealed record AccuracySummary(double Mean, double StandardDeviation, IRea
     }
 
     /// <inheritdoc/>
-    public override string ToString() => $"{100 * Mean:F2} ± {100 * StandardDeviation:F2} % over {Accuracies.Count} networks";
+    public override string ToString() => $"{100 * Mean:F2} ± {100 * StandardDeviation:F2} % over {Accuracies.Count} network{(Accuracies.Count == 1 ? "" : "s")}";
 }
 
 /// <summary>

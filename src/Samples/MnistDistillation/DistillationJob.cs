@@ -88,15 +88,15 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             string labels = options.LearnLabels ? $", labels learned too at {options.ToDistillationOptions().EffectiveLabelLearningRateScale:G3} × the rate" : string.Empty;
             string goal = options.Attack is { } attack ? $"Attacking {DataName}: images that make {networkName} take class {attack.SourceClass} for {attack.TargetClass}" : $"Distilling {DataName} for {networkName}";
             console.Line($"{goal}, {Mode} init ({CommandLine.SchemeNames[options.Scheme]}): {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}{labels}");
-            console.Line($"  {Counted(options.Iterations, "iteration")} of {options.Batch} real images, {Counted(options.Threads, "thread")}, output in {options.Out}");
+            console.Line($"  {RunConsole.Counted(options.Iterations, "iteration")} of {options.Batch} real images, {RunConsole.Counted(options.Threads, "thread")}, output in {options.Out}");
         }
         else
         {
-            console.Line($"Distilling {DataName} for {networkName} by {MethodTitle} ({CommandLine.SchemeNames[options.Scheme]} networks): {Counted(options.ImagesPerClass, "image")} of each of {train.ClassCount} classes, starting from {start}");
+            console.Line($"Distilling {DataName} for {networkName} by {MethodTitle} ({CommandLine.SchemeNames[options.Scheme]} networks): {RunConsole.Counted(options.ImagesPerClass, "image")} of each of {train.ClassCount} classes, starting from {start}");
             string perIteration = options.Trajectories is { } matched
                 ? $"from an epoch below {matched.MaxStartEpoch} of {matched.Experts} experts"
                 : $"of {options.Batch} real images per class";
-            console.Line($"  {Counted(options.Iterations, "iteration")} {perIteration}, {Counted(options.Threads, "thread")}, output in {options.Out}");
+            console.Line($"  {RunConsole.Counted(options.Iterations, "iteration")} {perIteration}, {RunConsole.Counted(options.Threads, "thread")}, output in {options.Out}");
         }
 
         try
@@ -202,7 +202,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         {
             trained[i] = Pretraining.Train(network, source, options.PretrainEpochs, seed: unchecked(options.Seed + 2000 + i), scheme: options.Scheme, cancellationToken: cancellationToken);
             string onTarget = options.PretrainDataFolder is null ? string.Empty : $", {100 * Evaluation.Accuracy(network, trained[i], test):F2} % on the distilled domain's";
-            console.Line($"Pretrained network {i + 1}/{count}: {100 * Evaluation.Accuracy(network, trained[i], sourceTest):F2} % on its test images after {Counted(options.PretrainEpochs, "epoch")}{onTarget}");
+            console.Line($"Pretrained network {i + 1}/{count}: {100 * Evaluation.Accuracy(network, trained[i], sourceTest):F2} % on its test images after {RunConsole.Counted(options.PretrainEpochs, "epoch")}{onTarget}");
         }
 
         testNetworks = pool == 1 ? trained : trained[pool..];
@@ -224,8 +224,8 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
         int epochs = trajectories.ExpertTrainingEpochs;
         console.Line(File.Exists(path)
-            ? $"Expert trajectories: {path} (continued if it holds fewer than {Counted(trajectories.Experts, "expert")} of {Counted(epochs, "epoch")})"
-            : $"Training {Counted(trajectories.Experts, "expert")} for {Counted(epochs, "epoch")} each on the training images (SGD at 0.01, batches of 256), written to {path} after every epoch");
+            ? $"Expert trajectories: {path} (continued if it holds fewer than {RunConsole.Counted(trajectories.Experts, "expert")} of {RunConsole.Counted(epochs, "epoch")})"
+            : $"Training {RunConsole.Counted(trajectories.Experts, "expert")} for {RunConsole.Counted(epochs, "epoch")} each on the training images (SGD at 0.01, batches of 256), written to {path} after every epoch");
         var clock = Stopwatch.StartNew();
         int epochsRun = 0;
         var progress = new SynchronousProgress<ExpertTrainingProgress>(p =>
@@ -294,7 +294,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         }
 
         WriteOutputs(distilled);
-        console.Line($"Final test: {Counted(FinalEvaluationNetworks, "network")} trained on the distilled data, {test.Count} test images");
+        console.Line($"Final test: {RunConsole.Counted(FinalEvaluationNetworks, "network")} trained on the distilled data, {test.Count} test images");
         finalTestClock.Start();
         AccuracySummary accuracy = Evaluate(distilled, FinalEvaluationNetworks, finalPredictions);
         finalTestClock.Stop();
@@ -403,7 +403,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         {
             InitializationMode.Fixed => $"Test accuracy:      {Describe(accuracy)} (the fixed network, trained on the distilled data)",
             InitializationMode.Pretrained => $"Test accuracy:      {Describe(accuracy)} ({(testNetworks.Length == 1 ? "the pretrained network" : "held-out pretrained networks")}, trained on the distilled data)",
-            _ => $"Test accuracy:      {Describe(accuracy)} (held-out random inits{(Paper ? string.Empty : $", {Counted(options.EvalEpochs, "epoch")} of SGD each")})",
+            _ => $"Test accuracy:      {Describe(accuracy)} (held-out random inits{(Paper ? string.Empty : $", {RunConsole.Counted(options.EvalEpochs, "epoch")} of SGD each")})",
         });
         if (options.Init == InitializationMode.Pretrained && options.Attack is null)
         {
@@ -422,7 +422,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
         console.Line($"Wall time:          {RunConsole.Format(wallClock.Elapsed)} (final test {RunConsole.Format(finalTestClock.Elapsed)})");
         console.Line(secondsPerIteration.Count > 0
-            ? $"Seconds/iteration:  {Median(secondsPerIteration):F3} (median of {Counted(secondsPerIteration.Count, "iteration")})"
+            ? $"Seconds/iteration:  {Median(secondsPerIteration):F3} (median of {RunConsole.Counted(secondsPerIteration.Count, "iteration")})"
             : "Seconds/iteration:  - (no iterations were run)");
         console.Line($"Peak working set:   {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0} MiB");
         console.Line($"Outputs in {options.Out}:");
@@ -463,10 +463,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
     private string Describe(AccuracySummary accuracy) => FinalEvaluationNetworks == 1
         ? $"{100 * accuracy.Mean:F2} %"
-        : $"{100 * accuracy.Mean:F2} ± {100 * accuracy.StandardDeviation:F2} % over {Counted(accuracy.Accuracies.Count, "network")}";
-
-    /// <summary>"1 network", "10 networks": the count with its noun, plural where it is not one.</summary>
-    private static string Counted(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
+        : $"{100 * accuracy.Mean:F2} ± {100 * accuracy.StandardDeviation:F2} % over {RunConsole.Counted(accuracy.Accuracies.Count, "network")}";
 
     // The median of the last 25 iterations: steady, yet follows a change of machine load. The first iterations
     // include the JIT's warm-up, so there is no estimate before the third.

@@ -106,7 +106,7 @@ internal static class EvaluateCommand
         {
             Augmentation = augmentation switch { "dsa" => new DsaOptions(), "dc" => SampleData.DcTestAugmentation, _ => null },
         };
-        Console.WriteLine($"Testing {images.Count} images ({file ?? baseline}) on {networks} fresh {networkName} networks: {epochs} epochs of SGD from rate {rate:G4} each, augmentation {augmentation}");
+        Console.WriteLine($"Testing {images.Count} images ({file ?? baseline}) on {RunConsole.Counted(networks, $"fresh {networkName} network")}: {RunConsole.Counted(epochs, "epoch")} of SGD from rate {rate:G4} each, augmentation {augmentation}");
         int evaluationSeed = SampleData.EvaluationSeed(seed);
         float[][] initialWeights = [.. Enumerable.Range(0, networks).Select(Evaluation.RandomInitializations(network, InitScheme.PyTorchDefault, evaluationSeed))];
         if (initialWeightsFile is not null)

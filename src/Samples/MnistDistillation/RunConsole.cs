@@ -48,6 +48,9 @@ internal abstract class RunConsole
     public static string Format(TimeSpan time) =>
         time.TotalHours >= 1 ? $"{(int)time.TotalHours}:{time:mm\\:ss}" : $"{time:m\\:ss}";
 
+    /// <summary>"1 network", "10 networks": the count with its noun, plural where it is not one.</summary>
+    public static string Counted(int count, string noun) => count == 1 ? $"1 {noun}" : $"{count} {noun}s";
+
     // Fits an 80-column terminal: "iter 120/400 ━━━━━━━━━━━━━━━━━━━━━━━━ loss 0.4321  0.31 s/iter  ETA 1:23".
     private sealed class LiveConsole : RunConsole
     {

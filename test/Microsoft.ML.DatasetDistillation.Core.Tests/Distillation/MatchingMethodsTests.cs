@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.ML.DatasetDistillation.Augmentation;
 using Microsoft.ML.DatasetDistillation.Autodiff;
 using Microsoft.ML.DatasetDistillation.Core.Tests.IO;
@@ -104,6 +105,22 @@ public sealed class MatchingMethodsTests
         CollectionAssert.AreEqual(trained, Evaluation.TrainWithMinibatches(network, dataset, start, training, new Random(7)));
         StringAssert.Contains(Assert.ThrowsExactly<ArgumentException>(() => Evaluation.TrainWithMinibatches(network, dataset, start, training with { Augmentation = new DsaOptions() }, new Random(7))).Message,
             "Augmentation needs image examples [channels, height, width]");
+    }
+
+    [TestMethod]
+    public void AnAccuracySummaryReadsAsMeanSampleDeviationAndCount()
+    {
+        CultureInfo culture = CultureInfo.CurrentCulture; // the summary is for people: it follows their culture's digits
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        try
+        {
+            Assert.AreEqual("90.00 ± 14.14 % over 2 networks", AccuracySummary.Of([0.8, 1.0]).ToString());
+            Assert.AreEqual("85.00 ± 0.00 % over 1 network", AccuracySummary.Of([0.85]).ToString());
+        }
+        finally
+        {
+            CultureInfo.CurrentCulture = culture;
+        }
     }
 
     [TestMethod]
