@@ -463,7 +463,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
     private string Describe(AccuracySummary accuracy) => FinalEvaluationNetworks == 1
         ? $"{100 * accuracy.Mean:F2} %"
-        : $"{100 * accuracy.Mean:F2} ± {100 * accuracy.StandardDeviation:F2} % over {RunConsole.Counted(accuracy.Accuracies.Count, "network")}";
+        : accuracy.ToString();
 
     // The median of the last 25 iterations: steady, yet follows a change of machine load. The first iterations
     // include the JIT's warm-up, so there is no estimate before the third.
