@@ -19,8 +19,10 @@ public sealed record AccuracySummary(double Mean, double StandardDeviation, IRea
         return new AccuracySummary(mean, Math.Sqrt(variance), accuracies);
     }
 
-    /// <inheritdoc/>
-    public override string ToString() => $"{100 * Mean:F2} ± {100 * StandardDeviation:F2} % over {Accuracies.Count} network{(Accuracies.Count == 1 ? "" : "s")}";
+    /// <summary>"91.20 ± 0.50 % over 10 networks", or "91.20 %" for one network, whose deviation means nothing.</summary>
+    public override string ToString() => Accuracies.Count == 1
+        ? $"{100 * Mean:F2} %"
+        : $"{100 * Mean:F2} ± {100 * StandardDeviation:F2} % over {Accuracies.Count} networks";
 }
 
 /// <summary>

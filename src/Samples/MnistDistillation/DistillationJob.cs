@@ -322,7 +322,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             AccuracySummary accuracy = Evaluate(distiller.Snapshot(), PeriodicEvaluationNetworks);
             point.TestAccuracyMean = accuracy.Mean;
             point.TestAccuracyStd = accuracy.StandardDeviation;
-            console.Line($"iter {progress.Iteration}: loss {progress.Loss:F4}, test accuracy {Describe(accuracy)}");
+            console.Line($"iter {progress.Iteration}: loss {progress.Loss:F4}, test accuracy {accuracy}");
         }
 
         if (!last && options.CheckpointEvery > 0 && progress.Iteration % options.CheckpointEvery == 0)
@@ -401,9 +401,9 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         console.Line("");
         console.Line(options.Init switch
         {
-            InitializationMode.Fixed => $"Test accuracy:      {Describe(accuracy)} (the fixed network, trained on the distilled data)",
-            InitializationMode.Pretrained => $"Test accuracy:      {Describe(accuracy)} ({(testNetworks.Length == 1 ? "the pretrained network" : "held-out pretrained networks")}, trained on the distilled data)",
-            _ => $"Test accuracy:      {Describe(accuracy)} (held-out random inits{(Paper ? string.Empty : $", {RunConsole.Counted(options.EvalEpochs, "epoch")} of SGD each")})",
+            InitializationMode.Fixed => $"Test accuracy:      {accuracy} (the fixed network, trained on the distilled data)",
+            InitializationMode.Pretrained => $"Test accuracy:      {accuracy} ({(testNetworks.Length == 1 ? "the pretrained network" : "held-out pretrained networks")}, trained on the distilled data)",
+            _ => $"Test accuracy:      {accuracy} (held-out random inits{(Paper ? string.Empty : $", {RunConsole.Counted(options.EvalEpochs, "epoch")} of SGD each")})",
         });
         if (options.Init == InitializationMode.Pretrained && options.Attack is null)
         {
@@ -443,7 +443,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         };
         DistilledDataset randomReal = Baselines.Create(BaselineKind.RandomReal, network, train, baseline, i => pretrainedPool[i]);
         AccuracySummary fineTuned = Evaluation.Evaluate(network, randomReal, test, evaluationWeights, networks);
-        console.Line($"Without distilling: {Describe(asIs)} as pretrained; {Describe(fineTuned)} fine-tuned on {randomReal.Examples.Count} random real training images " +
+        console.Line($"Without distilling: {asIs} as pretrained; {fineTuned} fine-tuned on {randomReal.Examples.Count} random real training images " +
                      $"({options.Steps} steps × {options.Epochs} epochs at the best constant rate, {randomReal.LearningRates[0]:G3})");
     }
 
@@ -460,10 +460,6 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
 
         return (success / predictions.Count, kept / predictions.Count);
     }
-
-    private string Describe(AccuracySummary accuracy) => FinalEvaluationNetworks == 1
-        ? $"{100 * accuracy.Mean:F2} %"
-        : accuracy.ToString();
 
     // The median of the last 25 iterations: steady, yet follows a change of machine load. The first iterations
     // include the JIT's warm-up, so there is no estimate before the third.

@@ -108,14 +108,14 @@ public sealed class MatchingMethodsTests
     }
 
     [TestMethod]
-    public void AnAccuracySummaryReadsAsMeanSampleDeviationAndCount()
+    public void AnAccuracySummaryReadsAsMeanSampleDeviationAndCount_OrOneNetworksAccuracyAlone()
     {
         CultureInfo culture = CultureInfo.CurrentCulture; // the summary is for people: it follows their culture's digits
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         try
         {
             Assert.AreEqual("90.00 ± 14.14 % over 2 networks", AccuracySummary.Of([0.8, 1.0]).ToString());
-            Assert.AreEqual("85.00 ± 0.00 % over 1 network", AccuracySummary.Of([0.85]).ToString());
+            Assert.AreEqual("85.00 %", AccuracySummary.Of([0.85]).ToString());
         }
         finally
         {
