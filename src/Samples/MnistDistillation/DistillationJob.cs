@@ -85,7 +85,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         if (Paper)
         {
             int images = options.Steps * options.ImagesPerClass * train.ClassCount;
-            string labels = options.LearnLabels ? $", labels learned too at {options.ToDistillationOptions().EffectiveLabelLearningRateScale:G3} × the rate" : string.Empty;
+            string labels = options.LearnLabels ? $", labels learned too at {settings.EffectiveLabelLearningRateScale:G3} × the rate" : string.Empty;
             string goal = options.Attack is { } attack ? $"Attacking {DataName}: images that make {networkName} take class {attack.SourceClass} for {attack.TargetClass}" : $"Distilling {DataName} for {networkName}";
             console.Line($"{goal}, {Mode} init ({CommandLine.SchemeNames[options.Scheme]}): {images} images in {options.Steps} steps × {options.Epochs} epochs, starting from {start}{labels}");
             console.Line($"  {RunConsole.Counted(options.Iterations, "iteration")} of {options.Batch} real images, {RunConsole.Counted(options.Threads, "thread")}, output in {options.Out}");
@@ -461,10 +461,11 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         return (success / predictions.Count, kept / predictions.Count);
     }
 
-    // The median of the last 25 iterations: steady, yet follows a change of machine load. The first iterations
-    // include the JIT's warm-up, so there is no estimate before the third.
+    // The median of the last 25 iterations: steady, yet follows a change of machine load. The first iteration includes
+    // the JIT's warm-up, so it counts only until a second is measured: a run of minute-long iterations (DSA, MTT) shows
+    // its ETA after the first, not the third.
     private double RecentSecondsPerIteration() =>
-        secondsPerIteration.Count < 3 ? double.NaN : Median(secondsPerIteration.Skip(1).TakeLast(25).ToList());
+        Median(secondsPerIteration.Skip(secondsPerIteration.Count > 1 ? 1 : 0).TakeLast(25).ToList());
 
     private static double Median(IReadOnlyList<double> values)
     {

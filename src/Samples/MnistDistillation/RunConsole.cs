@@ -3,7 +3,7 @@ using Spectre.Console.Rendering;
 
 namespace MnistDistillation;
 
-/// <summary>Where the run stands after an outer iteration; <see cref="SecondsPerIteration"/> is NaN until it is known.</summary>
+/// <summary>Where the run stands after an outer iteration, with the recent seconds per iteration the ETA is reckoned from.</summary>
 internal readonly record struct IterationStatus(int Iteration, int Total, double Loss, double OuterLearningRate, double SecondsPerIteration)
 {
     /// <summary>"loss 0.4321  0.31 s/iter  ETA 1:23".</summary>
@@ -13,9 +13,8 @@ internal readonly record struct IterationStatus(int Iteration, int Total, double
     public string Text =>
         $"iter {Iteration.ToString().PadLeft(Total.ToString().Length)}/{Total}  loss {Loss:F4}  outer lr {OuterLearningRate:G3}  {Speed}";
 
-    private string Speed => double.IsNaN(SecondsPerIteration)
-        ? "-.-- s/iter  ETA -:--"
-        : $"{SecondsPerIteration:F2} s/iter  ETA {RunConsole.Format(TimeSpan.FromSeconds((Total - Iteration) * SecondsPerIteration))}";
+    private string Speed =>
+        $"{SecondsPerIteration:F2} s/iter  ETA {RunConsole.Format(TimeSpan.FromSeconds((Total - Iteration) * SecondsPerIteration))}";
 }
 
 /// <summary>
