@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Security.Cryptography;
 using Microsoft.ML.DatasetDistillation;
 using Microsoft.ML.DatasetDistillation.Augmentation;
 using Microsoft.ML.DatasetDistillation.Autodiff;
@@ -43,9 +44,14 @@ internal static class EvaluateCommand
             Description = "Also write the test networks' initial weights to this file (float32, little-endian, network after network, each in PyTorch's parameter order), for bench/evaluate.py --initial-weights to train the same networks.",
         };
 
+        var results = new Option<string>("--results")
+        {
+            Description = "Keep each network's accuracy in this CSV as the test goes: the same command continues a stopped test from the networks it holds (a larger --eval-nets adds networks).",
+        };
+
         var command = new Command("evaluate", "Tests a distilled set or a baseline as the successor papers do: fresh networks trained on it by SGD with momentum, augmented, scored on the test set.")
         {
-            distilled, baseline, imagesPerClass, network, augmentation, evalNets, evalEpochs, seed, threads, data, zca, saveInitialWeights,
+            distilled, baseline, imagesPerClass, network, augmentation, evalNets, evalEpochs, seed, threads, data, zca, saveInitialWeights, results,
         };
         command.SetAction(result =>
         {
@@ -65,7 +71,8 @@ internal static class EvaluateCommand
             try
             {
                 return Run(file, kind, result.GetValue(imagesPerClass), result.GetValue(network)!, result.GetValue(augmentation)!, result.GetValue(evalNets),
-                    result.GetValue(evalEpochs), result.GetValue(seed), result.GetValue(threads), result.GetValue(data), result.GetValue(zca), result.GetValue(saveInitialWeights));
+                    result.GetValue(evalEpochs), result.GetValue(seed), result.GetValue(threads), result.GetValue(data), result.GetValue(zca), result.GetValue(saveInitialWeights),
+                    result.GetValue(results));
             }
             catch (Exception e) when (e is SampleException or ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException)
             {
@@ -76,7 +83,8 @@ internal static class EvaluateCommand
         return command;
     }
 
-    private static int Run(string? file, string? baseline, int imagesPerClass, string networkName, string augmentation, int networks, int epochs, int seed, int threads, string? folder, bool whiten, string? initialWeightsFile)
+    private static int Run(string? file, string? baseline, int imagesPerClass, string networkName, string augmentation, int networks, int epochs, int seed, int threads, string? folder, bool whiten, string? initialWeightsFile,
+        string? resultsFile)
     {
         var clock = Stopwatch.StartNew();
         using TensorThreads.Scope threadLimit = TensorThreads.Limit(threads);
@@ -114,10 +122,21 @@ internal static class EvaluateCommand
             SaveInitialWeights(initialWeightsFile, initialWeights);
         }
 
+        // Everything that decides the networks' accuracies, but not how many networks there are nor the threads.
+        string tested = file is not null ? $"--distilled sha256:{Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)))[..16]}" : $"--baseline {baseline} --images-per-class {imagesPerClass}";
+        string testName = $"{tested} --network {networkName} --augmentation {augmentation} --eval-epochs {epochs} --seed {seed}{(whiten ? " --zca" : string.Empty)} --data {(folder is null ? "MNIST" : Path.GetFullPath(folder))}";
+        TestResults? kept = resultsFile is null ? null : TestResults.Open(resultsFile, testName);
         var accuracies = new double[networks];
         for (int i = 0; i < networks; i++)
         {
+            if (kept is not null && kept.TryGet(i + 1, out accuracies[i]))
+            {
+                Console.WriteLine($"  network {i + 1}/{networks}: {accuracies[i]:P2} (from {resultsFile})");
+                continue;
+            }
+
             accuracies[i] = Evaluation.Accuracy(network, SampleData.TrainTestNetwork(network, dataset, initialWeights[i], training, evaluationSeed, i), test);
+            kept?.Add(i + 1, accuracies[i]);
             Console.WriteLine($"  network {i + 1}/{networks}: {accuracies[i]:P2}");
         }
 
