@@ -31,10 +31,12 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     private Func<int, float[]> evaluationWeights = null!;
     private float[][] testNetworks = [];           // pretrained init: the networks tested (the one distilled for, or held-out ones)
     private readonly List<int[]> finalPredictions = []; // the final test's predictions, network by network (the attack's summary reads them)
+    private IReadOnlyList<string> arguments = [];
 
     /// <summary>Runs the job; returns the exit code (0, or 130 when cancelled).</summary>
     public int Execute(IReadOnlyList<string> args)
     {
+        arguments = args;
         // The distiller limits itself (its options carry the count); the evaluations and baselines around it run in this scope.
         using TensorThreads.Scope threads = TensorThreads.Limit(options.Threads);
         if (options.Resume)
@@ -110,7 +112,9 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             SaveCheckpoint();
             console.Line(distiller.Iteration < options.Iterations
                 ? $"Stopped at iteration {distiller.Iteration}/{options.Iterations}; checkpoint written to {options.CheckpointPath}."
-                : $"Stopped during the final evaluation; the distilled data is in {options.Out} and the checkpoint in {options.CheckpointPath}.");
+                : Paper
+                    ? $"Stopped during the final evaluation; the distilled data is in {options.Out} and the checkpoint in {options.CheckpointPath}."
+                    : $"Stopped during the final evaluation; the distilled data is in {options.Out}, the checkpoint in {options.CheckpointPath} and the networks tested so far in {FinalTestFile}.");
             console.Line("To continue, run the same command with --resume, e.g. from the repository root:");
             console.Line($"  dotnet run -c Release --project src/Samples/MnistDistillation -- {ResumeArguments(args)}");
             return Cancelled;
@@ -143,7 +147,10 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     };
 
     // What a finished run writes besides the checkpoint and the curve, which a fresh start replaces anyway.
-    private static readonly string[] FinishedOutputs = ["distilled.mldd", "distilled.png", "learning-rates.csv", "labels.csv"];
+    private static readonly string[] FinishedOutputs = ["distilled.mldd", "distilled.png", "learning-rates.csv", "labels.csv", FinalTestFile];
+
+    // The successor methods' final test, network by network: a run stopped during its final test continues it on --resume.
+    private const string FinalTestFile = "final-test.csv";
 
     private void CreateOutputFolder()
     {
@@ -296,7 +303,15 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         WriteOutputs(distilled);
         console.Line($"Final test: {RunConsole.Counted(FinalEvaluationNetworks, "network")} trained on the distilled data, {test.Count} test images");
         finalTestClock.Start();
-        AccuracySummary accuracy = Evaluate(distilled, FinalEvaluationNetworks, finalPredictions);
+        // The successor methods' tests take an hour on a CPU, the paper's seconds (and the attack's summary needs every
+        // network's predictions, which the file does not keep).
+        TestResults? kept = Paper ? null : TestResults.Open(Path.Combine(options.Out, FinalTestFile), FinalTestName(), replaceOthers: true);
+        if (kept is not null && Enumerable.Range(1, FinalEvaluationNetworks).Count(n => kept.TryGet(n, out _)) is > 0 and var tested)
+        {
+            console.Line($"  {RunConsole.Counted(tested, "network")} of a stopped final test kept from {FinalTestFile}");
+        }
+
+        AccuracySummary accuracy = Evaluate(distilled, FinalEvaluationNetworks, finalPredictions, kept);
         finalTestClock.Stop();
         if (curve.Last is { } last)
         {
@@ -333,19 +348,25 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         iterationClock.Restart(); // s/iter counts the distillation step (and a --keep-best-every score, which the median passes over), not tests or checkpoints
     }
 
-    private AccuracySummary Evaluate(DistilledDataset distilled, int networks, List<int[]>? predictions = null)
+    private AccuracySummary Evaluate(DistilledDataset distilled, int networks, List<int[]>? predictions = null, TestResults? kept = null)
     {
         var accuracies = new double[networks];
         for (int i = 0; i < networks; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
             console.Evaluating(i, networks);
+            if (kept is not null && kept.TryGet(i + 1, out accuracies[i]))
+            {
+                continue;
+            }
+
             float[] trained = Paper
                 ? Evaluation.Train(network, distilled, evaluationWeights(i))
                 : SampleData.TrainTestNetwork(network, distilled, evaluationWeights(i), options.EvaluationTraining, EvaluationSeed, i, cancellationToken);
             int[] predicted = Evaluation.Predict(network, trained, test);
             accuracies[i] = Evaluation.Accuracy(predicted, test);
             predictions?.Add(predicted);
+            kept?.Add(i + 1, accuracies[i]);
         }
 
         console.Evaluating(networks, networks);
@@ -426,7 +447,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
             : "Seconds/iteration:  - (no iterations were run)");
         console.Line($"Peak working set:   {Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024):F0} MiB");
         console.Line($"Outputs in {options.Out}:");
-        console.Line($"  distilled.mldd  distilled.png  curve.csv{(Paper ? "  learning-rates.csv" : string.Empty)}{(options.LearnLabels ? "  labels.csv" : string.Empty)}  checkpoint.mldc");
+        console.Line($"  distilled.mldd  distilled.png  curve.csv{(Paper ? "  learning-rates.csv" : string.Empty)}{(options.LearnLabels ? "  labels.csv" : string.Empty)}{(Paper ? string.Empty : $"  {FinalTestFile}")}  checkpoint.mldc");
     }
 
     /// <summary>
@@ -472,6 +493,28 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         double[] sorted = [.. values.Order()];
         int mid = sorted.Length / 2;
         return sorted.Length % 2 == 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    }
+
+    // What decides the final test's accuracies: the distilled data and the arguments, less those that only say how the run
+    // goes, how many networks are tested, or how many iterations made the data (a changed argument that does not change
+    // the accuracies only costs a test afresh).
+    private string FinalTestName()
+    {
+        string[] flags = ["--resume", "--force"], valued = ["--threads", "--eval-nets", "--iterations", "--checkpoint-every", "--out"];
+        var kept = new List<string>();
+        for (int i = 0; i < arguments.Count; i++)
+        {
+            if (valued.Contains(arguments[i]))
+            {
+                i++;
+            }
+            else if (!flags.Contains(arguments[i]) && !valued.Any(option => arguments[i].StartsWith(option + "=", StringComparison.Ordinal)))
+            {
+                kept.Add(Quote(arguments[i]));
+            }
+        }
+
+        return $"{SampleData.Fingerprint(Path.Combine(options.Out, FinishedOutputs[0]))} {string.Join(' ', kept)}";
     }
 
     private static string ResumeArguments(IReadOnlyList<string> args) =>

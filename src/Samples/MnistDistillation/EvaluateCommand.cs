@@ -1,6 +1,5 @@
 using System.CommandLine;
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Microsoft.ML.DatasetDistillation;
 using Microsoft.ML.DatasetDistillation.Augmentation;
 using Microsoft.ML.DatasetDistillation.Autodiff;
@@ -123,7 +122,7 @@ internal static class EvaluateCommand
         }
 
         // Everything that decides the networks' accuracies, but not how many networks there are nor the threads.
-        string tested = file is not null ? $"--distilled sha256:{Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)))[..16]}" : $"--baseline {baseline} --images-per-class {imagesPerClass}";
+        string tested = file is not null ? $"--distilled {SampleData.Fingerprint(file)}" : $"--baseline {baseline} --images-per-class {imagesPerClass}";
         string testName = $"{tested} --network {networkName} --augmentation {augmentation} --eval-epochs {epochs} --seed {seed}{(whiten ? " --zca" : string.Empty)} --data {(folder is null ? "MNIST" : Path.GetFullPath(folder))}";
         TestResults? kept = resultsFile is null ? null : TestResults.Open(resultsFile, testName);
         var accuracies = new double[networks];

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Microsoft.ML.DatasetDistillation;
 using Microsoft.ML.DatasetDistillation.Augmentation;
 using Microsoft.ML.DatasetDistillation.Distillation;
@@ -70,6 +71,9 @@ internal static class SampleData
 
     /// <summary>The augmentation of DC's test training on MNIST (its reference: crop, scale and rotation by up to 45°), made of DSA's transformations.</summary>
     public static DsaOptions DcTestAugmentation => new() { Strategy = "crop_scale_rotate", RotateDegrees = 45f };
+
+    /// <summary>"sha256:" and the first 16 hex digits of the file's SHA-256: which file a test's results belong to.</summary>
+    public static string Fingerprint(string file) => $"sha256:{Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(file)))[..16]}";
 
     /// <summary>The test networks' seed: another than the distillation's.</summary>
     public static int EvaluationSeed(int seed) => unchecked(seed + 1000);

@@ -5,9 +5,9 @@ using Microsoft.ML.DatasetDistillation.IO;
 namespace MnistDistillation;
 
 /// <summary>
-/// The test accuracy of each network of an <c>evaluate</c> run, in a CSV rewritten (atomically) after every network, so
-/// that a test of hours stopped at network k continues there: the same command reads the file back and trains only the
-/// networks it lacks. Its first line names the test (<see cref="Test"/>); a file of another test is refused, not mixed in.
+/// The test accuracy of each network of a test (<c>evaluate --results</c>, a run's final-test.csv), in a CSV rewritten
+/// (atomically) after every network, so that a test of hours stopped at network k continues there: the same command
+/// reads the file back and trains only the networks it lacks. Its first line names the test (<see cref="Test"/>); a file of another test is refused, not mixed in.
 /// </summary>
 internal sealed class TestResults
 {
@@ -24,8 +24,11 @@ internal sealed class TestResults
     /// <summary>What the networks were tested on and how: everything that decides their accuracies.</summary>
     public string Test { get; }
 
-    /// <summary>Reads the results of <paramref name="test"/> kept in <paramref name="path"/>, or starts none when there is no file.</summary>
-    public static TestResults Open(string path, string test)
+    /// <summary>
+    /// Reads the results of <paramref name="test"/> kept in <paramref name="path"/>, or starts none when there is no file
+    /// (nor, with <paramref name="replaceOthers"/>, when the file is another test's or unreadable: a run's own file).
+    /// </summary>
+    public static TestResults Open(string path, string test, bool replaceOthers = false)
     {
         var results = new TestResults(path, test);
         if (!File.Exists(path))
@@ -33,17 +36,30 @@ internal sealed class TestResults
             return results;
         }
 
+        try
+        {
+            results.Read();
+        }
+        catch (SampleException) when (replaceOthers)
+        {
+            results.accuracies.Clear();
+        }
+
+        return results;
+    }
+
+    private void Read()
+    {
         string[] lines = File.ReadAllLines(path);
-        string firstLine = $"# {test}";
         if (lines.Length < 2 || !lines[0].StartsWith("# ", StringComparison.Ordinal) || lines[1] != Header)
         {
             throw new SampleException($"--results: {path} is not a results file (it should start with '# <the test>' and '{Header}').");
         }
 
-        if (lines[0] != firstLine)
+        if (lines[0] != $"# {Test}")
         {
             throw new SampleException(
-                $"--results: {path} holds the results of another test.{Environment.NewLine}  it holds: {lines[0][2..]}{Environment.NewLine}  this one: {test}{Environment.NewLine}Pass another --results, or delete the file to test afresh.");
+                $"--results: {path} holds the results of another test.{Environment.NewLine}  it holds: {lines[0][2..]}{Environment.NewLine}  this one: {Test}{Environment.NewLine}Pass another --results, or delete the file to test afresh.");
         }
 
         for (int i = 2; i < lines.Length; i++)
@@ -52,13 +68,11 @@ internal sealed class TestResults
             if (fields.Length != 2
                 || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out int network) || network < 1
                 || !double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double accuracy) || accuracy is < 0 or > 1
-                || !results.accuracies.TryAdd(network, accuracy))
+                || !accuracies.TryAdd(network, accuracy))
             {
                 throw new SampleException($"--results: {path}, line {i + 1}: expected a new network number and an accuracy in [0, 1], found '{lines[i]}'.");
             }
         }
-
-        return results;
     }
 
     /// <summary>The accuracy of network <paramref name="network"/> (from 1) when the file holds it.</summary>
