@@ -25,7 +25,9 @@ namespace Microsoft.ML.Transforms;
 /// each with at least <see cref="DatasetDistillationOptions.ExamplesPerClassPerStep"/> rows.</para>
 /// <para>Output: see <see cref="DatasetDistillationTransformer"/>. Progress is reported once per iteration; messages go
 /// to <c>MLContext.Log</c> under the source "DatasetDistillation" (start and end at Info, each iteration at Trace).
-/// Cancellation is checked between iterations (and before every mini-batch of trajectory matching's expert training),
+/// Cancellation is checked between iterations, before each of gradient matching's updates within one (an iteration of
+/// minutes at 10 examples per class; the cancelled iteration is undone and runs again on resuming) and before every
+/// mini-batch of trajectory matching's expert training,
 /// and with <see cref="DatasetDistillationOptions.CheckpointPath"/> a cancelled or interrupted <see cref="Fit"/> can be
 /// continued. Without <see cref="DatasetDistillationOptions.Seed"/> the
 /// seed is drawn from the <see cref="MLContext"/>'s random source, so <c>new MLContext(seed: n)</c> makes runs repeatable.</para>

@@ -313,7 +313,8 @@ public sealed class DatasetDistillationOptions
     public IProgress<DatasetDistillationProgress>? Progress { get; set; }
 
     /// <summary>
-    /// Cancels <c>Fit</c>: checked between outer iterations; <c>Fit</c> then saves the <see cref="CheckpointPath"/> checkpoint,
+    /// Cancels <c>Fit</c>: checked between outer iterations and between gradient matching's updates within one; <c>Fit</c>
+    /// then saves the <see cref="CheckpointPath"/> checkpoint of the last finished iteration,
     /// if one is set, and throws <see cref="OperationCanceledException"/>.
     /// </summary>
     public CancellationToken CancellationToken { get; set; }

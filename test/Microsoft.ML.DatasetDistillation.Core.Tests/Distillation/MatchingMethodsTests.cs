@@ -89,6 +89,33 @@ public sealed class MatchingMethodsTests
     }
 
     [TestMethod]
+    public void CancellationStopsAnIterationOfSeveralUpdatesAtTheNextAndUndoesIt_OneUpdateFinishes()
+    {
+        LabeledExamples real = TestData.Blobs(90, [8], 3, seed: 2);
+        var options = new GradientMatchingOptions { ExamplesPerClass = 2, OuterLoop = 3, InnerLoop = 1, Iterations = 2, RealBatchPerClass = 16, Seed = 4 };
+        var distiller = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+        float[] before = distiller.Snapshot().Examples.Features;
+        using var cancelled = new CancellationTokenSource();
+        cancelled.Cancel();
+
+        // The first of the three updates is made, then the second finds the token cancelled: the first is undone.
+        Assert.ThrowsExactly<OperationCanceledException>(() => distiller.Step(cancelled.Token));
+        Assert.AreEqual(0, distiller.Iteration);
+        CollectionAssert.AreEqual(before, distiller.Snapshot().Examples.Features);
+
+        // The iteration runs again from its start: as on a distiller never cancelled, optimiser state included.
+        var uncancelled = new DatasetDistiller(new Mlp(8, 3, 6), real, options);
+        distiller.Run();
+        uncancelled.Run();
+        CollectionAssert.AreEqual(uncancelled.Snapshot().Examples.Features, distiller.Snapshot().Examples.Features);
+
+        // Distribution matching updates once an iteration: there is nothing left to stop, so the iteration finishes.
+        var distributionMatching = new DatasetDistiller(new Mlp(8, 3, 6), real, new DistributionMatchingOptions { ExamplesPerClass = 1, Iterations = 1, RealBatchPerClass = 16 });
+        distributionMatching.Step(cancelled.Token);
+        Assert.AreEqual(1, distributionMatching.Iteration);
+    }
+
+    [TestMethod]
     public void MinibatchTrainingDecaysAtHalfTrainsAndRepeatsForTheSameSeed()
     {
         CollectionAssert.AreEqual(new[] { 0.5f, 0.5f, 0.05f, 0.05f, 0.05f }, MinibatchTraining.StepDecay(5, 0.5f));
