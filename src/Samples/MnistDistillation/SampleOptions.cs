@@ -283,7 +283,8 @@ internal static class CommandLine
 
         var command = new RootCommand(
             "Distils MNIST, or another folder of IDX images, into a few synthetic images per class: by default with a learned learning-rate schedule (Wang et al., " +
-            "Dataset Distillation, 2018), with --method dc, dsa or dm by its successors. Ctrl+C stops between iterations and writes a checkpoint; the same command with --resume continues.")
+            "Dataset Distillation, 2018), with --method dc, dsa, dm or mtt by its successors; --method attack is the paper's data poisoning. " +
+            "Ctrl+C stops between iterations and writes a checkpoint; the same command with --resume continues. 'evaluate' tests a distilled file on other networks.")
         {
             method, network, data, zca, init, pretrainedNetworks, pretrainEpochs, pretrainData, experts, expertTrainingEpochs, expertsFile, syntheticSteps, matchEpochs, maxStartEpoch, stepSizeLr, attackClass, targetClass, initScheme, steps, epochs, imagesPerClass, iterations, batch, lr, stepLr, seed, threads, evalEvery, evalNets, evalEpochs, dsaStrategy,
             output, resume, force, checkpointEvery, keepBestEvery, dataInit, learnLabels, labelLrScale,
