@@ -7,22 +7,20 @@ namespace MnistDistillation;
 /// <summary>
 /// The test accuracy of each network of a test (<c>evaluate --results</c>, a run's final-test.csv), in a CSV rewritten
 /// (atomically) after every network, so that a test of hours stopped at network k continues there: the same command
-/// reads the file back and trains only the networks it lacks. Its first line names the test (<see cref="Test"/>); a file of another test is refused, not mixed in.
+/// reads the file back and trains only the networks it lacks. Its first line names the test: everything that decides
+/// the accuracies; a file of another test is refused, not mixed in.
 /// </summary>
 internal sealed class TestResults
 {
     private const string Header = "network,accuracy";
-    private readonly string path;
+    private readonly string path, test;
     private readonly SortedDictionary<int, double> accuracies = [];
 
     private TestResults(string path, string test)
     {
         this.path = path;
-        Test = test;
+        this.test = test;
     }
-
-    /// <summary>What the networks were tested on and how: everything that decides their accuracies.</summary>
-    public string Test { get; }
 
     /// <summary>
     /// Reads the results of <paramref name="test"/> kept in <paramref name="path"/>, or starts none when there is no file
@@ -56,10 +54,10 @@ internal sealed class TestResults
             throw new SampleException($"--results: {path} is not a results file (it should start with '# <the test>' and '{Header}').");
         }
 
-        if (lines[0] != $"# {Test}")
+        if (lines[0] != $"# {test}")
         {
             throw new SampleException(
-                $"--results: {path} holds the results of another test.{Environment.NewLine}  it holds: {lines[0][2..]}{Environment.NewLine}  this one: {Test}{Environment.NewLine}Pass another --results, or delete the file to test afresh.");
+                $"--results: {path} holds the results of another test.{Environment.NewLine}  it holds: {lines[0][2..]}{Environment.NewLine}  this one: {test}{Environment.NewLine}Pass another --results, or delete the file to test afresh.");
         }
 
         for (int i = 2; i < lines.Length; i++)
@@ -67,7 +65,7 @@ internal sealed class TestResults
             string[] fields = lines[i].Split(',');
             if (fields.Length != 2
                 || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out int network) || network < 1
-                || !double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double accuracy) || accuracy is < 0 or > 1
+                || !double.TryParse(fields[1], NumberStyles.Float, CultureInfo.InvariantCulture, out double accuracy) || accuracy is not (>= 0 and <= 1)
                 || !accuracies.TryAdd(network, accuracy))
             {
                 throw new SampleException($"--results: {path}, line {i + 1}: expected a new network number and an accuracy in [0, 1], found '{lines[i]}'.");
@@ -85,7 +83,7 @@ internal sealed class TestResults
         using var file = new AtomicFile(path);
         using (var writer = new StreamWriter(file.Stream, new UTF8Encoding(false), leaveOpen: true) { NewLine = "\n" })
         {
-            writer.WriteLine($"# {Test}");
+            writer.WriteLine($"# {test}");
             writer.WriteLine(Header);
             foreach ((int n, double a) in accuracies)
             {
