@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using Spectre.Console;
 using Spectre.Console.Rendering;
 
@@ -114,8 +115,11 @@ internal abstract class RunConsole
         }
     }
 
+    // Every iteration whose line is due by count, or by time: iterations of minutes (DSA, MTT) get a line each.
     private sealed class PlainConsole(int every) : RunConsole
     {
+        private static readonly TimeSpan LongestSilence = TimeSpan.FromMinutes(1);
+        private readonly Stopwatch sinceLastLine = Stopwatch.StartNew();
         private int first;
 
         public override T Show<T>(int done, int total, Func<T> body)
@@ -126,21 +130,25 @@ internal abstract class RunConsole
 
         public override void Iteration(IterationStatus status)
         {
-            if (status.Iteration % every == 0 || status.Iteration == status.Total || status.Iteration == first)
+            if (status.Iteration % every == 0 || status.Iteration == status.Total || status.Iteration == first || sinceLastLine.Elapsed >= LongestSilence)
             {
-                Console.WriteLine(status.Text);
+                Line(status.Text);
             }
         }
 
-        // A long test (the final one: 200 networks by default) says how far it is every tenth.
+        // A test says how far it is every tenth of its networks: the paper's 50 in seconds, the successor methods' 10 in an hour.
         public override void Evaluating(int done, int networks)
         {
-            if (networks >= 50 && done > 0 && done % (networks / 10) == 0)
+            if (networks > 1 && done > 0 && done % Math.Max(1, networks / 10) == 0)
             {
-                Console.WriteLine($"  tested {done}/{networks} networks");
+                Line($"  tested {done}/{networks} networks");
             }
         }
 
-        public override void Line(string text) => Console.WriteLine(text);
+        public override void Line(string text)
+        {
+            Console.WriteLine(text);
+            sinceLastLine.Restart();
+        }
     }
 }
