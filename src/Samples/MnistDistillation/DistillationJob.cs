@@ -11,8 +11,11 @@ namespace MnistDistillation;
 /// <summary>A problem with the arguments or the files they name: reported as one message, exit code 1.</summary>
 internal sealed class SampleException(string message) : Exception(message);
 
-/// <summary>One distillation of MNIST: load, distil (or resume), evaluate, write the outputs.</summary>
-internal sealed class DistillationJob(SampleOptions options, RunConsole console, CancellationToken cancellationToken)
+/// <summary>
+/// One distillation of MNIST: load, distil (or resume), evaluate, write the outputs. <paramref name="arguments"/> are the
+/// command line <paramref name="options"/> were parsed from: the resume hint repeats them, and they name the final test.
+/// </summary>
+internal sealed class DistillationJob(SampleOptions options, IReadOnlyList<string> arguments, RunConsole console, CancellationToken cancellationToken)
 {
     public const int Cancelled = 130;
 
@@ -31,12 +34,10 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
     private Func<int, float[]> evaluationWeights = null!;
     private float[][] testNetworks = [];           // pretrained init: the networks tested (the one distilled for, or held-out ones)
     private readonly List<int[]> finalPredictions = []; // the final test's predictions, network by network (the attack's summary reads them)
-    private IReadOnlyList<string> arguments = [];
 
     /// <summary>Runs the job; returns the exit code (0, or 130 when cancelled).</summary>
-    public int Execute(IReadOnlyList<string> args)
+    public int Execute()
     {
-        arguments = args;
         // The distiller limits itself (its options carry the count); the evaluations and baselines around it run in this scope.
         using TensorThreads.Scope threads = TensorThreads.Limit(options.Threads);
         if (options.Resume)
@@ -116,7 +117,7 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
                     ? $"Stopped during the final evaluation; the distilled data is in {options.Out} and the checkpoint in {options.CheckpointPath}."
                     : $"Stopped during the final evaluation; the distilled data is in {options.Out}, the checkpoint in {options.CheckpointPath} and the networks tested so far in {FinalTestFile}.");
             console.Line("To continue, run the same command with --resume, e.g. from the repository root:");
-            console.Line($"  dotnet run -c Release --project src/Samples/MnistDistillation -- {ResumeArguments(args)}");
+            console.Line($"  dotnet run -c Release --project src/Samples/MnistDistillation -- {ResumeArguments()}");
             return Cancelled;
         }
     }
@@ -517,8 +518,8 @@ internal sealed class DistillationJob(SampleOptions options, RunConsole console,
         return $"{SampleData.Fingerprint(Path.Combine(options.Out, FinishedOutputs[0]))} {string.Join(' ', kept)}";
     }
 
-    private static string ResumeArguments(IReadOnlyList<string> args) =>
-        string.Join(' ', args.Where(a => a != "--resume").Select(Quote).Append("--resume"));
+    private string ResumeArguments() =>
+        string.Join(' ', arguments.Where(a => a != "--resume").Select(Quote).Append("--resume"));
 
     private static string Quote(string argument) =>
         argument.Length > 0 && argument.All(c => char.IsAsciiLetterOrDigit(c) || "-_./=:,+@%".Contains(c))

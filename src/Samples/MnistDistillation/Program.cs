@@ -39,7 +39,7 @@ static int Run(SampleOptions options, string[] args)
     RunConsole console = RunConsole.Create(options.Iterations);
     try
     {
-        return new DistillationJob(options, console, stop.Token).Execute(args);
+        return new DistillationJob(options, args, console, stop.Token).Execute();
     }
     catch (Exception e) when (e is SampleException or ArgumentException or InvalidDataException or IOException or UnauthorizedAccessException
         or DistillationDivergedException)
